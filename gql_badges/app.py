@@ -1,0 +1,158 @@
+"""The ASGI application: GraphQL, the REST shim, OAuth and the health probes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from strawberry.asgi import GraphQL
+
+from gql_badges.auth import Authenticator
+from gql_badges.badges.repository import BadgeRepository
+from gql_badges.db import Database
+from gql_badges.errors import DatabaseUnavailable, GatewayError, InvalidParameter
+from gql_badges.graphql.schema import GraphQLContext, create_schema
+from gql_badges.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@dataclass
+class Services:
+    """What every request needs, made once per process."""
+
+    settings: Settings
+    database: Database
+    authenticator: Authenticator
+    repository: BadgeRepository
+
+    @classmethod
+    def create(cls, settings: Settings, uri: str) -> Services:
+        database = Database(settings, uri)
+        return cls(
+            settings=settings,
+            database=database,
+            authenticator=Authenticator(database, settings),
+            repository=BadgeRepository(database),
+        )
+
+
+class JSONBody(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error_response(error: GatewayError) -> Response:
+    headers = {}
+    if error.http_status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="gql-badges", Bearer'
+    retry_after = getattr(error, "retry_after_seconds", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    body = {"data": None, "errors": [error.as_rest_error()], "warnings": []}
+    return JSONBody(body, status_code=error.http_status, headers=headers)
+
+
+class GraphQLView(GraphQL):  # type: ignore[type-arg]
+    async def get_context(self, request: Request, response: Any) -> GraphQLContext:  # type: ignore[override]
+        services: Services = request.app.state.services
+        return GraphQLContext(
+            headers=dict(request.headers),
+            authenticator=services.authenticator,
+            repository=services.repository,
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONBody({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    services: Services = request.app.state.services
+    if await services.database.ping():
+        return JSONBody({"status": "ready"})
+    return JSONBody({"status": "database unreachable"}, status_code=503)
+
+
+async def read_json(request: Request) -> Any:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidParameter("Request body too large")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidParameter("Request body is not valid JSON") from None
+
+
+async def generate_token(request: Request) -> Response:
+    services: Services = request.app.state.services
+    body = await read_json(request)
+    key = body.get("key") if isinstance(body, dict) else None
+    secret = body.get("secret") if isinstance(body, dict) else None
+    if not isinstance(key, str) or not isinstance(secret, str) or not key or not secret:
+        raise InvalidParameter("key and secret are required", reference="key")
+    token = await services.authenticator.issue_token(key, secret)
+    ttl = services.settings.token_ttl_seconds
+    return JSONBody({"data": {"accessToken": token, "ttlSeconds": ttl}, "errors": None})
+
+
+async def handle_gateway_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GatewayError)
+    return error_response(exc)
+
+
+def create_app(settings: Settings, uri: str | None = None, services: Services | None = None
+               ) -> Starlette:
+    """The app for `settings`; it opens (and closes) its own database client unless given one."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = services is None
+        if services is None:
+            assert uri is not None, "create_app needs a MongoDB URI or ready services"
+            app.state.services = Services.create(settings, uri)
+        try:
+            await app.state.services.database.ensure_indexes()
+        except DatabaseUnavailable:
+            logger.warning("database unreachable at start-up; indexes not yet ensured")
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.services.database.close()
+
+    from gql_badges.rest.routes import rest_routes
+
+    graphql_view = GraphQLView(create_schema())
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/v3/oauth/token/generate", generate_token, methods=["POST"]),
+            Route("/graphql", graphql_view, methods=["GET", "POST"]),
+            *rest_routes(),
+        ],
+        lifespan=lifespan,
+        exception_handlers={GatewayError: handle_gateway_error},
+    )
+    if services is not None:
+        app.state.services = services
+    return app
+
+
+__all__ = ["Mount", "Services", "create_app", "error_response"]

@@ -1,0 +1,222 @@
+"""The domain: closed sets as enums, and the rules of SPEC §4 in plain Python.
+
+No web or driver imports here. Documents are the MongoDB documents as the driver returns them
+(dicts with camelCase keys, timezone-aware datetimes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum, StrEnum
+from typing import Any
+
+Document = dict[str, Any]
+
+
+class BadgeType(StrEnum):
+    AVAILABLE_TO_ISSUE = "AVAILABLE_TO_ISSUE"
+    AVAILABLE = "AVAILABLE"
+    EARNED = "EARNED"
+    EXPIRED = "EXPIRED"
+
+
+class BadgeStatus(StrEnum):
+    UPCOMING = "UPCOMING"
+    LIVE = "LIVE"
+    EXPIRED = "EXPIRED"
+
+
+class EarnType(StrEnum):
+    EARN = "EARN"
+    ISSUE_EARN = "ISSUE_EARN"
+
+
+class Owner(StrEnum):
+    Loyalty = "Loyalty"
+    Loyalty_Promotion = "Loyalty_Promotion"
+    Referral_Campaigns = "Referral_Campaigns"
+    Journeys = "Journeys"
+    Audience_Campaigns = "Audience_Campaigns"
+    Rewards_Catalog = "Rewards_Catalog"
+    Goodwill_Module = "Goodwill_Module"
+    Milestones = "Milestones"
+    Historical_Import = "Historical_Import"
+
+
+class ImageTag(StrEnum):
+    EARNED = "EARNED"
+    UN_EARNED = "UN_EARNED"
+    IN_PROGRESS = "IN_PROGRESS"
+
+
+class BadgeAction(StrEnum):
+    ACTIVATED = "ACTIVATED"
+    DEACTIVATED = "DEACTIVATED"
+    DE_ACTIVATED = "DE_ACTIVATED"
+
+
+class SortOrder(StrEnum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+class DateOperator(StrEnum):
+    LESS_THAN = "LESS_THAN"
+    GREATER_THAN = "GREATER_THAN"
+
+
+class ManagementSortOn(StrEnum):
+    EXPIRES_ON = "EXPIRES_ON"
+    LAST_MODIFIED_DATE = "LAST_MODIFIED_DATE"
+    LAST_ISSUED_DATE = "LAST_ISSUED_DATE"
+    LAST_EXPIRED_BADGE = "LAST_EXPIRED_BADGE"
+    LAST_EARNED_EVENT_DATE = "LAST_EARNED_EVENT_DATE"
+    LAST_EARNED_ON_DATE = "LAST_EARNED_ON_DATE"
+
+
+class CustomerSortOn(StrEnum):
+    RANK = "RANK"
+    LAST_EARNED_ON_DATE = "LAST_EARNED_ON_DATE"
+    LAST_EARNED_EVENT_DATE = "LAST_EARNED_EVENT_DATE"
+
+
+class IdentifierType(StrEnum):
+    """How `{customerId}` is read: the numeric id, or the identifier the header names."""
+
+    ID = "id"
+    EMAIL = "email"
+    MOBILE = "mobile"
+    EXTERNAL_ID = "externalId"
+    CARD_NUMBER = "cardNumber"
+
+
+class ConstraintType(StrEnum):
+    CUSTOMER_BADGE_FIXED_VALUE = "CUSTOMER_BADGE_FIXED_VALUE"
+    BADGE_FIXED_VALUE = "BADGE_FIXED_VALUE"
+    CUSTOMER_BADGE_ROLLING_WINDOW = "CUSTOMER_BADGE_ROLLING_WINDOW"
+    BADGE_ROLLING_WINDOW = "BADGE_ROLLING_WINDOW"
+    CUSTOMER_BADGE_FIXED_WINDOW = "CUSTOMER_BADGE_FIXED_WINDOW"
+    BADGE_FIXED_WINDOW = "BADGE_FIXED_WINDOW"
+    CUSTOMER_BADGE_NO_LIMIT = "CUSTOMER_BADGE_NO_LIMIT"
+    BADGE_NO_LIMIT = "BADGE_NO_LIMIT"
+
+
+class SortSource(Enum):
+    BADGE = "badge"
+    RECORD = "record"
+
+
+class SortField(StrEnum):
+    """Every order either endpoint can ask for; each ends with badgeMetaId ascending."""
+
+    EXPIRES_ON = "EXPIRES_ON"
+    LAST_MODIFIED_DATE = "LAST_MODIFIED_DATE"
+    LAST_ISSUED_DATE = "LAST_ISSUED_DATE"
+    LAST_EXPIRED_BADGE = "LAST_EXPIRED_BADGE"
+    LAST_EARNED_EVENT_DATE = "LAST_EARNED_EVENT_DATE"
+    LAST_EARNED_ON_DATE = "LAST_EARNED_ON_DATE"
+    RANK = "RANK"
+
+
+# Where each single-key order reads its key: the badge_meta document or the customer's record.
+SORT_KEYS: dict[SortField, tuple[SortSource, str]] = {
+    SortField.EXPIRES_ON: (SortSource.BADGE, "expiresOn"),
+    SortField.LAST_MODIFIED_DATE: (SortSource.BADGE, "lastUpdatedOn"),
+    SortField.LAST_ISSUED_DATE: (SortSource.RECORD, "issuedOn"),
+    SortField.LAST_EXPIRED_BADGE: (SortSource.RECORD, "earnExpiresOn"),
+    SortField.LAST_EARNED_EVENT_DATE: (SortSource.RECORD, "lastEarnEventDate"),
+    SortField.LAST_EARNED_ON_DATE: (SortSource.RECORD, "lastEarnedOn"),
+}
+
+REVOKED = "REVOKED"
+
+
+def badge_status(badge: Document, now: datetime) -> BadgeStatus:
+    """UPCOMING before startOn, EXPIRED from expiresOn on, LIVE between.
+
+    A missing startOn counts as started, a missing expiresOn as never expiring.
+    """
+    expires_on = badge.get("expiresOn")
+    if expires_on is not None and expires_on <= now:
+        return BadgeStatus.EXPIRED
+    start_on = badge.get("startOn")
+    if start_on is not None and now < start_on:
+        return BadgeStatus.UPCOMING
+    return BadgeStatus.LIVE
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerState:
+    """What one customer_badges record (or its absence) says about a badge for the customer."""
+
+    earn_count: int
+    enrolled: bool
+    earn_active: bool
+
+    @property
+    def blocks_issue(self) -> bool:
+        """Enrolled or already earned: the badge is no longer AVAILABLE_TO_ISSUE."""
+        return self.enrolled or self.earn_count != 0
+
+    def is_earned(self, include_expired: bool) -> bool:
+        return self.earn_count >= 1 and (self.earn_active or include_expired)
+
+
+NO_RECORD = CustomerState(earn_count=0, enrolled=False, earn_active=False)
+
+
+def customer_state(record: Document | None, now: datetime) -> CustomerState:
+    if record is None:
+        return NO_RECORD
+    earn_count = record.get("earnCount") or 0
+    earn_expires_on = record.get("earnExpiresOn")
+    return CustomerState(
+        earn_count=earn_count,
+        enrolled=record.get("issuedOn") is not None and record.get("issueStatus") != REVOKED,
+        earn_active=earn_count >= 1
+        and record.get("active") is True
+        and (earn_expires_on is None or earn_expires_on > now),
+    )
+
+
+def customer_limit(badge: Document) -> int | None:
+    """The smallest maxEarnLimit among the badge's CUSTOMER_BADGE_FIXED_VALUE constraints."""
+    limits = [
+        constraint["maxEarnLimit"]
+        for constraint in badge.get("customerConstraints") or ()
+        if constraint.get("constraintType") == ConstraintType.CUSTOMER_BADGE_FIXED_VALUE
+        and isinstance(constraint.get("maxEarnLimit"), int | float)
+    ]
+    return min(limits) if limits else None
+
+
+def matches_badge_type(
+    badge_type: BadgeType,
+    badge: Document,
+    state: CustomerState,
+    now: datetime,
+    include_expired: bool = False,
+) -> bool:
+    """The badgeType rule of SPEC §4 for one badge and the customer's state of it."""
+    status = badge_status(badge, now)
+    match badge_type:
+        case BadgeType.AVAILABLE_TO_ISSUE:
+            return (
+                badge.get("earnType") == EarnType.EARN
+                and badge.get("active") is True
+                and status is not BadgeStatus.EXPIRED
+                and not state.blocks_issue
+            )
+        case BadgeType.AVAILABLE:
+            limit = customer_limit(badge)
+            return (
+                badge.get("earnType") == EarnType.ISSUE_EARN
+                and badge.get("active") is True
+                and status is not BadgeStatus.EXPIRED
+                and (limit is None or state.earn_count < limit)
+            )
+        case BadgeType.EARNED:
+            return state.is_earned(include_expired)
+        case BadgeType.EXPIRED:
+            return status is BadgeStatus.EXPIRED

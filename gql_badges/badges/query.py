@@ -1,0 +1,313 @@
+"""One typed request for both endpoints, and the MongoDB pipeline that answers it.
+
+Nothing here does I/O: `build_badge_pipeline` turns a request, the customer's own records and the
+org's groups into an aggregation over `badge_meta` that filters, sorts and pages in MongoDB.
+The customer's records are few (one per badge at most), so rules that depend on them become
+`_id` sets and small literal look-up tables instead of a per-badge join.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+
+from gql_badges.badges.model import (
+    SORT_KEYS,
+    BadgeAction,
+    BadgeStatus,
+    BadgeType,
+    ConstraintType,
+    DateOperator,
+    Document,
+    EarnType,
+    IdentifierType,
+    Owner,
+    SortField,
+    SortOrder,
+    SortSource,
+    customer_state,
+)
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRef:
+    kind: IdentifierType
+    value: str | int
+
+
+@dataclass(frozen=True, slots=True)
+class DateBound:
+    operator: DateOperator
+    value: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeFilter:
+    badge_type: BadgeType = BadgeType.AVAILABLE_TO_ISSUE
+    include_expired: bool = False
+    name: str | None = None
+    action: BadgeAction | None = None
+    badge_status: BadgeStatus | None = None
+    owner: Owner | None = None
+    claimed_by: Owner | None = None
+    start_on: DateBound | None = None
+    expires_on: DateBound | None = None
+    group_id: ObjectId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeQuery:
+    """One request of either endpoint, already validated."""
+
+    customer: CustomerRef
+    filter: BadgeFilter = field(default_factory=BadgeFilter)
+    sort: SortField = SortField.EXPIRES_ON
+    order: SortOrder = SortOrder.DESC
+    page: int = 0
+    size: int = DEFAULT_PAGE_SIZE
+
+
+def customer_filter(org_id: int, ref: CustomerRef) -> Document:
+    """The `customers` filter for a reference; always scoped by org."""
+    match ref.kind:
+        case IdentifierType.ID:
+            return {"_id": ref.value, "orgId": org_id}
+        case IdentifierType.CARD_NUMBER:
+            return {"orgId": org_id, "cardNumbers": ref.value}
+        case _:
+            return {"orgId": org_id, str(ref.kind): ref.value}
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+def _not_expired(now: datetime) -> Document:
+    # `$not` also admits a missing expiresOn, which never expires (see model.badge_status).
+    return {"expiresOn": {"$not": {"$lte": now}}}
+
+
+def _status_clause(status: BadgeStatus, now: datetime) -> Document:
+    match status:
+        case BadgeStatus.UPCOMING:
+            return {"startOn": {"$gt": now}}
+        case BadgeStatus.LIVE:
+            return {"startOn": {"$not": {"$gt": now}}, **_not_expired(now)}
+        case BadgeStatus.EXPIRED:
+            return {"expiresOn": {"$lte": now}}
+
+
+def _within_customer_limit(earn_count: int) -> Document:
+    """No CUSTOMER_BADGE_FIXED_VALUE limit at or below `earn_count`: the customer may earn more."""
+    return {
+        "customerConstraints": {
+            "$not": {
+                "$elemMatch": {
+                    "constraintType": ConstraintType.CUSTOMER_BADGE_FIXED_VALUE.value,
+                    "maxEarnLimit": {"$lte": earn_count},
+                }
+            }
+        }
+    }
+
+
+def _badge_type_clauses(
+    badge_filter: BadgeFilter, records: Sequence[Document], now: datetime
+) -> list[Document]:
+    states = [(record["badgeMetaId"], customer_state(record, now)) for record in records]
+    match badge_filter.badge_type:
+        case BadgeType.AVAILABLE_TO_ISSUE:
+            return [
+                {"earnType": EarnType.EARN.value, "active": True},
+                _not_expired(now),
+                {"_id": {"$nin": [badge_id for badge_id, state in states if state.blocks_issue]}},
+            ]
+        case BadgeType.AVAILABLE:
+            by_count: dict[int, list[ObjectId]] = defaultdict(list)
+            for badge_id, state in states:
+                if state.earn_count != 0:
+                    by_count[state.earn_count].append(badge_id)
+            counted = [badge_id for ids in by_count.values() for badge_id in ids]
+            within_limit = [{"_id": {"$nin": counted}, **_within_customer_limit(0)}]
+            within_limit += [
+                {"_id": {"$in": ids}, **_within_customer_limit(count)}
+                for count, ids in sorted(by_count.items())
+            ]
+            return [
+                {"earnType": EarnType.ISSUE_EARN.value, "active": True},
+                _not_expired(now),
+                {"$or": within_limit} if len(within_limit) > 1 else within_limit[0],
+            ]
+        case BadgeType.EARNED:
+            include_expired = badge_filter.include_expired
+            earned = [badge_id for badge_id, state in states if state.is_earned(include_expired)]
+            return [{"_id": {"$in": earned}}]
+        case BadgeType.EXPIRED:
+            return [_status_clause(BadgeStatus.EXPIRED, now)]
+
+
+def _date_clause(field_name: str, bound: DateBound) -> Document:
+    operator = "$lt" if bound.operator is DateOperator.LESS_THAN else "$gt"
+    return {field_name: {operator: bound.value}}
+
+
+def badge_match(
+    org_id: int, badge_filter: BadgeFilter, records: Sequence[Document], now: datetime
+) -> Document:
+    """The `badge_meta` filter: the org, the badgeType rule, and every optional filter (AND)."""
+    clauses: list[Document] = [{"orgId": org_id}]
+    clauses += _badge_type_clauses(badge_filter, records, now)
+    if badge_filter.name is not None:
+        clauses.append({"name": {"$regex": re.escape(badge_filter.name), "$options": "i"}})
+    if badge_filter.action is BadgeAction.ACTIVATED:
+        clauses.append({"active": True})
+    elif badge_filter.action is not None:
+        clauses.append({"active": {"$ne": True}})
+    if badge_filter.badge_status is not None:
+        clauses.append(_status_clause(badge_filter.badge_status, now))
+    if badge_filter.owner is not None:
+        clauses.append({"ownership.restrictedToOwners": badge_filter.owner.value})
+    if badge_filter.claimed_by is not None:
+        claim = {"ownerType": badge_filter.claimed_by.value, "isActive": True}
+        clauses.append({"ownership.claims": {"$elemMatch": claim}})
+    if badge_filter.start_on is not None:
+        clauses.append(_date_clause("startOn", badge_filter.start_on))
+    if badge_filter.expires_on is not None:
+        clauses.append(_date_clause("expiresOn", badge_filter.expires_on))
+    if badge_filter.group_id is not None:
+        clauses.append({"badgeGroupId": badge_filter.group_id})
+    return {"$and": clauses}
+
+
+# --- sorting --------------------------------------------------------------------------------
+
+
+def _lookup(keys: Sequence[Any], values: Sequence[Any], key_expression: str) -> Document:
+    """A literal table look-up: `values[keys.index(key)]`, or null when the key is absent."""
+    # $indexOfArray answers -1 for a missing key, and $arrayElemAt -1 is the trailing null.
+    return {
+        "$arrayElemAt": [
+            {"$literal": [*values, None]},
+            {"$indexOfArray": [{"$literal": list(keys)}, key_expression]},
+        ]
+    }
+
+
+def _is_null(expression: Any) -> Document:
+    return {"$cond": [{"$eq": [{"$ifNull": [expression, None]}, None]}, 1, 0]}
+
+
+class _SortBuilder:
+    """Collects the helper fields and sort keys of one order (null keys last, ids ascending)."""
+
+    def __init__(self) -> None:
+        self.stages: list[Document] = []
+        self.helpers: dict[str, Any] = {}
+        self.keys: dict[str, int] = {}
+        self.added: list[str] = []
+
+    def helper(self, expression: Any) -> str:
+        name = f"_s{len(self.helpers)}"
+        self.helpers[name] = expression
+        return name
+
+    def by(self, path: str, direction: int, nullable: bool = True) -> None:
+        """Sort on a stored field. Descending already puts nulls last; ascending needs a flag."""
+        if nullable and direction == 1:
+            self.keys[self.helper(_is_null(f"${path}"))] = 1
+        self.keys[path] = direction
+
+    def by_expression(self, expression: Any, direction: int) -> None:
+        name = self.helper(expression)
+        if direction == 1:
+            self.keys[self.helper(_is_null(f"${name}"))] = 1
+        self.keys[name] = direction
+
+    def flush(self) -> None:
+        """Helpers computed so far become a stage, so later helpers may read them."""
+        if self.helpers:
+            self.stages.append({"$set": self.helpers})
+            self.added += self.helpers
+            self.helpers = {}
+
+    def build(self) -> tuple[list[Document], list[str]]:
+        self.keys["_id"] = 1
+        self.flush()
+        self.stages.append({"$sort": self.keys})
+        return self.stages, self.added
+
+
+def _rank_order(builder: _SortBuilder, groups: Sequence[Document]) -> None:
+    """Grouped badges first; groups by rank (unranked last), name, id; then badgeRank, expiresOn."""
+    group_ids = [group["_id"] for group in groups]
+    position = "_gi"
+    builder.helpers[position] = {"$indexOfArray": [{"$literal": group_ids}, "$badgeGroupId"]}
+    builder.flush()
+    index = f"${position}"
+
+    def group_value(key: str) -> Document:
+        values = [group.get(key) for group in groups]
+        return {"$arrayElemAt": [{"$literal": [*values, None]}, index]}
+
+    builder.keys[builder.helper({"$cond": [{"$eq": [index, -1]}, 1, 0]})] = 1
+    builder.by_expression(group_value("rank"), 1)
+    builder.by_expression(group_value("name"), 1)
+    builder.by_expression(group_value("_id"), 1)
+    builder.by("badgeRank", 1)
+    builder.by("expiresOn", -1)
+
+
+def sort_stages(
+    sort: SortField, order: SortOrder, records: Sequence[Document], groups: Sequence[Document]
+) -> tuple[list[Document], list[str]]:
+    """The stages that order the badges, and the helper fields they add (to drop afterwards)."""
+    builder = _SortBuilder()
+    if sort is SortField.RANK:
+        _rank_order(builder, groups)
+    else:
+        source, key = SORT_KEYS[sort]
+        direction = 1 if order is SortOrder.ASC else -1
+        if source is SortSource.BADGE:
+            builder.by(key, direction)
+        else:
+            badge_ids = [record["badgeMetaId"] for record in records]
+            values = [record.get(key) for record in records]
+            builder.by_expression(_lookup(badge_ids, values, "$_id"), direction)
+    return builder.build()
+
+
+# --- the whole pipeline ---------------------------------------------------------------------
+
+
+def build_badge_pipeline(
+    org_id: int,
+    query: BadgeQuery,
+    records: Sequence[Document],
+    groups: Sequence[Document],
+    now: datetime,
+    projection: Iterable[str] | None = None,
+) -> list[Document]:
+    """Filter, sort and page `badge_meta` in one aggregation.
+
+    Its single result is `{"items": [...], "total": [{"n": N}]}`. `projection` names the
+    `badge_meta` fields to read (None: all of them).
+    """
+    stages, helpers = sort_stages(query.sort, query.order, records, groups)
+    page: list[Document] = [{"$skip": query.page * query.size}, {"$limit": query.size}]
+    if projection is not None:
+        page.append({"$project": dict.fromkeys(sorted({"_id", *projection}), 1)})
+    elif helpers:
+        page.append({"$unset": helpers})
+    return [
+        {"$match": badge_match(org_id, query.filter, records, now)},
+        *stages,
+        {"$facet": {"items": page, "total": [{"$count": "n"}]}},
+    ]

@@ -1,0 +1,141 @@
+"""Validated `BadgeQuery`s from the typed arguments of either endpoint.
+
+GraphQL hands these functions enums and datetimes already; the REST shim parses query strings
+into the same types first. Range and consistency checks happen here, once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from gql_badges.badges.model import (
+    BadgeAction,
+    BadgeStatus,
+    BadgeType,
+    CustomerSortOn,
+    DateOperator,
+    IdentifierType,
+    ManagementSortOn,
+    Owner,
+    SortField,
+    SortOrder,
+)
+from gql_badges.badges.query import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    BadgeFilter,
+    BadgeQuery,
+    CustomerRef,
+    DateBound,
+)
+from gql_badges.errors import InvalidParameter
+
+MAX_IDENTIFIER_LENGTH = 256
+INT64_MAX = 2**63 - 1
+
+
+def customer_ref(kind: IdentifierType, value: str, reference: str = "customerId") -> CustomerRef:
+    """A customer reference; a numeric id must be a positive 64-bit integer."""
+    if kind is IdentifierType.ID:
+        text = value.strip()
+        if not text.isascii() or not text.isdigit() or int(text) > INT64_MAX:
+            raise InvalidParameter(reference=reference)
+        return CustomerRef(kind, int(text))
+    if not value or len(value) > MAX_IDENTIFIER_LENGTH or "\x00" in value:
+        raise InvalidParameter(reference=reference)
+    return CustomerRef(kind, value)
+
+
+def object_id(value: str | None, reference: str) -> ObjectId | None:
+    if value is None:
+        return None
+    try:
+        return ObjectId(value)
+    except (InvalidId, TypeError):
+        raise InvalidParameter(reference=reference) from None
+
+
+def _in_range(value: int, low: int, high: int, reference: str) -> int:
+    if not low <= value <= high:
+        raise InvalidParameter(reference=reference)
+    return value
+
+
+def _date_bound(
+    value: datetime | None, operator: DateOperator | None, default: DateOperator, reference: str
+) -> DateBound | None:
+    if value is None:
+        if operator is not None:  # an operator without its date
+            raise InvalidParameter(
+                f"{reference}Operator needs {reference}", reference=f"{reference}Operator"
+            )
+        return None
+    return DateBound(operator or default, value)
+
+
+def customer_badges_query(
+    customer: CustomerRef,
+    badge_type: BadgeType | None = None,
+    include_expired: bool | None = None,
+    group_id: str | None = None,
+    sort_on: CustomerSortOn | None = None,
+    limit: int | None = None,
+    page: int | None = None,
+) -> BadgeQuery:
+    return BadgeQuery(
+        customer=customer,
+        filter=BadgeFilter(
+            badge_type=badge_type or BadgeType.AVAILABLE_TO_ISSUE,
+            include_expired=bool(include_expired),
+            group_id=object_id(group_id, "groupId"),
+        ),
+        sort=SortField(sort_on.value) if sort_on is not None else SortField.EXPIRES_ON,
+        order=SortOrder.DESC,
+        page=_in_range(page or 0, 0, INT64_MAX // MAX_PAGE_SIZE, "page"),
+        size=_in_range(DEFAULT_PAGE_SIZE if limit is None else limit, 1, MAX_PAGE_SIZE, "limit"),
+    )
+
+
+def management_query(
+    customer: CustomerRef,
+    page: int | None = None,
+    size: int | None = None,
+    sort_on: ManagementSortOn | None = None,
+    order: SortOrder | None = None,
+    name: str | None = None,
+    badge_type: BadgeType | None = None,
+    action: BadgeAction | None = None,
+    badge_status: BadgeStatus | None = None,
+    owner: Owner | None = None,
+    claimed_by: Owner | None = None,
+    start_on: datetime | None = None,
+    start_on_operator: DateOperator | None = None,
+    expires_on: datetime | None = None,
+    expires_on_operator: DateOperator | None = None,
+    group_id: str | None = None,
+) -> BadgeQuery:
+    if name is not None and (len(name) > MAX_IDENTIFIER_LENGTH or "\x00" in name):
+        raise InvalidParameter(reference="name")
+    return BadgeQuery(
+        customer=customer,
+        filter=BadgeFilter(
+            badge_type=badge_type or BadgeType.AVAILABLE_TO_ISSUE,
+            name=name,
+            action=action,
+            badge_status=badge_status,
+            owner=owner,
+            claimed_by=claimed_by,
+            start_on=_date_bound(start_on, start_on_operator, DateOperator.GREATER_THAN, "startOn"),
+            expires_on=_date_bound(
+                expires_on, expires_on_operator, DateOperator.LESS_THAN, "expiresOn"
+            ),
+            group_id=object_id(group_id, "groupId"),
+        ),
+        sort=SortField((sort_on or ManagementSortOn.EXPIRES_ON).value),
+        order=order or SortOrder.DESC,
+        page=_in_range(page or 0, 0, INT64_MAX // MAX_PAGE_SIZE, "page"),
+        size=_in_range(DEFAULT_PAGE_SIZE if size is None else size, 1, MAX_PAGE_SIZE, "size"),
+    )

@@ -1,0 +1,138 @@
+"""`gql-badges serve | load FILE.json | export-schema`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gql_badges.db import Database
+from gql_badges.embedded import EmbeddedServer, EmbeddedUnavailable
+from gql_badges.errors import DatabaseUnavailable
+from gql_badges.loading import LoadError, parse_load_file, validate_documents, write_documents
+from gql_badges.settings import Settings
+
+logger = logging.getLogger("gql_badges")
+
+
+def _database_uri(settings: Settings, embedded: EmbeddedServer | None) -> str:
+    if settings.mongodb_uri:
+        return settings.mongodb_uri
+    assert embedded is not None
+    return embedded.start()
+
+
+async def _prepare_embedded(settings: Settings, uri: str) -> None:
+    """On an empty embedded database, load the demo data set and say how to log in."""
+    from gql_badges.demo import credentials_text, demo_documents
+
+    database = Database(settings, uri)
+    try:
+        await database.ensure_indexes()
+        if await database.is_empty():
+            await write_documents(database, validate_documents(demo_documents()))
+            print("Loaded the demo data set into the empty embedded database.", flush=True)
+            print(credentials_text(), flush=True)
+    finally:
+        await database.close()
+
+
+def serve(settings: Settings, host: str, port: int) -> int:
+    import uvicorn
+
+    from gql_badges.app import create_app
+
+    if "GQL_BADGES_JWT_SECRET" not in os.environ:
+        logger.warning("GQL_BADGES_JWT_SECRET is not set: OAuth tokens last until this process "
+                       "stops")
+    embedded = None if settings.mongodb_uri else EmbeddedServer(settings.data_dir)
+    try:
+        uri = _database_uri(settings, embedded)
+        if embedded is not None:
+            print(f"Embedded database (SecantusDB) running, files in {settings.data_dir}",
+                  flush=True)
+            asyncio.run(_prepare_embedded(settings, uri))
+        print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
+        uvicorn.run(create_app(settings, uri), host=host, port=port, log_level="info",
+                    timeout_graceful_shutdown=20)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def load(settings: Settings, file: Path) -> int:
+    try:
+        documents = parse_load_file(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"gql-badges load: cannot read {file}: {error}", file=sys.stderr)
+        return 2
+    except LoadError as error:
+        print(f"gql-badges load: {file}: {error}", file=sys.stderr)
+        return 1
+    uri = settings.mongodb_uri or EmbeddedServer.running_uri(settings.data_dir)
+    embedded = None if uri else EmbeddedServer(settings.data_dir)
+    try:
+        uri = uri or _database_uri(settings, embedded)
+
+        async def run() -> dict[str, int]:
+            database = Database(settings, uri)
+            try:
+                return await write_documents(database, documents)
+            finally:
+                await database.close()
+
+        counts = asyncio.run(run())
+    except DatabaseUnavailable:
+        print("gql-badges load: the database is unreachable", file=sys.stderr)
+        return 1
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    summary = ", ".join(f"{count} {name}" for name, count in counts.items() if count)
+    print(f"Loaded {summary or 'nothing'} from {file}.")
+    return 0
+
+
+def export_schema() -> int:
+    from gql_badges.graphql.schema import export_sdl
+
+    sys.stdout.write(export_sdl())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gql-badges", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="run the gateway")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    load_parser = commands.add_parser("load", help="upsert documents from a JSON file")
+    load_parser.add_argument("file", type=Path)
+    commands.add_parser("export-schema", help="print the GraphQL SDL")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "export-schema":
+        return export_schema()
+    settings = Settings()
+    try:
+        if args.command == "serve":
+            return serve(settings, args.host, args.port)
+        return load(settings, args.file)
+    except EmbeddedUnavailable as error:
+        print(f"gql-badges: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

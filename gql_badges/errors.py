@@ -1,0 +1,96 @@
+"""The failures a caller can act on, each carrying how it is reported over HTTP and GraphQL.
+
+They are raised anywhere below the edges and mapped to a response exactly once: by the REST
+routes and by the GraphQL schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class GatewayError(Exception):
+    """Base of every expected failure; never carries internals, only what the caller may see."""
+
+    http_status: ClassVar[int] = 500
+    capillary_code: ClassVar[int] = 500
+    graphql_code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
+    default_message: ClassVar[str] = "Internal server error"
+
+    def __init__(self, message: str | None = None, *, reference: str | None = None) -> None:
+        self.message = message or self.default_message
+        self.reference = reference
+        super().__init__(self.message)
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """What graphql-core copies into the error's `extensions`."""
+        extensions: dict[str, Any] = {
+            "code": self.graphql_code,
+            "capillaryCode": self.capillary_code,
+        }
+        if self.reference is not None:
+            extensions["reference"] = self.reference
+        return extensions
+
+    def as_rest_error(self) -> dict[str, Any]:
+        return {"code": self.capillary_code, "message": self.message, "reference": self.reference}
+
+
+class CustomerNotFound(GatewayError):
+    http_status = 404
+    capillary_code = 1026
+    graphql_code = "CUSTOMER_NOT_FOUND"
+    default_message = "Customer with the specified ID is not found"
+
+
+class InvalidIdentifierType(GatewayError):
+    http_status = 400
+    capillary_code = 1028
+    graphql_code = "BAD_USER_INPUT"
+    default_message = "Invalid Customer Identifier type"
+
+
+class InvalidParameter(GatewayError):
+    """A bad number, boolean, date, ObjectId, or a value out of range."""
+
+    http_status = 400
+    capillary_code = 400
+    graphql_code = "BAD_USER_INPUT"
+    default_message = "Invalid value"
+
+
+class InvalidEnumValue(InvalidParameter):
+    default_message = "Invalid enum value"
+
+
+class Unauthenticated(GatewayError):
+    http_status = 401
+    capillary_code = 401
+    graphql_code = "UNAUTHENTICATED"
+    default_message = "Unauthorized"
+
+
+class Forbidden(GatewayError):
+    http_status = 403
+    capillary_code = 4000
+    graphql_code = "FORBIDDEN"
+    default_message = "Not authorized. Access is denied!"
+
+
+class RateLimited(GatewayError):
+    http_status = 429
+    capillary_code = 429
+    graphql_code = "RATE_LIMITED"
+    default_message = "Too many requests"
+
+    def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class DatabaseUnavailable(GatewayError):
+    http_status = 503
+    capillary_code = 503
+    graphql_code = "SERVICE_UNAVAILABLE"
+    default_message = "Service unavailable"

@@ -1,0 +1,36 @@
+"""Configuration, read once from the environment at start-up and passed down."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Driver(StrEnum):
+    MOTOR = "motor"
+    PYMONGO = "pymongo"
+
+
+class Settings(BaseSettings):
+    """Every knob of the gateway; each field is read from `GQL_BADGES_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="GQL_BADGES_", frozen=True)
+
+    mongodb_uri: str | None = None
+    database: str = "badges"
+    data_dir: Path = Path(".gql-badges-data")
+    jwt_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
+    driver: Driver = Driver.MOTOR
+
+    # Database fault handling: a server-side limit on every operation and a client-side bound on
+    # finding a server, so an unreachable database answers 503 quickly instead of hanging.
+    db_timeout_ms: int = Field(default=5000, ge=100)
+    server_selection_timeout_ms: int = Field(default=3000, ge=100)
+
+    # How long a verified credential and a client record are trusted without asking MongoDB again.
+    auth_cache_seconds: float = Field(default=30.0, ge=0)
+    token_ttl_seconds: int = Field(default=300, ge=1)
