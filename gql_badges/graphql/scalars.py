@@ -1,9 +1,12 @@
-"""The `DateTime` scalar: ISO-8601 in UTC, written with a `Z`."""
+"""The `DateTime` scalar: ISO-8601 in UTC, written with a `Z`.
+
+Mapped onto Python's `datetime` through `StrawberryConfig.scalar_map`, so the types annotate
+plain `datetime` fields.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NewType
 
 import strawberry
 
@@ -16,12 +19,11 @@ def _parse(value: object) -> datetime:
     return parse_iso(value)
 
 
-DateTime = strawberry.scalar(
-    NewType("DateTime", datetime),
-    name="DateTime",
-    description="An instant, as an ISO-8601 string in UTC (`2024-05-01T00:00:00Z`).",
-    serialize=format_iso,
-    parse_value=_parse,
-)
-
-__all__ = ["DateTime"]
+SCALAR_MAP = {
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description="An instant, as an ISO-8601 string in UTC (`2024-05-01T00:00:00Z`).",
+        serialize=format_iso,
+        parse_value=_parse,
+    )
+}

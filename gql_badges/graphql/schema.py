@@ -22,7 +22,7 @@ from gql_badges.badges.query import BadgeQuery
 from gql_badges.badges.repository import BadgePage as BadgePageResult
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.errors import GatewayError, InvalidParameter
-from gql_badges.graphql.scalars import DateTime
+from gql_badges.graphql.scalars import SCALAR_MAP
 from gql_badges.graphql.types import (
     BadgeAction,
     BadgePage,
@@ -184,9 +184,9 @@ class Query:
         badge_status: BadgeStatus | None = None,  # type: ignore[valid-type]
         owner: Owner | None = None,  # type: ignore[valid-type]
         claimed_by: Owner | None = None,  # type: ignore[valid-type]
-        start_on: DateTime | None = None,  # type: ignore[valid-type]
+        start_on: datetime | None = None,
         start_on_operator: DateOperator | None = None,  # type: ignore[valid-type]
-        expires_on: DateTime | None = None,  # type: ignore[valid-type]
+        expires_on: datetime | None = None,
         expires_on_operator: DateOperator | None = None,  # type: ignore[valid-type]
         group_id: strawberry.ID | None = None,
     ) -> CustomerBadgePage:
@@ -231,7 +231,7 @@ class GatewaySchema(strawberry.Schema):
 def create_schema() -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=[ParserCache, ValidationCache, lambda: QueryDepthLimiter(max_depth=10)],
     )
 

@@ -17,7 +17,6 @@ from gql_badges.badges import model
 from gql_badges.badges.model import ConstraintType, Document, badge_status, customer_state
 from gql_badges.badges.repository import BadgePage as BadgePageResult
 from gql_badges.badges.repository import BadgeRow
-from gql_badges.graphql.scalars import DateTime
 
 BadgeType = strawberry.enum(model.BadgeType, description="Which badges of the customer to list.")
 BadgeStatus = strawberry.enum(model.BadgeStatus)
@@ -120,8 +119,8 @@ class CustomerBadgeFixedWindowConstraint:
     start_day_of_the_week: str | None
     max_earn_limit: int | None
     cycle_status: str | None
-    start_date: DateTime | None  # type: ignore[valid-type]
-    end_date: DateTime | None  # type: ignore[valid-type]
+    start_date: datetime | None
+    end_date: datetime | None
 
 
 @strawberry.type
@@ -141,7 +140,9 @@ class BadgeNoLimitConstraint:
 
 @strawberry.type(description="A constraint of a type this gateway does not know; `raw` as stored.")
 class UnknownConstraint:
-    constraint_type: str | None
+    constraint_type: str = strawberry.field(
+        description="As stored; empty when the stored constraint names no type."
+    )
     raw: JSON
 
 
@@ -178,11 +179,10 @@ _CAMEL = {
 
 
 def to_constraint(stored: Any) -> Any:
-    if not isinstance(stored, dict):
-        return UnknownConstraint(constraint_type=None, raw=stored)
-    cls = _CONSTRAINT_TYPES.get(stored.get("constraintType"))  # type: ignore[arg-type]
+    kind = stored.get("constraintType") if isinstance(stored, dict) else None
+    cls = _CONSTRAINT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        return UnknownConstraint(constraint_type=stored.get("constraintType"), raw=stored)
+        return UnknownConstraint(constraint_type=kind if isinstance(kind, str) else "", raw=stored)
     fields = strawberry_fields(cls)
     return cls(**{name: stored.get(_CAMEL[name]) for name in fields})
 
@@ -203,15 +203,15 @@ class BadgeItem:
     badge_group_name: str | None
     group: BadgeGroup | None
     badge_rank: int | None
-    expires_on: DateTime | None  # type: ignore[valid-type]
+    expires_on: datetime | None
     images: list[BadgeImage]
     ownership: Ownership | None
     active: bool | None
     badge_status: BadgeStatus  # type: ignore[valid-type]
-    last_earned_on_date: DateTime | None = strawberry.field(  # type: ignore[valid-type]
+    last_earned_on_date: datetime | None = strawberry.field(
         description="When the customer last earned it (null unless earned)."
     )
-    last_earn_event_date: DateTime | None = strawberry.field(  # type: ignore[valid-type]
+    last_earn_event_date: datetime | None = strawberry.field(
         description="The event that last earned it (null unless earned)."
     )
 
@@ -219,7 +219,7 @@ class BadgeItem:
 @strawberry.type(description="A badge as the customer endpoint lists it.")
 class Badge(BadgeItem):
     org_id: int
-    start_on: DateTime | None  # type: ignore[valid-type]
+    start_on: datetime | None
     tags: JSON | None
     earn_type: EarnType | None  # type: ignore[valid-type]
     customer_constraints: list[BadgeConstraint]
@@ -231,10 +231,10 @@ class Badge(BadgeItem):
 @strawberry.type(description="A badge as the management endpoint lists it.")
 class CustomerBadge(BadgeItem):
     badge_type: EarnType | None  # type: ignore[valid-type]
-    created_on: DateTime | None  # type: ignore[valid-type]
-    last_updated_on: DateTime | None  # type: ignore[valid-type]
-    last_earned_on: DateTime | None  # type: ignore[valid-type]
-    starts_on: DateTime | None  # type: ignore[valid-type]
+    created_on: datetime | None
+    last_updated_on: datetime | None
+    last_earned_on: datetime | None
+    starts_on: datetime | None
     earn_count: int
     issue_status: str | None
 

@@ -1,0 +1,41 @@
+"""The query layer's MongoDB pipeline against the in-memory oracle, on generated data."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gql_badges.badges.model import IdentifierType
+from gql_badges.badges.query import CustomerRef
+from gql_badges.badges.repository import BadgeRepository
+from gql_badges.db import Database
+from gql_badges.loading import write_documents
+from tests.conftest import new_org_id
+from tests.generated import NOW, badge_queries, org_data
+from tests.oracle import expected_order
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+async def test_pipeline_agrees_with_the_rules(database: Database, data: st.DataObject) -> None:
+    org_id = new_org_id()
+    docs = data.draw(org_data(org_id), label="data")
+    await write_documents(database, docs)
+    repository = BadgeRepository(database)
+    customer_id = int(docs["customers"][0]["_id"])
+    refs = [CustomerRef(IdentifierType.ID, customer_id),
+            CustomerRef(IdentifierType.CARD_NUMBER, f"card-{org_id}")]
+    records = {r["badgeMetaId"]: r for r in docs["customer_badges"]}
+    groups = {g["_id"]: g for g in docs["badge_groups"]}
+    group_ids = list(groups)
+    for _ in range(6):
+        query = data.draw(badge_queries(data.draw(st.sampled_from(refs)), group_ids))
+        page = await repository.badge_page(org_id, query, NOW)
+        order = expected_order(query, docs["badge_meta"], records, groups, NOW)
+        start = query.page * query.size
+        assert [row.badge["_id"] for row in page.rows] == order[start:start + query.size]
+        assert page.total == len(order)
+        for row in page.rows:
+            assert row.record == records.get(row.badge["_id"])
+            assert row.group == groups.get(row.badge.get("badgeGroupId"))
