@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 
@@ -65,7 +65,7 @@ def error_response(error: GatewayError) -> Response:
     return JSONBody(body, status_code=error.http_status, headers=headers)
 
 
-class GraphQLView(GraphQL):  # type: ignore[type-arg]
+class GraphQLView(GraphQL):
     async def get_context(self, request: Request, response: Any) -> GraphQLContext:  # type: ignore[override]
         services: Services = request.app.state.services
         return GraphQLContext(
@@ -116,8 +116,9 @@ async def handle_gateway_error(request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
-def create_app(settings: Settings, uri: str | None = None, services: Services | None = None
-               ) -> Starlette:
+def create_app(
+    settings: Settings, uri: str | None = None, services: Services | None = None
+) -> Starlette:
     """The app for `settings`; it opens (and closes) its own database client unless given one."""
 
     @asynccontextmanager

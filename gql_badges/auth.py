@@ -149,4 +149,3 @@ class Authenticator:
             "exp": now + self.token_ttl,
         }
         return jwt.encode(claims, self.jwt_secret, algorithm=JWT_ALGORITHM)
-

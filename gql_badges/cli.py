@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pymongo.errors import PyMongoError
+
 from gql_badges.db import Database
 from gql_badges.embedded import EmbeddedServer, EmbeddedUnavailable
 from gql_badges.errors import DatabaseUnavailable
@@ -47,18 +49,25 @@ def serve(settings: Settings, host: str, port: int) -> int:
     from gql_badges.app import create_app
 
     if "GQL_BADGES_JWT_SECRET" not in os.environ:
-        logger.warning("GQL_BADGES_JWT_SECRET is not set: OAuth tokens last until this process "
-                       "stops")
+        logger.warning(
+            "GQL_BADGES_JWT_SECRET is not set: OAuth tokens last until this process stops"
+        )
     embedded = None if settings.mongodb_uri else EmbeddedServer(settings.data_dir)
     try:
         uri = _database_uri(settings, embedded)
         if embedded is not None:
-            print(f"Embedded database (SecantusDB) running, files in {settings.data_dir}",
-                  flush=True)
+            print(
+                f"Embedded database (SecantusDB) running, files in {settings.data_dir}", flush=True
+            )
             asyncio.run(_prepare_embedded(settings, uri))
         print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
-        uvicorn.run(create_app(settings, uri), host=host, port=port, log_level="info",
-                    timeout_graceful_shutdown=20)
+        uvicorn.run(
+            create_app(settings, uri),
+            host=host,
+            port=port,
+            log_level="info",
+            timeout_graceful_shutdown=20,
+        )
     finally:
         if embedded is not None:
             embedded.stop()
@@ -90,11 +99,25 @@ def load(settings: Settings, file: Path) -> int:
     except DatabaseUnavailable:
         print("gql-badges load: the database is unreachable", file=sys.stderr)
         return 1
+    except PyMongoError as error:  # e.g. an identifier already used by another customer
+        print(f"gql-badges load: the database refused the documents: {error}", file=sys.stderr)
+        return 1
     finally:
         if embedded is not None:
             embedded.stop()
     summary = ", ".join(f"{count} {name}" for name, count in counts.items() if count)
     print(f"Loaded {summary or 'nothing'} from {file}.")
+    return 0
+
+
+def demo_data() -> int:
+    """The demo data set as a load file (Extended JSON), dated relative to now."""
+    from bson import json_util
+
+    from gql_badges.demo import demo_documents
+
+    options = json_util.JSONOptions(json_mode=json_util.JSONMode.RELAXED, tz_aware=True)
+    sys.stdout.write(json_util.dumps(demo_documents(), json_options=options, indent=2) + "\n")
     return 0
 
 
@@ -114,14 +137,19 @@ def build_parser() -> argparse.ArgumentParser:
     load_parser = commands.add_parser("load", help="upsert documents from a JSON file")
     load_parser.add_argument("file", type=Path)
     commands.add_parser("export-schema", help="print the GraphQL SDL")
+    commands.add_parser("demo-data", help="print the demo data set as a load file")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.command == "export-schema":
         return export_schema()
+    if args.command == "demo-data":
+        return demo_data()
     settings = Settings()
     try:
         if args.command == "serve":

@@ -85,8 +85,19 @@ class EmbeddedServer:
         log_path = self.data_dir / "secantus.log"
         log = log_path.open("ab")
         start_offset = log.tell()
-        command = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", "0",
-                   "--storage-path", storage, "--log-level", "INFO"]
+        command = [
+            sys.executable,
+            "-m",
+            "secantus",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--storage-path",
+            storage,
+            "--log-level",
+            "INFO",
+        ]
         self.process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )

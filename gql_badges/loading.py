@@ -170,6 +170,7 @@ def _stored_form(collection: str, document: Document) -> Document:
     elif collection == CUSTOMER_BADGES:
         stored["customerId"] = Int64(stored["customerId"])
     elif collection == API_CLIENTS:
+        stored["active"] = stored.get("active", True)  # a client is active unless it says not
         stored["passwordHash"] = auth.password_hash(stored.pop("password"))
         secret = stored.pop("secret", None)
         stored["secretHash"] = auth.hash_secret(secret) if secret else None
@@ -181,7 +182,8 @@ def parse_load_file(text: str) -> dict[str, list[Document]]:
     try:
         content = json_util.loads(text, json_options=_JSON_OPTIONS)
     except json.JSONDecodeError as error:
-        raise LoadError(f"not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}")
+        position = f"line {error.lineno}, column {error.colno}"
+        raise LoadError(f"not valid JSON: {position}: {error.msg}") from None
     except (TypeError, ValueError) as error:  # malformed Extended JSON ($oid, $date, ...)
         raise LoadError(f"not valid Extended JSON: {error}") from None
     if not isinstance(content, Mapping):
@@ -210,8 +212,7 @@ def validate_documents(content: Mapping[str, Any]) -> dict[str, list[Document]]:
                 schema.model_validate(document)
             except ValidationError as error:
                 problems += [
-                    f"{_location(collection, index, e['loc'])}: {e['msg']}"
-                    for e in error.errors()
+                    f"{_location(collection, index, e['loc'])}: {e['msg']}" for e in error.errors()
                 ]
                 continue
             loaded.setdefault(collection, []).append(document)
@@ -220,9 +221,9 @@ def validate_documents(content: Mapping[str, Any]) -> dict[str, list[Document]]:
     return loaded
 
 
-async def write_documents(database: Database, documents: Mapping[str, list[Document]]) -> dict[
-    str, int
-]:
+async def write_documents(
+    database: Database, documents: Mapping[str, list[Document]]
+) -> dict[str, int]:
     """Upsert by `_id` (by `username` for api_clients); returns the count per collection."""
     await database.ensure_indexes()
     counts: dict[str, int] = {}

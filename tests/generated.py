@@ -24,8 +24,14 @@ from gql_badges.badges.model import (
 from gql_badges.badges.query import BadgeFilter, BadgeQuery, CustomerRef, DateBound
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-_OFFSETS = [timedelta(days=-3), timedelta(milliseconds=-1), timedelta(0),
-            timedelta(milliseconds=1), timedelta(days=2), timedelta(days=40)]
+_OFFSETS = [
+    timedelta(days=-3),
+    timedelta(milliseconds=-1),
+    timedelta(0),
+    timedelta(milliseconds=1),
+    timedelta(days=2),
+    timedelta(days=40),
+]
 dates = st.sampled_from(_OFFSETS).map(lambda offset: NOW + offset)
 maybe_dates = st.none() | dates
 owners = st.sampled_from(list(Owner))
@@ -38,8 +44,16 @@ names = st.text(alphabet=NAME_ALPHABET, min_size=1, max_size=6)
 def constraints(draw: st.DrawFn) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for _ in range(draw(st.integers(0, 2))):
-        kind = draw(st.sampled_from(["CUSTOMER_BADGE_FIXED_VALUE", "BADGE_FIXED_VALUE",
-                                     "CUSTOMER_BADGE_NO_LIMIT", "SOMETHING_NEW"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "CUSTOMER_BADGE_FIXED_VALUE",
+                    "BADGE_FIXED_VALUE",
+                    "CUSTOMER_BADGE_NO_LIMIT",
+                    "SOMETHING_NEW",
+                ]
+            )
+        )
         limit = draw(st.none() | st.integers(0, 3))
         out.append({"constraintType": kind, "maxEarnLimit": limit})
     return out
@@ -49,54 +63,92 @@ def constraints(draw: st.DrawFn) -> list[dict[str, Any]]:
 def org_data(draw: st.DrawFn, org_id: int) -> dict[str, Any]:
     """Groups, badges, one customer and their records for `org_id`."""
     groups = [
-        {"_id": ObjectId(), "orgId": org_id, "name": draw(st.sampled_from(["G1", "G2", "g"])),
-         "rank": draw(st.none() | st.integers(1, 3))}
+        {
+            "_id": ObjectId(),
+            "orgId": org_id,
+            "name": draw(st.sampled_from(["G1", "G2", "g"])),
+            "rank": draw(st.none() | st.integers(1, 3)),
+        }
         for _ in range(draw(st.integers(0, 3)))
     ]
     group_choices = [None, ObjectId(), *(g["_id"] for g in groups)]  # ObjectId(): not a group
     badges = []
     for _ in range(draw(st.integers(1, 14))):
-        claims = [{"ownerType": draw(owners), "referenceId": "r", "isActive": draw(st.booleans())}
-                  for _ in range(draw(st.integers(0, 2)))]
-        badges.append({
-            "_id": ObjectId(), "orgId": org_id, "name": draw(names),
-            "earnType": draw(st.sampled_from(["EARN", "ISSUE_EARN"])),
-            "active": draw(st.sampled_from([True, True, False])),
-            "startOn": draw(dates), "expiresOn": draw(dates),
-            "badgeGroupId": draw(st.sampled_from(group_choices)),
-            "badgeRank": draw(st.none() | st.integers(1, 3)),
-            "ownership": {"restrictedToOwners": draw(st.lists(owners, max_size=2, unique=True)),
-                          "claims": claims},
-            "customerConstraints": draw(constraints()),
-            "badgeConstraints": [],
-            "lastUpdatedOn": draw(maybe_dates),
-            "createdOn": NOW,
-            "images": [], "tags": [], "customFields": {},
-        })
+        claims = [
+            {"ownerType": draw(owners), "referenceId": "r", "isActive": draw(st.booleans())}
+            for _ in range(draw(st.integers(0, 2)))
+        ]
+        badges.append(
+            {
+                "_id": ObjectId(),
+                "orgId": org_id,
+                "name": draw(names),
+                "earnType": draw(st.sampled_from(["EARN", "ISSUE_EARN"])),
+                "active": draw(st.sampled_from([True, True, False])),
+                "startOn": draw(dates),
+                "expiresOn": draw(dates),
+                "badgeGroupId": draw(st.sampled_from(group_choices)),
+                "badgeRank": draw(st.none() | st.integers(1, 3)),
+                "ownership": {
+                    "restrictedToOwners": draw(st.lists(owners, max_size=2, unique=True)),
+                    "claims": claims,
+                },
+                "customerConstraints": draw(constraints()),
+                "badgeConstraints": [],
+                "lastUpdatedOn": draw(maybe_dates),
+                "createdOn": NOW,
+                "images": [],
+                "tags": [],
+                "customFields": {},
+            }
+        )
     customer_id = Int64(org_id * 100 + 1)
     records = []
-    with_records = st.lists(st.sampled_from(badges), unique_by=lambda b: b["_id"],
-                            max_size=len(badges) // 2 + 1)
+    with_records = st.lists(
+        st.sampled_from(badges), unique_by=lambda b: b["_id"], max_size=len(badges) // 2 + 1
+    )
     for badge in draw(with_records):
-        records.append({
-            "_id": ObjectId(), "orgId": org_id, "customerId": customer_id,
-            "badgeMetaId": badge["_id"],
-            "issuedOn": draw(maybe_dates),
-            "issueStatus": draw(st.sampled_from([None, "ISSUED", "REVOKED"])),
-            "earnCount": draw(st.integers(0, 3)),
-            "active": draw(st.booleans()),
-            "earnExpiresOn": draw(maybe_dates),
-            "lastEarnedOn": draw(maybe_dates),
-            "lastEarnEventDate": draw(maybe_dates),
-        })
-    customer = {"_id": customer_id, "orgId": org_id, "email": f"c{org_id}@example.com",
-                "mobile": None, "externalId": None, "cardNumbers": [f"card-{org_id}"]}
-    return {"badge_groups": groups, "badge_meta": badges, "customers": [customer],
-            "customer_badges": records}
+        records.append(
+            {
+                "_id": ObjectId(),
+                "orgId": org_id,
+                "customerId": customer_id,
+                "badgeMetaId": badge["_id"],
+                "issuedOn": draw(maybe_dates),
+                "issueStatus": draw(st.sampled_from([None, "ISSUED", "REVOKED"])),
+                "earnCount": draw(st.integers(0, 3)),
+                "active": draw(st.booleans()),
+                "earnExpiresOn": draw(maybe_dates),
+                "lastEarnedOn": draw(maybe_dates),
+                "lastEarnEventDate": draw(maybe_dates),
+            }
+        )
+    customer = {
+        "_id": customer_id,
+        "orgId": org_id,
+        "email": f"c{org_id}@example.com",
+        "mobile": None,
+        "externalId": None,
+        "cardNumbers": [f"card-{org_id}"],
+    }
+    return {
+        "badge_groups": groups,
+        "badge_meta": badges,
+        "customers": [customer],
+        "customer_badges": records,
+    }
 
 
-_FILTERS = ["name", "action", "badge_status", "owner", "claimed_by", "start_on", "expires_on",
-            "group_id"]
+_FILTERS = [
+    "name",
+    "action",
+    "badge_status",
+    "owner",
+    "claimed_by",
+    "start_on",
+    "expires_on",
+    "group_id",
+]
 
 
 @st.composite

@@ -98,9 +98,7 @@ def test_available_respects_the_customer_limit() -> None:
 
 
 def test_earned_counts_expired_earns_only_when_asked() -> None:
-    expired_earn = customer_state(
-        {"earnCount": 1, "active": True, "earnExpiresOn": NOW - MS}, NOW
-    )
+    expired_earn = customer_state({"earnCount": 1, "active": True, "earnExpiresOn": NOW - MS}, NOW)
     assert not matches_badge_type(BadgeType.EARNED, _badge(), expired_earn, NOW)
     assert matches_badge_type(BadgeType.EARNED, _badge(), expired_earn, NOW, include_expired=True)
 

@@ -15,8 +15,11 @@ from tests.generated import NOW, badge_queries, org_data
 from tests.oracle import expected_order
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 async def test_pipeline_agrees_with_the_rules(database: Database, data: st.DataObject) -> None:
     org_id = new_org_id()
@@ -24,8 +27,10 @@ async def test_pipeline_agrees_with_the_rules(database: Database, data: st.DataO
     await write_documents(database, docs)
     repository = BadgeRepository(database)
     customer_id = int(docs["customers"][0]["_id"])
-    refs = [CustomerRef(IdentifierType.ID, customer_id),
-            CustomerRef(IdentifierType.CARD_NUMBER, f"card-{org_id}")]
+    refs = [
+        CustomerRef(IdentifierType.ID, customer_id),
+        CustomerRef(IdentifierType.CARD_NUMBER, f"card-{org_id}"),
+    ]
     records = {r["badgeMetaId"]: r for r in docs["customer_badges"]}
     groups = {g["_id"]: g for g in docs["badge_groups"]}
     group_ids = list(groups)
@@ -34,7 +39,7 @@ async def test_pipeline_agrees_with_the_rules(database: Database, data: st.DataO
         page = await repository.badge_page(org_id, query, NOW)
         order = expected_order(query, docs["badge_meta"], records, groups, NOW)
         start = query.page * query.size
-        assert [row.badge["_id"] for row in page.rows] == order[start:start + query.size]
+        assert [row.badge["_id"] for row in page.rows] == order[start : start + query.size]
         assert page.total == len(order)
         for row in page.rows:
             assert row.record == records.get(row.badge["_id"])

@@ -298,12 +298,12 @@ def build_badge_pipeline(
     """Filter, sort and page `badge_meta` in one aggregation.
 
     Its single result is `{"items": [...], "total": [{"n": N}]}`. `projection` names the
-    `badge_meta` fields to read (None: all of them).
+    `badge_meta` fields to read besides `_id` and `orgId` (None: all of them).
     """
     stages, helpers = sort_stages(query.sort, query.order, records, groups)
     page: list[Document] = [{"$skip": query.page * query.size}, {"$limit": query.size}]
     if projection is not None:
-        page.append({"$project": dict.fromkeys(sorted({"_id", *projection}), 1)})
+        page.append({"$project": dict.fromkeys(sorted({"_id", "orgId", *projection}), 1)})
     elif helpers:
         page.append({"$unset": helpers})
     return [

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from gql_badges.timefmt import format_iso, parse_iso
 
@@ -19,7 +20,7 @@ def _parse(value: object) -> datetime:
     return parse_iso(value)
 
 
-SCALAR_MAP = {
+SCALAR_MAP: dict[object, ScalarDefinition] = {
     datetime: strawberry.scalar(
         name="DateTime",
         description="An instant, as an ISO-8601 string in UTC (`2024-05-01T00:00:00Z`).",

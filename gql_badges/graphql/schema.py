@@ -167,9 +167,7 @@ class Query:
             badges=[to_badge(row, now) for row in result.rows], pagination=to_pagination(result)
         )
 
-    @strawberry.field(
-        description="Badges of a customer, as GET /badges/management/{customerId}."
-    )
+    @strawberry.field(description="Badges of a customer, as GET /badges/management/{customerId}.")
     async def badge_management(
         self,
         info: Info,
@@ -220,7 +218,7 @@ class GatewaySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Expected failures (bad input, not found, auth) are answers, not incidents: no traceback."""
+        """Expected failures (bad input, not found, auth) are answers: logged without traceback."""
         for error in errors:
             if error.original_error is None or isinstance(error.original_error, GatewayError):
                 logger.debug("GraphQL error: %s", error.message)

@@ -278,8 +278,9 @@ def _ownership(stored: Document | None) -> Ownership | None:
 def _group(stored: Document | None) -> BadgeGroup | None:
     if stored is None:
         return None
-    return BadgeGroup(id=strawberry.ID(str(stored["_id"])), name=stored.get("name"),
-                      rank=stored.get("rank"))
+    return BadgeGroup(
+        id=strawberry.ID(str(stored["_id"])), name=stored.get("name"), rank=stored.get("rank")
+    )
 
 
 def _common(row: BadgeRow, now: datetime) -> dict[str, Any]:
@@ -308,7 +309,7 @@ def to_badge(row: BadgeRow, now: datetime) -> Badge:
     badge, record = row.badge, row.record
     return Badge(
         **_common(row, now),
-        org_id=badge.get("orgId"),
+        org_id=badge["orgId"],
         start_on=badge.get("startOn"),
         tags=badge.get("tags"),
         earn_type=_enum(model.EarnType, badge.get("earnType")),

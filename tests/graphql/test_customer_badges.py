@@ -31,8 +31,9 @@ async def names(client, headers, **variables) -> list[str]:
 async def test_default_is_available_to_issue(client, org_a_auth) -> None:
     # EARN, active, not expired, neither enrolled nor earned by Tom; revoked counts as not enrolled.
     got = await names(client, org_a_auth, customer=TOM, limit=100)
-    assert sorted(got) == sorted(["SH Specific Time", "SH 3 Redemption", "SH Specific Date",
-                                  "SH 3 Coke "])
+    assert sorted(got) == sorted(
+        ["SH Specific Time", "SH 3 Redemption", "SH Specific Date", "SH 3 Coke "]
+    )
 
 
 async def test_each_badge_type(client, org_a_auth, org_b_auth) -> None:
@@ -40,20 +41,27 @@ async def test_each_badge_type(client, org_a_auth, org_b_auth) -> None:
     assert await names(client, org_a_auth, customer=TOM, type="AVAILABLE") == ["BADGE123"]
     earned = await names(client, org_a_auth, customer=TOM, type="EARNED")
     assert sorted(earned) == ["Furrye12", "string9"]
-    with_expired = await names(client, org_a_auth, customer=TOM, type="EARNED",
-                               includeExpired=True)
+    with_expired = await names(client, org_a_auth, customer=TOM, type="EARNED", includeExpired=True)
     assert sorted(with_expired) == ["Furrye12", "Payment Mode Badge", "string9"]
     assert await names(client, org_a_auth, customer=TOM, type="EXPIRED") == ["BADGE12"]
     assert sorted(await names(client, org_b_auth, customer=SWATI, type="EXPIRED")) == [
-        "Automation_Test_Badge_Issue_2023-12-11 13:20:36.812999", "demoName"]
+        "Automation_Test_Badge_Issue_2023-12-11 13:20:36.812999",
+        "demoName",
+    ]
 
 
 async def test_rank_order_groups_first_then_badge_rank(client, org_a_auth) -> None:
-    body = await graphql(client, PAGE, org_a_auth, customer={"id": "62407753"}, sortOn="RANK",
-                         limit=100)
+    body = await graphql(
+        client, PAGE, org_a_auth, customer={"id": "62407753"}, sortOn="RANK", limit=100
+    )
     badges = body["data"]["customerBadges"]["badges"]
     assert [(b["badgeGroupName"], b["badgeRank"]) for b in badges] == [
-        ("Group", 1), ("Group", 4), ("Group", 6), ("Group", 15), ("Group", 15), ("Group", 16),
+        ("Group", 1),
+        ("Group", 4),
+        ("Group", 6),
+        ("Group", 15),
+        ("Group", 15),
+        ("Group", 16),
         (None, None),
     ]
 
@@ -61,8 +69,13 @@ async def test_rank_order_groups_first_then_badge_rank(client, org_a_auth) -> No
 async def test_identifier_kinds_name_the_same_customer(client, org_b_auth) -> None:
     expected = await names(client, org_b_auth, customer=SWATI, type="EARNED")
     assert expected
-    for ref in ({"id": "62090013"}, {"mobile": "919999000002"}, {"externalId": "ext-62090013"},
-                {"cardNumber": "CARD-1002"}, {"cardNumber": "CARD-1001"}):
+    for ref in (
+        {"id": "62090013"},
+        {"mobile": "919999000002"},
+        {"externalId": "ext-62090013"},
+        {"cardNumber": "CARD-1002"},
+        {"cardNumber": "CARD-1001"},
+    ):
         assert await names(client, org_b_auth, customer=ref, type="EARNED") == expected
 
 
@@ -71,8 +84,16 @@ async def test_identifier_kinds_name_the_same_customer(client, org_b_auth) -> No
     [(2, 0, 2, 3), (2, 2, 1, 3), (2, 3, 0, 3), (100, 0, 5, 1), (5, 0, 5, 1), (1, 4, 1, 5)],
 )
 async def test_pagination(client, org_b_auth, limit, page, size, total_pages) -> None:
-    body = await graphql(client, PAGE, org_b_auth, customer=SWATI, type="EARNED",
-                         includeExpired=True, limit=limit, page=page)
+    body = await graphql(
+        client,
+        PAGE,
+        org_b_auth,
+        customer=SWATI,
+        type="EARNED",
+        includeExpired=True,
+        limit=limit,
+        page=page,
+    )
     pagination = body["data"]["customerBadges"]["pagination"]
     assert pagination == {"page": page, "size": size, "total": 5, "totalPages": total_pages}
     assert len(body["data"]["customerBadges"]["badges"]) == size
@@ -81,12 +102,15 @@ async def test_pagination(client, org_b_auth, limit, page, size, total_pages) ->
 async def test_empty_result_has_zero_pages(client, org_a_auth) -> None:
     body = await graphql(client, PAGE, org_a_auth, customer={"id": "62407753"}, type="EARNED")
     assert body["data"]["customerBadges"] == {
-        "badges": [], "pagination": {"page": 0, "size": 0, "total": 0, "totalPages": 0}}
+        "badges": [],
+        "pagination": {"page": 0, "size": 0, "total": 0, "totalPages": 0},
+    }
 
 
 async def test_group_filter(client, org_b_auth) -> None:
-    got = await names(client, org_b_auth, customer=SWATI, type="EARNED",
-                      groupId="65c3600c60d9261bdd8a6410")
+    got = await names(
+        client, org_b_auth, customer=SWATI, type="EARNED", groupId="65c3600c60d9261bdd8a6410"
+    )
     assert sorted(got) == ["Birthday Badge", "demoBadgeName001"]
 
 
@@ -112,17 +136,31 @@ async def test_constraints_union_members(client, org_b_auth) -> None:
     by_name = {b["name"]: b for b in body["data"]["customerBadges"]["badges"]}
     asdfg = by_name["BADGE_ASDFG"]["badgeConstraints"]
     assert [c["__typename"] for c in asdfg] == [
-        "BadgeFixedValueConstraint", "BadgeRollingWindowConstraint", "BadgeNoLimitConstraint",
-        "UnknownConstraint"]
-    assert asdfg[1] == {"__typename": "BadgeRollingWindowConstraint", "rollType": "WEEKS",
-                        "rollValue": 1, "maxEarnLimit": 2000}
+        "BadgeFixedValueConstraint",
+        "BadgeRollingWindowConstraint",
+        "BadgeNoLimitConstraint",
+        "UnknownConstraint",
+    ]
+    assert asdfg[1] == {
+        "__typename": "BadgeRollingWindowConstraint",
+        "rollType": "WEEKS",
+        "rollValue": 1,
+        "maxEarnLimit": 2000,
+    }
     assert asdfg[3]["raw"] == {"constraintType": "BADGE_SEASONAL_WINDOW", "season": "WINTER"}
     assert by_name["Birthday Badge"]["customerConstraints"] == [
-        {"__typename": "CustomerBadgeFixedValueConstraint",
-         "constraintType": "CUSTOMER_BADGE_FIXED_VALUE", "maxEarnLimit": 1}]
+        {
+            "__typename": "CustomerBadgeFixedValueConstraint",
+            "constraintType": "CUSTOMER_BADGE_FIXED_VALUE",
+            "maxEarnLimit": 1,
+        }
+    ]
     assert by_name["Badge Issue georgetesst"]["customerConstraints"] == [
-        {"__typename": "CustomerBadgeNoLimitConstraint",
-         "constraintType": "CUSTOMER_BADGE_NO_LIMIT"}]
+        {
+            "__typename": "CustomerBadgeNoLimitConstraint",
+            "constraintType": "CUSTOMER_BADGE_NO_LIMIT",
+        }
+    ]
 
 
 async def test_group_object_and_dates(client, org_b_auth) -> None:
@@ -133,7 +171,10 @@ async def test_group_object_and_dates(client, org_b_auth) -> None:
     }"""
     body = await graphql(client, query, org_b_auth, customer=SWATI)
     for badge in body["data"]["customerBadges"]["badges"]:
-        assert badge["group"] == {"id": "65c3600c60d9261bdd8a6410", "name": "2024 Badges",
-                                  "rank": 1}
+        assert badge["group"] == {
+            "id": "65c3600c60d9261bdd8a6410",
+            "name": "2024 Badges",
+            "rank": 1,
+        }
         assert badge["expiresOn"].endswith("Z")
         assert badge["lastEarnedOnDate"] is not None

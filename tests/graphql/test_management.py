@@ -9,7 +9,6 @@ from tests.conftest import graphql
 pytestmark = pytest.mark.usefixtures("demo")
 
 
-
 async def management(client, headers, arguments: str, fields: str = "name") -> dict:
     query = f"""{{ badgeManagement(customer: {{id: "62090013"}}, size: 100, {arguments}) {{
         customerBadges {{ {fields} }} pagination {{ page size total totalPages }} }} }}"""
@@ -29,21 +28,25 @@ EXPIRED_AUTOMATION = "Automation_Test_Badge_Issue_2023-12-11 13:20:36.812999"
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        ('badgeType: EARNED, name: "badge"',
-         ["demoBadgeName001", "Birthday Badge", "BADGE_ASDFG", "Badge Issue georgetesst"]),
+        (
+            'badgeType: EARNED, name: "badge"',
+            ["demoBadgeName001", "Birthday Badge", "BADGE_ASDFG", "Badge Issue georgetesst"],
+        ),
         ('badgeType: EARNED, name: "BIRTH"', ["Birthday Badge"]),
         ('badgeType: EARNED, name: ".*"', []),
-        ('badgeType: EARNED, owner: Loyalty_Promotion', ["Badge Issue georgetesst",
-                                                         "demoBadgeName001"]),
-        ('badgeType: EARNED, claimedBy: Loyalty_Promotion', ["demoBadgeName001"]),
-        ('badgeType: EARNED, claimedBy: Goodwill_Module', []),
+        (
+            "badgeType: EARNED, owner: Loyalty_Promotion",
+            ["Badge Issue georgetesst", "demoBadgeName001"],
+        ),
+        ("badgeType: EARNED, claimedBy: Loyalty_Promotion", ["demoBadgeName001"]),
+        ("badgeType: EARNED, claimedBy: Goodwill_Module", []),
         ("badgeType: EARNED, badgeStatus: LIVE", None),
         ("badgeType: EARNED, includeExpired: true", None),
         ("badgeType: EXPIRED, action: ACTIVATED", ["demoName", EXPIRED_AUTOMATION]),
         ("badgeType: EXPIRED, action: DEACTIVATED", []),
         ("badgeType: EXPIRED, action: DE_ACTIVATED", []),
         ('badgeType: EXPIRED, groupId: "65c3600c60d9261bdd8a6411"', ["demoName"]),
-        ('badgeType: AVAILABLE_TO_ISSUE, badgeStatus: UPCOMING', ["badge issual3"]),
+        ("badgeType: AVAILABLE_TO_ISSUE, badgeStatus: UPCOMING", ["badge issual3"]),
     ],
 )
 async def test_filters(client, org_b_auth, arguments, expected) -> None:
@@ -60,13 +63,17 @@ async def test_filters(client, org_b_auth, arguments, expected) -> None:
 
 
 async def test_date_filters_and_operators(client, org_b_auth) -> None:
-    everything = await management(client, org_b_auth, "badgeType: EXPIRED",
-                                  "name startsOn expiresOn")
+    everything = await management(
+        client, org_b_auth, "badgeType: EXPIRED", "name startsOn expiresOn"
+    )
     items = everything["customerBadges"]
     cut = sorted(b["expiresOn"] for b in items)[1]  # the later expiry
     before = await names(client, org_b_auth, f'badgeType: EXPIRED, expiresOn: "{cut}"')
-    after = await names(client, org_b_auth,
-                        f'badgeType: EXPIRED, expiresOn: "{cut}", expiresOnOperator: GREATER_THAN')
+    after = await names(
+        client,
+        org_b_auth,
+        f'badgeType: EXPIRED, expiresOn: "{cut}", expiresOnOperator: GREATER_THAN',
+    )
     assert len(before) == 1 and after == []  # strict in both directions
     start_cut = min(b["startsOn"] for b in items)
     later_start = await names(client, org_b_auth, f'badgeType: EXPIRED, startOn: "{start_cut}"')
@@ -85,21 +92,26 @@ async def test_operator_without_date_is_bad_input(client, org_b_auth) -> None:
 
 @pytest.mark.parametrize(
     ("sort", "field"),
-    [("LAST_EARNED_ON_DATE", "lastEarnedOn"), ("EXPIRES_ON", "expiresOn"),
-     ("LAST_MODIFIED_DATE", "lastUpdatedOn")],
+    [
+        ("LAST_EARNED_ON_DATE", "lastEarnedOn"),
+        ("EXPIRES_ON", "expiresOn"),
+        ("LAST_MODIFIED_DATE", "lastUpdatedOn"),
+    ],
 )
 @pytest.mark.parametrize("order", ["ASC", "DESC"])
 async def test_sorts(client, org_b_auth, sort, field, order) -> None:
-    page = await management(client, org_b_auth,
-                            f"badgeType: EARNED, sortOn: {sort}, order: {order}",
-                            f"name {field}")
+    page = await management(
+        client, org_b_auth, f"badgeType: EARNED, sortOn: {sort}, order: {order}", f"name {field}"
+    )
     values = [b[field] for b in page["customerBadges"]]
     assert values == sorted(values, reverse=order == "DESC")  # ISO strings sort as instants
 
 
 async def test_item_fields(client, org_b_auth) -> None:
     page = await management(
-        client, org_b_auth, 'badgeType: EARNED, name: "Birthday"',
+        client,
+        org_b_auth,
+        'badgeType: EARNED, name: "Birthday"',
         "name badgeMetaId badgeType badgeGroupId badgeGroupName badgeRank createdOn lastUpdatedOn "
         "images { name fileSvcHandle url tag } badgeStatus lastEarnedOn startsOn expiresOn "
         "earnCount ownership { restrictedToOwners claims { ownerType referenceId isActive } } "
@@ -114,14 +126,21 @@ async def test_item_fields(client, org_b_auth) -> None:
     assert badge["issueStatus"] is None
     assert badge["lastEarnedOn"] == badge["lastEarnedOnDate"] is not None
     assert [i["tag"] for i in badge["images"]] == ["EARNED", "UN_EARNED"]
-    assert badge["ownership"]["claims"][0] == {"ownerType": "Loyalty", "referenceId": "626",
-                                               "isActive": True}
+    assert badge["ownership"]["claims"][0] == {
+        "ownerType": "Loyalty",
+        "referenceId": "626",
+        "isActive": True,
+    }
     assert page["pagination"] == {"page": 0, "size": 1, "total": 1, "totalPages": 1}
 
 
 async def test_unearned_badge_has_zero_count_and_no_earn_dates(client, org_b_auth) -> None:
-    page = await management(client, org_b_auth, "badgeType: AVAILABLE_TO_ISSUE",
-                            "name earnCount lastEarnedOnDate lastEarnEventDate lastEarnedOn")
+    page = await management(
+        client,
+        org_b_auth,
+        "badgeType: AVAILABLE_TO_ISSUE",
+        "name earnCount lastEarnedOnDate lastEarnEventDate lastEarnedOn",
+    )
     for badge in page["customerBadges"]:
         assert badge["earnCount"] == 0
         assert badge["lastEarnedOnDate"] is None and badge["lastEarnEventDate"] is None

@@ -1,0 +1,265 @@
+"""The command line, run as a user runs it: `gql-badges load | export-schema | serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from pymongo import MongoClient
+
+from gql_badges.embedded import RUNTIME_FILE, EmbeddedServer
+from tests.conftest import basic_auth
+
+ROOT = Path(__file__).resolve().parent.parent
+GQL_BADGES = [sys.executable, "-m", "gql_badges.cli"]
+
+GOOD_FILE = {
+    "badge_groups": [
+        {"_id": {"$oid": "65c3600c60d9261bdd8a6410"}, "orgId": 7, "name": "G", "rank": 1}
+    ],
+    "badge_meta": [
+        {
+            "_id": {"$oid": "653dea07b3cda7078c7c68ee"},
+            "orgId": 7,
+            "name": "Birthday Badge",
+            "description": None,
+            "earnType": "ISSUE_EARN",
+            "startOn": {"$date": "2024-01-01T00:00:00Z"},
+            "expiresOn": {"$date": "2124-01-01T00:00:00.500Z"},
+            "images": [{"name": "", "fileSvcHandle": "h", "url": "u", "tag": "EARNED"}],
+            "tags": [],
+            "badgeGroupId": {"$oid": "65c3600c60d9261bdd8a6410"},
+            "badgeRank": 2,
+            "ownership": {
+                "restrictedToOwners": ["Loyalty"],
+                "claims": [{"ownerType": "Loyalty", "referenceId": "626", "isActive": True}],
+            },
+            "customerConstraints": [
+                {"constraintType": "CUSTOMER_BADGE_FIXED_VALUE", "maxEarnLimit": 1}
+            ],
+            "badgeConstraints": [],
+            "customFields": {"Priority": "1"},
+            "active": True,
+        }
+    ],
+    "customers": [
+        {
+            "_id": 62090013,
+            "orgId": 7,
+            "email": "a@example.com",
+            "mobile": None,
+            "externalId": None,
+            "cardNumbers": ["C1"],
+        }
+    ],
+    "customer_badges": [
+        {
+            "_id": {"$oid": "653dea07b3cda7078c7c6900"},
+            "orgId": 7,
+            "customerId": 62090013,
+            "badgeMetaId": {"$oid": "653dea07b3cda7078c7c68ee"},
+            "issuedOn": None,
+            "issueStatus": None,
+            "earnCount": 1,
+            "lastEarnedOn": {"$date": "2024-06-01T00:00:00Z"},
+            "lastEarnEventDate": None,
+            "earnExpiresOn": None,
+            "active": True,
+        }
+    ],
+    "api_clients": [
+        {
+            "username": "u7",
+            "password": "pw7",
+            "key": "k7",
+            "secret": "s7",
+            "orgId": 7,
+            "active": True,
+        }
+    ],
+}
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*GQL_BADGES, *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+
+
+@pytest.fixture
+def cli_env(mongo_uri: str, tmp_path: Path) -> dict[str, str]:
+    database = f"cli_{tmp_path.name[-20:]}".replace("-", "_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GQL_BADGES_")}
+    return env | {
+        "GQL_BADGES_MONGODB_URI": mongo_uri,
+        "GQL_BADGES_DATABASE": database,
+        "GQL_BADGES_DATA_DIR": str(tmp_path / "data"),
+    }
+
+
+def collection_counts(env: dict[str, str]) -> dict[str, int]:
+    with MongoClient(env["GQL_BADGES_MONGODB_URI"]) as client:
+        db = client[env["GQL_BADGES_DATABASE"]]
+        return {name: db[name].count_documents({}) for name in GOOD_FILE}
+
+
+def test_export_schema_matches_the_committed_sdl() -> None:
+    result = run(["export-schema"], dict(os.environ))
+    assert result.returncode == 0
+    assert result.stdout == (ROOT / "schema.graphql").read_text(), (
+        "schema.graphql drifted from the code: run `gql-badges export-schema > schema.graphql`"
+    )
+
+
+def test_load_upserts_and_hashes(cli_env, tmp_path) -> None:
+    path = tmp_path / "good.json"
+    path.write_text(json.dumps(GOOD_FILE))
+    for _ in range(2):  # a second load upserts the same documents again
+        result = run(["load", str(path)], cli_env)
+        assert result.returncode == 0, result.stderr
+        assert "Loaded 1 badge_groups, 1 badge_meta" in result.stdout
+    assert collection_counts(cli_env) == dict.fromkeys(GOOD_FILE, 1)
+    with MongoClient(cli_env["GQL_BADGES_MONGODB_URI"], tz_aware=True) as client:
+        db = client[cli_env["GQL_BADGES_DATABASE"]]
+        stored = db.api_clients.find_one({"username": "u7"})
+        assert "password" not in stored and "secret" not in stored
+        assert stored["passwordHash"].startswith("$argon2")
+        customer = db.customers.find_raw_batches({}).next()
+        assert b"\x12_id\x00" in customer  # BSON type 0x12: the customer id is an int64
+        badge = db.badge_meta.find_one({})
+        assert badge["expiresOn"].microsecond == 500_000
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda f: f["badge_meta"][0].update(earnType="SOMETIMES"), "badge_meta[0].earnType"),
+        (lambda f: f["badge_meta"][0].pop("startOn"), "badge_meta[0].startOn"),
+        (
+            lambda f: f["badge_meta"][0].update(badgeGroupId="65c3600c60d9261bdd8a6410"),
+            "badge_meta[0].badgeGroupId: Value error, expected an ObjectId",
+        ),
+        (lambda f: f["customers"].append({"_id": "62090014", "orgId": 7}), "customers[1]._id"),
+        (lambda f: f["customer_badges"][0].update(earnCount=-1), "customer_badges[0].earnCount"),
+        (
+            lambda f: f["badge_meta"][0]["ownership"]["claims"][0].update(ownerType="Nobody"),
+            "badge_meta[0].ownership.claims[0].ownerType",
+        ),
+        (lambda f: f.update(rewards=[]), "rewards: unknown collection"),
+        (lambda f: f["api_clients"][0].pop("password"), "api_clients[0].password"),
+    ],
+)
+def test_a_bad_document_is_named_and_nothing_is_written(cli_env, tmp_path, mutate, message):
+    content = json.loads(json.dumps(GOOD_FILE))
+    mutate(content)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(content))
+    result = run(["load", str(path)], cli_env)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "nothing was written" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert collection_counts(cli_env) == dict.fromkeys(GOOD_FILE, 0)
+
+
+def test_invalid_json_names_the_position(cli_env, tmp_path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{"badge_meta": [\n  {"_id": }\n]}')
+    result = run(["load", str(path)], cli_env)
+    assert result.returncode == 1
+    assert "line 2, column" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_serve_on_the_embedded_database(tmp_path) -> None:
+    """`gql-badges serve` with no URI: embedded database, demo data, GraphiQL; `load` finds it;
+    Ctrl-C stops both, and the data survives for the next start."""
+    data_dir = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GQL_BADGES_")}
+    env |= {"GQL_BADGES_DATA_DIR": str(data_dir), "GQL_BADGES_JWT_SECRET": "s" * 40}
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w+")
+    server = subprocess.Popen(
+        [*GQL_BADGES, "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        _wait_for(up, 90, "the gateway to be ready")
+        output = (tmp_path / "serve.log").read_text()
+        assert "demo-password-100606" in output  # the demo credentials are printed
+        page = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "graphiql" in page.text.lower()
+        response = httpx.post(
+            f"{base}/graphql",
+            json={
+                "query": '{ customerBadges(customer: {id: "62090013"}, badgeType: EARNED) '
+                "{ pagination { total } } }"
+            },
+            headers=basic_auth("demo.100606", "demo-password-100606"),
+        )
+        assert response.json() == {"data": {"customerBadges": {"pagination": {"total": 4}}}}
+
+        # `load` reaches the server that `serve` started, through the runtime file.
+        runtime = json.loads((data_dir / RUNTIME_FILE).read_text())
+        path = tmp_path / "good.json"
+        path.write_text(json.dumps(GOOD_FILE))
+        loaded = run(["load", str(path)], env)
+        assert loaded.returncode == 0, loaded.stderr
+        db_pid = runtime["pid"]
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(60)
+    assert server.returncode in (0, 130)
+    _wait_for(lambda: not _pid_alive(db_pid), 30, "the embedded database to stop")
+    assert not (data_dir / RUNTIME_FILE).exists()
+
+    # The files survive: a new embedded server over the same directory has both data sets.
+    with EmbeddedServer(data_dir) as embedded, MongoClient(embedded.uri) as client:
+        db = client["badges"]
+        assert db.badge_meta.count_documents({"orgId": 7}) == 1
+        assert db.badge_meta.count_documents({"orgId": 100606}) > 0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) counts as stopped.
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return False
