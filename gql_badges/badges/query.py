@@ -226,9 +226,10 @@ class _SortBuilder:
         self.keys[path] = direction
 
     def by_expression(self, expression: Any, direction: int) -> None:
+        # Helpers of one $set stage cannot read each other: the null flag repeats the expression.
         name = self.helper(expression)
         if direction == 1:
-            self.keys[self.helper(_is_null(f"${name}"))] = 1
+            self.keys[self.helper(_is_null(expression))] = 1
         self.keys[name] = direction
 
     def flush(self) -> None:
