@@ -44,3 +44,33 @@ async def test_pipeline_agrees_with_the_rules(database: Database, data: st.DataO
         for row in page.rows:
             assert row.record == records.get(row.badge["_id"])
             assert row.group == groups.get(row.badge.get("badgeGroupId"))
+
+
+async def test_a_badge_starting_after_its_expiry_is_expired_not_upcoming(database) -> None:
+    """Found by the property test: the UPCOMING filter let such a badge through."""
+    from datetime import timedelta
+
+    from bson import ObjectId
+
+    from gql_badges.badges.model import BadgeStatus, BadgeType
+    from gql_badges.badges.query import BadgeFilter, BadgeQuery
+
+    org_id = new_org_id()
+    badge = {
+        "_id": ObjectId(),
+        "orgId": org_id,
+        "name": "backwards",
+        "earnType": "EARN",
+        "active": True,
+        "startOn": NOW + timedelta(days=1),
+        "expiresOn": NOW - timedelta(days=1),
+        "ownership": {},
+    }
+    customer = {"_id": org_id * 100, "orgId": org_id, "cardNumbers": []}
+    await write_documents(database, {"badge_meta": [badge], "customers": [customer]})
+    repository = BadgeRepository(database)
+    ref = CustomerRef(IdentifierType.ID, org_id * 100)
+    for status, expected in [(BadgeStatus.UPCOMING, []), (BadgeStatus.EXPIRED, [badge["_id"]])]:
+        query = BadgeQuery(ref, BadgeFilter(badge_type=BadgeType.EXPIRED, badge_status=status))
+        page = await repository.badge_page(org_id, query, NOW)
+        assert [row.badge["_id"] for row in page.rows] == expected

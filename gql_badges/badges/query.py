@@ -98,7 +98,8 @@ def _not_expired(now: datetime) -> Document:
 def _status_clause(status: BadgeStatus, now: datetime) -> Document:
     match status:
         case BadgeStatus.UPCOMING:
-            return {"startOn": {"$gt": now}}
+            # A badge that starts after it expires is EXPIRED once expired (model.badge_status).
+            return {"startOn": {"$gt": now}, **_not_expired(now)}
         case BadgeStatus.LIVE:
             return {"startOn": {"$not": {"$gt": now}}, **_not_expired(now)}
         case BadgeStatus.EXPIRED:
