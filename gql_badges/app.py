@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from gql_badges.auth import Authenticator
@@ -20,6 +22,9 @@ from gql_badges.badges.repository import BadgeRepository
 from gql_badges.db import Database
 from gql_badges.errors import DatabaseUnavailable, GatewayError, InvalidParameter
 from gql_badges.graphql.schema import GraphQLContext, create_schema
+from gql_badges.responses import JSONBody, error_response
+from gql_badges.rest.openapi import openapi_document
+from gql_badges.rest.routes import rest_routes
 from gql_badges.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +40,8 @@ class Services:
     database: Database
     authenticator: Authenticator
     repository: BadgeRepository
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """The request's `now` (SPEC §4); tests fix it to put data on the rules' boundaries."""
 
     @classmethod
     def create(cls, settings: Settings, uri: str) -> Services:
@@ -47,24 +54,6 @@ class Services:
         )
 
 
-class JSONBody(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
-
-
-def error_response(error: GatewayError) -> Response:
-    headers = {}
-    if error.http_status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="gql-badges", Bearer'
-    retry_after = getattr(error, "retry_after_seconds", None)
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
-    body = {"data": None, "errors": [error.as_rest_error()], "warnings": []}
-    return JSONBody(body, status_code=error.http_status, headers=headers)
-
-
 class GraphQLView(GraphQL):
     async def get_context(self, request: Request, response: Any) -> GraphQLContext:  # type: ignore[override]
         services: Services = request.app.state.services
@@ -72,6 +61,7 @@ class GraphQLView(GraphQL):
             headers=dict(request.headers),
             authenticator=services.authenticator,
             repository=services.repository,
+            now=services.clock(),
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -111,9 +101,24 @@ async def generate_token(request: Request) -> Response:
     return JSONBody({"data": {"accessToken": token, "ttlSeconds": ttl}, "errors": None})
 
 
+async def openapi(request: Request) -> Response:
+    return JSONBody(openapi_document())
+
+
 async def handle_gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
     return error_response(exc)
+
+
+async def handle_http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods, in the same envelope as every other error."""
+    assert isinstance(exc, HTTPException)
+    error = {"code": exc.status_code, "message": exc.detail, "reference": None}
+    return JSONBody(
+        {"data": None, "errors": [error], "warnings": []},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
 
 
 def create_app(
@@ -137,8 +142,6 @@ def create_app(
             if owned:
                 await app.state.services.database.close()
 
-    from gql_badges.rest.routes import rest_routes
-
     graphql_view = GraphQLView(create_schema())
     app = Starlette(
         routes=[
@@ -146,14 +149,15 @@ def create_app(
             Route("/readyz", readyz),
             Route("/v3/oauth/token/generate", generate_token, methods=["POST"]),
             Route("/graphql", graphql_view, methods=["GET", "POST"]),
+            Route("/openapi.json", openapi),
             *rest_routes(),
         ],
         lifespan=lifespan,
-        exception_handlers={GatewayError: handle_gateway_error},
+        exception_handlers={GatewayError: handle_gateway_error, HTTPException: handle_http_error},
     )
     if services is not None:
         app.state.services = services
     return app
 
 
-__all__ = ["Mount", "Services", "create_app", "error_response"]
+__all__ = ["Services", "create_app"]

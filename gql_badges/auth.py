@@ -22,6 +22,7 @@ from cachetools import TTLCache
 
 from gql_badges.db import API_CLIENTS, Database, Document
 from gql_badges.errors import Forbidden, Unauthenticated
+from gql_badges.ratelimit import TokenBucket
 from gql_badges.settings import Settings
 
 _hasher = PasswordHasher()
@@ -75,6 +76,7 @@ class Authenticator:
         self.database = database
         self.jwt_secret = settings.jwt_secret.get_secret_value()
         self.token_ttl = settings.token_ttl_seconds
+        self.limiter = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
         ttl = settings.auth_cache_seconds
         self._clients: TTLCache[tuple[str, str], Document | None] = TTLCache(4096, ttl or 1e-9)
         self._verified: TTLCache[tuple[str, str], bool] = TTLCache(4096, ttl or 1e-9)
@@ -104,7 +106,15 @@ class Authenticator:
         return Caller(org_id=client["orgId"], client=name)
 
     async def authenticate(self, headers: Mapping[str, str]) -> Caller:
-        """The caller of a request, from its `Authorization` or `X-CAP-API-OAUTH-TOKEN` header."""
+        """The caller of a request, from its `Authorization` or `X-CAP-API-OAUTH-TOKEN` header.
+
+        Raises Unauthenticated, Forbidden (inactive client) or RateLimited (over its rate).
+        """
+        caller = await self._identify(headers)
+        self.limiter.take(f"{caller.org_id}:{caller.client}")
+        return caller
+
+    async def _identify(self, headers: Mapping[str, str]) -> Caller:
         token = headers.get(OAUTH_HEADER)
         authorization = headers.get("authorization", "")
         scheme, _, value = authorization.strip().partition(" ")

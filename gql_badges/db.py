@@ -112,6 +112,7 @@ class Database:
 
     def __init__(self, settings: Settings, uri: str) -> None:
         self.settings = settings
+        self.uri = uri
         self.driver = settings.driver
         self.client = _create_client(settings, uri)
         self.db = self.client[settings.database]

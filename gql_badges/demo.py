@@ -33,6 +33,7 @@ DEMO_CLIENTS = [
     ),
 ]
 
+_PET_VOUCHER = "Purchase 5 pet products in 3 months and get a pet grooming voucher"
 _IMAGE_BASE = "https://storage.crm.eu.content-cdn.io/fs.capillary.eu/badges/images"
 
 
@@ -197,7 +198,7 @@ def demo_documents(now: datetime | None = None) -> dict[str, list[Document]]:
             ORG_A,
             "Furrye12",
             earn_type="ISSUE_EARN",
-            description="Purchase 5 pet products in 3 months and get a pet grooming voucher",
+            description=_PET_VOUCHER,
             image_tags=("UN_EARNED", "EARNED"),
             customer_constraints=[_fixed("CUSTOMER_BADGE_FIXED_VALUE", 1)],
             badge_constraints=[_fixed("BADGE_FIXED_VALUE", 1000)],
@@ -208,6 +209,7 @@ def demo_documents(now: datetime | None = None) -> dict[str, list[Document]]:
             ORG_A,
             "BADGE12",
             rank=1,
+            description=_PET_VOUCHER,
             expires=-20,
             owners=("Milestones", "Loyalty"),
             customer_constraints=[
@@ -225,6 +227,7 @@ def demo_documents(now: datetime | None = None) -> dict[str, list[Document]]:
             ORG_A,
             "BADGE123",
             rank=1,
+            description=_PET_VOUCHER,
             start=30,
             earn_type="ISSUE_EARN",
             owners=("Milestones", "Loyalty"),
@@ -283,15 +286,18 @@ def demo_documents(now: datetime | None = None) -> dict[str, list[Document]]:
             description="Make a purchase during your birthday month and get a 40% discount",
             claims=(("Loyalty", "626"), ("Loyalty", "626_TransactionAdd"), ("Loyalty", "123")),
             customer_constraints=[_fixed("CUSTOMER_BADGE_FIXED_VALUE", 1)],
-            custom_fields={"2024": "true", "Category1": "false", "Priority": "1"},
+            custom_fields={
+                "2024": "true",
+                "Date": "2025-01-18 14:39:09",
+                "Category1": "false",
+                "Priority": "1",
+            },
         ),
         _badge(
             now,
             "666638f0ae20cb256ec13e23",
             ORG_B,
             "demoBadgeName001",
-            group=GROUP_B,
-            rank=1,
             description="testing-fixed-window-7-2",
             image_tags=("UN_EARNED",),
             owners=("Loyalty_Promotion",),
@@ -336,7 +342,6 @@ def demo_documents(now: datetime | None = None) -> dict[str, list[Document]]:
             ORG_B,
             "demoName",
             description="demoDescription",
-            group=GROUP_B_ARCHIVE,
             expires=-60,
             image_tags=("UN_EARNED",),
             owners=("Loyalty_Promotion",),
@@ -346,12 +351,35 @@ def demo_documents(now: datetime | None = None) -> dict[str, list[Document]]:
             "6576bf1191e0b01c659ad5d6",
             ORG_B,
             "Automation_Test_Badge_Issue_2023-12-11 13:20:36.812999",
+            description="Automation_Test_Badge_Issue_2023-12-11 13:20:36.812999",
             earn_type="ISSUE_EARN",
             expires=-300,
             start=-310,
             image_tags=("UN_EARNED", "IN_PROGRESS"),
             owners=("Audience_Campaigns",),
             claims=(("Audience_Campaigns", "1175688"),),
+        ),
+        # Not on the pages: the rest of org B's groups, so RANK and groupId have more to show.
+        _badge(
+            now,
+            "65c3600c60d9261bdd8a6420",
+            ORG_B,
+            "Anniversary Badge",
+            group=GROUP_B,
+            rank=1,
+            description="Shop on your membership anniversary",
+            image_tags=("UN_EARNED",),
+        ),
+        _badge(
+            now,
+            "65c3600c60d9261bdd8a6421",
+            ORG_B,
+            "Summer 2023 Badge",
+            group=GROUP_B_ARCHIVE,
+            start=-500,
+            expires=-400,
+            active=False,
+            description="Retired with the summer 2023 campaign",
         ),
     ]
     groups = [
@@ -404,6 +432,15 @@ def demo_documents(now: datetime | None = None) -> dict[str, list[Document]]:
             "mobile": "919999000002",
             "externalId": "ext-62090013",
             "cardNumbers": ["CARD-1001", "CARD-1002"],
+        },
+        {
+            # A new member of org B: no records at all.
+            "_id": 62090014,
+            "orgId": ORG_B,
+            "email": "becky.thatcher@example.com",
+            "mobile": None,
+            "externalId": None,
+            "cardNumbers": [],
         },
     ]
     records = [

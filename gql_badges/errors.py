@@ -88,6 +88,10 @@ class RateLimited(GatewayError):
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
 
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return super().extensions | {"retryAfterSeconds": self.retry_after_seconds}
+
 
 class DatabaseUnavailable(GatewayError):
     http_status = 503

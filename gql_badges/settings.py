@@ -34,3 +34,7 @@ class Settings(BaseSettings):
     # How long a verified credential and a client record are trusted without asking MongoDB again.
     auth_cache_seconds: float = Field(default=30.0, ge=0)
     token_ttl_seconds: int = Field(default=300, ge=1)
+
+    # Per-client token bucket: requests a second on average, and the largest burst; 0 turns it off.
+    rate_limit_per_second: float = Field(default=100.0, ge=0)
+    rate_limit_burst: int = Field(default=200, ge=1)

@@ -69,9 +69,7 @@ def _date_bound(
 ) -> DateBound | None:
     if value is None:
         if operator is not None:  # an operator without its date
-            raise InvalidParameter(
-                f"{reference}Operator needs {reference}", reference=f"{reference}Operator"
-            )
+            raise InvalidParameter(reference=f"{reference}Operator")
         return None
     return DateBound(operator or default, value)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -18,6 +18,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from gql_badges.auth import Authenticator, Caller
 from gql_badges.badges import requests
 from gql_badges.badges.model import IdentifierType
+from gql_badges.badges.projection import ALL_FIELDS, needs_groups, stored_fields
 from gql_badges.badges.query import BadgeQuery
 from gql_badges.badges.repository import BadgePage as BadgePageResult
 from gql_badges.badges.repository import BadgeRepository
@@ -49,7 +50,7 @@ class GraphQLContext:
     headers: dict[str, str]
     authenticator: Authenticator
     repository: BadgeRepository
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime
     _caller: Caller | None = None
 
     async def caller(self) -> Caller:
@@ -79,34 +80,6 @@ class CustomerRef:
         raise InvalidParameter(reference="customer")
 
 
-# Which badge_meta fields each GraphQL field of a badge item reads.
-_BADGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "orgId": ("orgId",),
-    "name": ("name",),
-    "description": ("description",),
-    "startOn": ("startOn",),
-    "startsOn": ("startOn",),
-    "expiresOn": ("expiresOn",),
-    "images": ("images",),
-    "tags": ("tags",),
-    "badgeGroupId": ("badgeGroupId",),
-    "badgeGroupName": ("badgeGroupId",),
-    "group": ("badgeGroupId",),
-    "badgeRank": ("badgeRank",),
-    "ownership": ("ownership",),
-    "earnType": ("earnType",),
-    "badgeType": ("earnType",),
-    "customerConstraints": ("customerConstraints",),
-    "badgeConstraints": ("badgeConstraints",),
-    "customFields": ("customFields",),
-    "active": ("active",),
-    "createdOn": ("createdOn",),
-    "lastUpdatedOn": ("lastUpdatedOn",),
-    "badgeStatus": ("startOn", "expiresOn"),
-}
-_GROUP_FIELDS = frozenset({"badgeGroupName", "group"})
-
-
 def _field_names(selections: Iterable[Selection]) -> set[str]:
     names: set[str] = set()
     for selection in selections:
@@ -126,7 +99,7 @@ def _item_fields(info: Info, list_field: str) -> set[str]:
             if isinstance(selection, FragmentSpread | InlineFragment):
                 nested = _field_names(selection.selections)
                 if list_field in nested:
-                    return set(_BADGE_FIELDS)  # rare shape: read everything
+                    return set(ALL_FIELDS)  # rare shape: read everything
     return set()
 
 
@@ -134,13 +107,12 @@ async def _fetch(info: Info, query: BadgeQuery, list_field: str) -> BadgePageRes
     context: GraphQLContext = info.context
     caller = await context.caller()
     selected = _item_fields(info, list_field)
-    projection = {stored for name in selected for stored in _BADGE_FIELDS.get(name, ())}
     return await context.repository.badge_page(
         caller.org_id,
         query,
         context.now,
-        projection=projection,
-        with_groups=bool(selected & _GROUP_FIELDS),
+        projection=stored_fields(selected),
+        with_groups=needs_groups(selected),
     )
 
 

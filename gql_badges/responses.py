@@ -1,0 +1,41 @@
+"""JSON responses of the REST side: the legacy envelope, and errors mapped to it exactly once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from bson import ObjectId
+from starlette.responses import Response
+
+from gql_badges.errors import GatewayError, RateLimited, Unauthenticated
+
+Warning_ = dict[str, Any]
+
+
+def _default(value: Any) -> Any:
+    """What orjson cannot serialize on its own: ObjectIds (in passed-through documents)."""
+    if isinstance(value, ObjectId):
+        return str(value)
+    raise TypeError
+
+
+class JSONBody(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=_default)
+
+
+def envelope(data: Any, warnings: list[Warning_] | None = None) -> JSONBody:
+    return JSONBody({"data": data, "errors": [], "warnings": warnings or []})
+
+
+def error_response(error: GatewayError) -> JSONBody:
+    headers = {}
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = 'Basic realm="gql-badges", Bearer'
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    body = {"data": None, "errors": [error.as_rest_error()], "warnings": []}
+    return JSONBody(body, status_code=error.http_status, headers=headers)

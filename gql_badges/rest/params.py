@@ -1,0 +1,195 @@
+"""Query strings of the two legacy URIs, parsed into the typed arguments of `badges.requests`.
+
+Parameter names and enum values match case-insensitively; unknown parameters are ignored and
+reported as warnings. A bad value raises `InvalidEnumValue` or `InvalidParameter` naming the
+parameter as documented.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from starlette.datastructures import QueryParams
+
+from gql_badges.badges import model
+from gql_badges.badges.model import IdentifierType
+from gql_badges.badges.query import MAX_PAGE_SIZE, CustomerRef
+from gql_badges.badges.requests import customer_ref
+from gql_badges.errors import InvalidEnumValue, InvalidIdentifierType, InvalidParameter
+from gql_badges.responses import Warning_
+from gql_badges.timefmt import parse_iso
+
+CUSTOMER_IDENTIFIER_HEADER = "X-CAP-CUSTOMER-IDENTIFIER"  # header look-ups ignore case
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One documented query parameter."""
+
+    name: str  # as documented, e.g. `sortOn`
+    argument: str  # the keyword of the `badges.requests` function, e.g. `sort_on`
+    kind: str  # "enum" | "integer" | "boolean" | "date-time" | "string" | "object-id"
+    description: str
+    enum: type[StrEnum] | None = None
+    bounds: Mapping[str, int] = field(default_factory=dict)  # documented `minimum`/`maximum`
+
+    def parse(self, text: str) -> Any:
+        if self.enum is not None:
+            return _parse_enum(self, text)
+        try:
+            return _PARSERS[self.kind](text)
+        except ValueError:
+            raise InvalidParameter(reference=self.name) from None
+
+
+def _parse_enum(param: Param, text: str) -> StrEnum:
+    assert param.enum is not None
+    wanted = text.strip().lower()
+    for member in param.enum:
+        if member.value.lower() == wanted:
+            return member
+    raise InvalidEnumValue(reference=param.name)
+
+
+def _integer(text: str) -> int:
+    if not _INTEGER.fullmatch(text.strip()):
+        raise ValueError(text)
+    return int(text)
+
+
+def _boolean(text: str) -> bool:
+    match text.strip().lower():
+        case "true":
+            return True
+        case "false":
+            return False
+    raise ValueError(text)
+
+
+def _string(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("NUL in a string parameter")
+    return text
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "integer": _integer,
+    "boolean": _boolean,
+    "date-time": parse_iso,
+    "string": _string,
+    "object-id": _string,  # checked as an ObjectId by badges.requests, with the same reference
+}
+
+_BADGE_TYPE = Param(
+    "badgeType",
+    "badge_type",
+    "enum",
+    "Which badges: AVAILABLE_TO_ISSUE (default), AVAILABLE, EARNED or EXPIRED.",
+    enum=model.BadgeType,
+)
+_GROUP_ID = Param("groupId", "group_id", "object-id", "Only badges of this badge group.")
+_PAGE = Param("page", "page", "integer", "The 0-based page (default 0).", bounds={"minimum": 0})
+_PAGE_SIZE = {"minimum": 1, "maximum": MAX_PAGE_SIZE}
+
+CUSTOMER_PARAMS: tuple[Param, ...] = (
+    _BADGE_TYPE,
+    Param(
+        "sortOn",
+        "sort_on",
+        "enum",
+        "RANK, LAST_EARNED_ON_DATE or LAST_EARNED_EVENT_DATE; default: expiresOn descending.",
+        enum=model.CustomerSortOn,
+    ),
+    Param("includeExpired", "include_expired", "boolean", "EARNED: include expired earns."),
+    Param("limit", "limit", "integer", "Items per page (default 10).", bounds=_PAGE_SIZE),
+    _PAGE,
+    _GROUP_ID,
+)
+
+_DATE_HELP = "ISO 8601, e.g. 2024-05-01T00:00:00.000Z"
+MANAGEMENT_PARAMS: tuple[Param, ...] = (
+    _PAGE,
+    Param("size", "size", "integer", "Items per page (default 10).", bounds=_PAGE_SIZE),
+    Param(
+        "sortOn",
+        "sort_on",
+        "enum",
+        "The sort key (default EXPIRES_ON).",
+        enum=model.ManagementSortOn,
+    ),
+    Param("order", "order", "enum", "DESC (default) or ASC.", enum=model.SortOrder),
+    Param("name", "name", "string", "Badge name contains this (case-insensitive, literal)."),
+    _BADGE_TYPE,
+    Param(
+        "action",
+        "action",
+        "enum",
+        "ACTIVATED or DEACTIVATED (also DE_ACTIVATED).",
+        enum=model.BadgeAction,
+    ),
+    Param(
+        "badgeStatus", "badge_status", "enum", "UPCOMING, LIVE or EXPIRED.", enum=model.BadgeStatus
+    ),
+    Param("owner", "owner", "enum", "One of the badge's restrictedToOwners.", enum=model.Owner),
+    Param("claimedBy", "claimed_by", "enum", "An active claim by this owner.", enum=model.Owner),
+    Param("startOn", "start_on", "date-time", f"Compare startOn with this; {_DATE_HELP}."),
+    Param(
+        "startOnOperator",
+        "start_on_operator",
+        "enum",
+        "GREATER_THAN (default) or LESS_THAN; needs startOn.",
+        enum=model.DateOperator,
+    ),
+    Param("expiresOn", "expires_on", "date-time", f"Compare expiresOn with this; {_DATE_HELP}."),
+    Param(
+        "expiresOnOperator",
+        "expires_on_operator",
+        "enum",
+        "LESS_THAN (default) or GREATER_THAN; needs expiresOn.",
+        enum=model.DateOperator,
+    ),
+    _GROUP_ID,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedParams:
+    arguments: dict[str, Any]
+    warnings: list[Warning_]
+
+
+def parse_params(query: QueryParams, params: Iterable[Param]) -> ParsedParams:
+    """Typed arguments by keyword, and a warning for each unknown parameter."""
+    by_name = {param.name.lower(): param for param in params}
+    arguments: dict[str, Any] = {}
+    warnings: list[Warning_] = []
+    for name, text in query.multi_items():
+        param = by_name.get(name.lower())
+        if param is None:
+            message = "Unknown query parameter, ignored"
+            warnings.append({"code": None, "message": message, "reference": name})
+        elif param.argument in arguments:
+            raise InvalidParameter(reference=param.name)  # given twice: which one is meant?
+        else:
+            arguments[param.argument] = param.parse(text)
+    return ParsedParams(arguments, warnings)
+
+
+_IDENTIFIER_TYPES = {
+    kind.value.lower(): kind for kind in IdentifierType if kind is not IdentifierType.ID
+}
+
+
+def path_customer(customer_id: str, identifier_type: str | None) -> CustomerRef:
+    """`{customerId}` read as the numeric id, or as the identifier the header names."""
+    if identifier_type is None:
+        return customer_ref(IdentifierType.ID, customer_id)
+    kind = _IDENTIFIER_TYPES.get(identifier_type.strip().lower())
+    if kind is None:
+        raise InvalidIdentifierType(reference=CUSTOMER_IDENTIFIER_HEADER)
+    return customer_ref(kind, customer_id)

@@ -1,0 +1,167 @@
+"""The two legacy URIs on the demo data: parameters, identifiers and rendering (SPEC §4, §5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.rest.conftest import CUSTOMER, MANAGEMENT, get
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+SWATI = "62090013"
+
+
+def names(body: dict, list_name: str = "badges") -> list[str]:
+    return [item["name"] for item in body["data"][list_name]]
+
+
+async def test_customer_default_and_badge_types(client, org_a_auth) -> None:
+    default = await get(client, CUSTOMER + "62407752", org_a_auth, {"limit": 100})
+    assert sorted(names(default)) == sorted(
+        ["SH Specific Time", "SH 3 Redemption", "SH Specific Date", "SH 3 Coke "]
+    )
+    earned = await get(client, CUSTOMER + "62407752", org_a_auth, {"badgeType": "EARNED"})
+    assert sorted(names(earned)) == ["Furrye12", "string9"]
+    with_expired = await get(
+        client, CUSTOMER + "62407752", org_a_auth, {"badgeType": "EARNED", "includeExpired": "TRUE"}
+    )
+    assert sorted(names(with_expired)) == ["Furrye12", "Payment Mode Badge", "string9"]
+
+
+async def test_parameter_names_and_enum_values_ignore_case(client, org_a_auth) -> None:
+    exact = await get(
+        client, CUSTOMER + "62407753", org_a_auth, {"sortOn": "RANK", "limit": 3, "page": 1}
+    )
+    loose = await get(
+        client, CUSTOMER + "62407753", org_a_auth, {"SORTON": "rank", "Limit": "3", "PAGE": 1}
+    )
+    assert loose == exact
+    assert exact["data"]["pagination"] == {"page": 1, "size": 3, "total": 7, "totalPages": 3}
+
+
+async def test_unknown_parameters_are_ignored_and_reported(client, org_b_auth) -> None:
+    plain = await get(client, MANAGEMENT + SWATI, org_b_auth, {"badgeType": "EARNED"})
+    noisy = await get(
+        client,
+        MANAGEMENT + SWATI,
+        org_b_auth,
+        [("badgeType", "EARNED"), ("colour", "red"), ("limit", "1")],  # limit: customer only
+    )
+    assert noisy["data"] == plain["data"]
+    assert [w["reference"] for w in noisy["warnings"]] == ["colour", "limit"]
+    assert all(isinstance(w["message"], str) for w in noisy["warnings"])
+    assert plain["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("identifier", "value"),
+    [
+        ("email", "swati.jain@example.com"),
+        ("EMAIL", "swati.jain@example.com"),
+        ("mobile", "919999000002"),
+        ("externalid", "ext-62090013"),
+        ("externalId", "ext-62090013"),
+        ("cardNumber", "CARD-1001"),
+        ("CARDNUMBER", "CARD-1002"),
+    ],
+)
+async def test_identifier_header(client, org_b_auth, identifier, value) -> None:
+    by_id = await get(client, MANAGEMENT + SWATI, org_b_auth, {"badgeType": "EARNED"})
+    headers = org_b_auth | {"X-CAP-CUSTOMER-IDENTIFIER": identifier}
+    by_identifier = await get(client, MANAGEMENT + value, headers, {"badgeType": "EARNED"})
+    assert by_identifier["data"] == by_id["data"]
+
+
+async def test_management_filters_sort_and_order(client, org_b_auth) -> None:
+    params = {"badgeType": "EARNED", "sortOn": "last_earned_on_date", "order": "asc"}
+    body = await get(client, MANAGEMENT + SWATI, org_b_auth, params)
+    earned_on = [item["lastEarnedOn"] for item in body["data"]["customerBadges"]]
+    assert earned_on == sorted(earned_on) and len(earned_on) == 4
+    owners = await get(
+        client,
+        MANAGEMENT + SWATI,
+        org_b_auth,
+        {"badgeType": "EARNED", "owner": "loyalty_promotion", "name": "BADGE"},
+    )
+    assert sorted(names(owners, "customerBadges")) == [
+        "Badge Issue georgetesst",
+        "demoBadgeName001",
+    ]
+    upcoming = await get(
+        client,
+        MANAGEMENT + SWATI,
+        org_b_auth,
+        {"badgeStatus": "UPCOMING", "startOn": "2000-01-01T00:00:00.000Z"},
+    )
+    assert names(upcoming, "customerBadges") == ["badge issual3"]
+
+
+async def test_customer_item_rendering(client, org_a_auth, org_b_auth) -> None:
+    body = await get(client, CUSTOMER + SWATI, org_b_auth, {"badgeType": "EARNED", "limit": 100})
+    items = {item["name"]: item for item in body["data"]["badges"]}
+    birthday = items["Birthday Badge"]
+    assert birthday["badgeMetaId"] == "653dea07b3cda7078c7c68ee"
+    assert birthday["badgeGroupId"] == "65c3600c60d9261bdd8a6410"
+    assert birthday["badgeGroupName"] == "2024 Badges"
+    assert birthday["earnedCount"] == 1
+    for field in ("startOn", "expiresOn", "lastEarnedOnDate", "lastEarnEventDate"):
+        seconds, iso = birthday[field], birthday[field + "ISO"]
+        assert isinstance(seconds, int | float)
+        assert datetime.fromisoformat(iso) == datetime.fromtimestamp(seconds, UTC)
+        assert iso.endswith("Z")
+    asdfg = items["BADGE_ASDFG"]
+    assert asdfg["badgeConstraints"][3] == {
+        "constraintType": "BADGE_SEASONAL_WINDOW",
+        "season": "WINTER",
+    }
+    tom = await get(
+        client,
+        CUSTOMER + "62407752",
+        org_a_auth,
+        {"badgeType": "EXPIRED"},
+    )
+    (badge12,) = tom["data"]["badges"]
+    window = badge12["customerConstraints"][0]
+    assert isinstance(window["startDate"], int | float)
+    assert datetime.fromisoformat(window["startDateISO"]).timestamp() == window["startDate"]
+
+
+async def test_earn_dates_only_for_earned_badges(client, org_b_auth) -> None:
+    for path, list_name in ((CUSTOMER, "badges"), (MANAGEMENT, "customerBadges")):
+        for badge_type in ("AVAILABLE_TO_ISSUE", "AVAILABLE", "EARNED", "EXPIRED"):
+            body = await get(client, path + SWATI, org_b_auth, {"badgeType": badge_type})
+            for item in body["data"][list_name]:
+                count = item.get("earnedCount", item.get("earnCount")) or 0
+                assert ("lastEarnedOnDate" in item) == (count >= 1), item["name"]
+                assert ("lastEarnEventDate" in item) == (count >= 1), item["name"]
+
+
+async def test_management_item_for_a_badge_without_record(client, org_b_auth) -> None:
+    body = await get(client, MANAGEMENT + "62090014", org_b_auth, {"badgeType": "AVAILABLE"})
+    (birthday,) = [i for i in body["data"]["customerBadges"] if i["name"] == "Birthday Badge"]
+    assert birthday["earnCount"] == 0
+    assert birthday["lastEarnedOn"] is None and birthday["lastEarnedOnISO"] is None
+    assert birthday["issueStatus"] is None
+    assert birthday["badgeStatus"] == "LIVE"
+    assert birthday["badgeType"] == "ISSUE_EARN"
+
+
+@pytest.mark.parametrize(("page", "size"), [(0, 2), (1, 2), (2, 0), (9, 0)])
+async def test_pagination_past_the_end(client, org_b_auth, page, size) -> None:
+    body = await get(
+        client, MANAGEMENT + SWATI, org_b_auth, {"badgeType": "EARNED", "size": 2, "page": page}
+    )
+    assert body["data"]["pagination"] == {"page": page, "size": size, "total": 4, "totalPages": 2}
+    assert len(body["data"]["customerBadges"]) == size
+
+
+async def test_oauth_token_works_on_rest(client) -> None:
+    token_body = await client.post(
+        "/v3/oauth/token/generate", json={"key": "demo-key-100606", "secret": "demo-secret-100606"}
+    )
+    token = token_body.json()["data"]["accessToken"]
+    for headers in ({"X-CAP-API-OAUTH-TOKEN": token}, {"Authorization": f"Bearer {token}"}):
+        body = await get(client, CUSTOMER + SWATI, headers, {"badgeType": "EARNED"})
+        assert body["data"]["pagination"]["total"] == 4
