@@ -62,6 +62,7 @@ class GraphQLView(GraphQL):
             authenticator=services.authenticator,
             repository=services.repository,
             now=services.clock(),
+            max_page_size=services.settings.max_page_size,
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -102,7 +103,8 @@ async def generate_token(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONBody(openapi_document())
+    services: Services = request.app.state.services
+    return JSONBody(openapi_document(services.settings.max_page_size))
 
 
 async def handle_gateway_error(request: Request, exc: Exception) -> Response:

@@ -38,3 +38,6 @@ class Settings(BaseSettings):
     # Per-client token bucket: requests a second on average, and the largest burst; 0 turns it off.
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+
+    # The largest page a request may ask for (SPEC §4: 100); the benchmark raises it.
+    max_page_size: int = Field(default=100, ge=1, le=10_000)

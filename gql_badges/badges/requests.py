@@ -64,6 +64,12 @@ def _in_range(value: int, low: int, high: int, reference: str) -> int:
     return value
 
 
+def _paging(page: int | None, size: int | None, size_name: str, max_size: int) -> tuple[int, int]:
+    """The page (0-based) and its size, checked; `page * size` must fit MongoDB's `$skip`."""
+    size = _in_range(DEFAULT_PAGE_SIZE if size is None else size, 1, max_size, size_name)
+    return _in_range(page or 0, 0, INT64_MAX // size, "page"), size
+
+
 def _date_bound(
     value: datetime | None, operator: DateOperator | None, default: DateOperator, reference: str
 ) -> DateBound | None:
@@ -82,7 +88,10 @@ def customer_badges_query(
     sort_on: CustomerSortOn | None = None,
     limit: int | None = None,
     page: int | None = None,
+    *,
+    max_size: int = MAX_PAGE_SIZE,
 ) -> BadgeQuery:
+    page, size = _paging(page, limit, "limit", max_size)
     return BadgeQuery(
         customer=customer,
         filter=BadgeFilter(
@@ -92,8 +101,8 @@ def customer_badges_query(
         ),
         sort=SortField(sort_on.value) if sort_on is not None else SortField.EXPIRES_ON,
         order=SortOrder.DESC,
-        page=_in_range(page or 0, 0, INT64_MAX // MAX_PAGE_SIZE, "page"),
-        size=_in_range(DEFAULT_PAGE_SIZE if limit is None else limit, 1, MAX_PAGE_SIZE, "limit"),
+        page=page,
+        size=size,
     )
 
 
@@ -114,7 +123,10 @@ def management_query(
     expires_on: datetime | None = None,
     expires_on_operator: DateOperator | None = None,
     group_id: str | None = None,
+    *,
+    max_size: int = MAX_PAGE_SIZE,
 ) -> BadgeQuery:
+    page, size = _paging(page, size, "size", max_size)
     if name is not None and (len(name) > MAX_IDENTIFIER_LENGTH or "\x00" in name):
         raise InvalidParameter(reference="name")
     return BadgeQuery(
@@ -134,6 +146,6 @@ def management_query(
         ),
         sort=SortField((sort_on or ManagementSortOn.EXPIRES_ON).value),
         order=order or SortOrder.DESC,
-        page=_in_range(page or 0, 0, INT64_MAX // MAX_PAGE_SIZE, "page"),
-        size=_in_range(DEFAULT_PAGE_SIZE if size is None else size, 1, MAX_PAGE_SIZE, "size"),
+        page=page,
+        size=size,
     )

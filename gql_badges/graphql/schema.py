@@ -51,6 +51,7 @@ class GraphQLContext:
     authenticator: Authenticator
     repository: BadgeRepository
     now: datetime
+    max_page_size: int
     _caller: Caller | None = None
 
     async def caller(self) -> Caller:
@@ -131,7 +132,14 @@ class Query:
         page: int | None = 0,
     ) -> BadgePage:
         query = requests.customer_badges_query(
-            customer.to_ref(), badge_type, include_expired, group_id, sort_on, limit, page
+            customer.to_ref(),
+            badge_type,
+            include_expired,
+            group_id,
+            sort_on,
+            limit,
+            page,
+            max_size=info.context.max_page_size,
         )
         result = await _fetch(info, query, "badges")
         now = info.context.now
@@ -177,6 +185,7 @@ class Query:
             expires_on=expires_on,
             expires_on_operator=expires_on_operator,
             group_id=group_id,
+            max_size=info.context.max_page_size,
         )
         result = await _fetch(info, query, "customerBadges")
         now = info.context.now

@@ -11,6 +11,7 @@ from typing import Any
 
 from gql_badges import __version__
 from gql_badges.badges.model import BadgeStatus, IdentifierType
+from gql_badges.badges.query import MAX_PAGE_SIZE
 from gql_badges.rest.params import (
     CUSTOMER_IDENTIFIER_HEADER,
     CUSTOMER_PARAMS,
@@ -140,12 +141,17 @@ _ERROR_ENVELOPE = {
 }
 
 
-def _param_schema(param: Param) -> Schema:
+def _param_schema(param: Param, max_page_size: int) -> Schema:
     if param.enum is not None:
         return {"type": "string", "enum": [member.value for member in param.enum]}
     match param.kind:
         case "integer":
-            return {"type": "integer", **param.bounds}
+            schema: Schema = {"type": "integer"}
+            if param.minimum is not None:
+                schema["minimum"] = param.minimum
+            if param.page_size:
+                schema["maximum"] = max_page_size
+            return schema
         case "boolean":
             return {"type": "boolean"}
         case "date-time":
@@ -179,7 +185,12 @@ _ERRORS = {
 
 
 def _operation(
-    summary: str, params: tuple[Param, ...], list_name: str, item: str, operation_id: str
+    summary: str,
+    params: tuple[Param, ...],
+    list_name: str,
+    item: str,
+    operation_id: str,
+    max_page_size: int,
 ) -> Schema:
     identifiers = [kind.value for kind in IdentifierType if kind is not IdentifierType.ID]
     parameters: list[Schema] = [
@@ -205,7 +216,7 @@ def _operation(
             "in": "query",
             "required": False,
             "description": param.description,
-            "schema": _param_schema(param),
+            "schema": _param_schema(param, max_page_size),
         }
         for param in params
     ]
@@ -243,7 +254,7 @@ _TOKEN_RESPONSE = {
 
 
 @cache
-def openapi_document() -> Schema:
+def openapi_document(max_page_size: int = MAX_PAGE_SIZE) -> Schema:
     token_errors = {code: _ERRORS[code] for code in ("400", "401", "403", "429", "503")}
     return {
         "openapi": "3.1.0",
@@ -255,7 +266,12 @@ def openapi_document() -> Schema:
         "security": [{"basic": []}, {"bearer": []}, {"oauthToken": []}],
         "paths": {
             CUSTOMER_PATH: _operation(
-                "Badges of a customer.", CUSTOMER_PARAMS, "badges", "Badge", "customerBadges"
+                "Badges of a customer.",
+                CUSTOMER_PARAMS,
+                "badges",
+                "Badge",
+                "customerBadges",
+                max_page_size,
             ),
             MANAGEMENT_PATH: _operation(
                 "Badges of a customer, with management filters.",
@@ -263,6 +279,7 @@ def openapi_document() -> Schema:
                 "customerBadges",
                 "CustomerBadge",
                 "badgeManagement",
+                max_page_size,
             ),
             "/v3/oauth/token/generate": {
                 "post": {

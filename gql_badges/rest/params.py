@@ -8,8 +8,8 @@ parameter as documented.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -17,7 +17,7 @@ from starlette.datastructures import QueryParams
 
 from gql_badges.badges import model
 from gql_badges.badges.model import IdentifierType
-from gql_badges.badges.query import MAX_PAGE_SIZE, CustomerRef
+from gql_badges.badges.query import CustomerRef
 from gql_badges.badges.requests import customer_ref
 from gql_badges.errors import InvalidEnumValue, InvalidIdentifierType, InvalidParameter
 from gql_badges.responses import Warning_
@@ -36,7 +36,8 @@ class Param:
     kind: str  # "enum" | "integer" | "boolean" | "date-time" | "string" | "object-id"
     description: str
     enum: type[StrEnum] | None = None
-    bounds: Mapping[str, int] = field(default_factory=dict)  # documented `minimum`/`maximum`
+    minimum: int | None = None  # documented lower bound of an integer
+    page_size: bool = False  # bounded above by the configured largest page
 
     def parse(self, text: str) -> Any:
         if self.enum is not None:
@@ -93,8 +94,7 @@ _BADGE_TYPE = Param(
     enum=model.BadgeType,
 )
 _GROUP_ID = Param("groupId", "group_id", "object-id", "Only badges of this badge group.")
-_PAGE = Param("page", "page", "integer", "The 0-based page (default 0).", bounds={"minimum": 0})
-_PAGE_SIZE = {"minimum": 1, "maximum": MAX_PAGE_SIZE}
+_PAGE = Param("page", "page", "integer", "The 0-based page (default 0).", minimum=0)
 
 CUSTOMER_PARAMS: tuple[Param, ...] = (
     _BADGE_TYPE,
@@ -106,7 +106,7 @@ CUSTOMER_PARAMS: tuple[Param, ...] = (
         enum=model.CustomerSortOn,
     ),
     Param("includeExpired", "include_expired", "boolean", "EARNED: include expired earns."),
-    Param("limit", "limit", "integer", "Items per page (default 10).", bounds=_PAGE_SIZE),
+    Param("limit", "limit", "integer", "Items per page (default 10).", minimum=1, page_size=True),
     _PAGE,
     _GROUP_ID,
 )
@@ -114,7 +114,7 @@ CUSTOMER_PARAMS: tuple[Param, ...] = (
 _DATE_HELP = "ISO 8601, e.g. 2024-05-01T00:00:00.000Z"
 MANAGEMENT_PARAMS: tuple[Param, ...] = (
     _PAGE,
-    Param("size", "size", "integer", "Items per page (default 10).", bounds=_PAGE_SIZE),
+    Param("size", "size", "integer", "Items per page (default 10).", minimum=1, page_size=True),
     Param(
         "sortOn",
         "sort_on",

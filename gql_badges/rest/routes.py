@@ -54,7 +54,7 @@ def _endpoint(
             request.path_params["customerId"], request.headers.get(CUSTOMER_IDENTIFIER_HEADER)
         )
         parsed = parse_params(request.query_params, params)
-        query = build_query(customer, **parsed.arguments)
+        query = build_query(customer, max_size=services.settings.max_page_size, **parsed.arguments)
         page = await services.repository.badge_page(
             caller.org_id, query, now, projection=projection, with_groups=with_groups
         )

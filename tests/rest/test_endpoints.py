@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
+from gql_badges.rest.routes import CUSTOMER_PATH
 from tests.rest.conftest import CUSTOMER, MANAGEMENT, get
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -165,3 +167,23 @@ async def test_oauth_token_works_on_rest(client) -> None:
     for headers in ({"X-CAP-API-OAUTH-TOKEN": token}, {"Authorization": f"Bearer {token}"}):
         body = await get(client, CUSTOMER + SWATI, headers, {"badgeType": "EARNED"})
         assert body["data"]["pagination"]["total"] == 4
+
+
+async def test_largest_page_is_a_setting(services, org_b_auth) -> None:
+    """SPEC §4 caps pages at 100; `GQL_BADGES_MAX_PAGE_SIZE` moves the cap (the benchmark)."""
+    import httpx
+
+    from gql_badges.app import create_app
+
+    wider = services.settings.model_copy(update={"max_page_size": 1000})
+    app = create_app(wider, services=dataclasses.replace(services, settings=wider))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        body = await get(client, CUSTOMER + SWATI, org_b_auth, {"limit": 1000})
+        assert body["data"]["pagination"]["page"] == 0
+        await get(client, CUSTOMER + SWATI, org_b_auth, {"limit": 1001}, status=400)
+        document = (await client.get("/openapi.json")).json()
+        limit = next(
+            p for p in document["paths"][CUSTOMER_PATH]["get"]["parameters"] if p["name"] == "limit"
+        )
+        assert limit["schema"]["maximum"] == 1000
