@@ -43,7 +43,7 @@ async def _prepare_embedded(settings: Settings, uri: str) -> None:
         await database.close()
 
 
-def serve(settings: Settings, host: str, port: int) -> int:
+def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> int:
     import uvicorn
 
     from gql_badges.app import create_app
@@ -66,6 +66,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
             host=host,
             port=port,
             log_level="info",
+            access_log=access_log,
             timeout_graceful_shutdown=20,
         )
     finally:
@@ -134,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="run the gateway")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="log every request (default: on)",
+    )
     load_parser = commands.add_parser("load", help="upsert documents from a JSON file")
     load_parser.add_argument("file", type=Path)
     commands.add_parser("export-schema", help="print the GraphQL SDL")
@@ -153,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     try:
         if args.command == "serve":
-            return serve(settings, args.host, args.port)
+            return serve(settings, args.host, args.port, args.access_log)
         return load(settings, args.file)
     except EmbeddedUnavailable as error:
         print(f"gql-badges: {error}", file=sys.stderr)

@@ -132,10 +132,12 @@ class Database:
             cursor = self.db[collection].find(filter, projection, max_time_ms=self.max_time_ms)
             return list(await cursor.to_list(None))
 
-    async def find_one(self, collection: str, filter: Document) -> Document | None:
+    async def find_one(
+        self, collection: str, filter: Document, projection: Document | None = None
+    ) -> Document | None:
         async with unavailable_on_driver_errors():
             found: Document | None = await self.db[collection].find_one(
-                filter, max_time_ms=self.max_time_ms
+                filter, projection, max_time_ms=self.max_time_ms
             )
             return found
 

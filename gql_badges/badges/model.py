@@ -131,6 +131,20 @@ SORT_KEYS: dict[SortField, tuple[SortSource, str]] = {
 
 REVOKED = "REVOKED"
 
+# The fields of a customer_badges record that the rules, the sorts and the items read.
+RECORD_FIELDS = (
+    "badgeMetaId",
+    "issuedOn",
+    "issueStatus",
+    "earnCount",
+    "active",
+    "earnExpiresOn",
+    "lastEarnedOn",
+    "lastEarnEventDate",
+)
+# The fields of a badge group that the RANK order and the items read (its `_id` comes too).
+GROUP_FIELDS = ("name", "rank")
+
 
 def badge_status(badge: Document, now: datetime) -> BadgeStatus:
     """UPCOMING before startOn, EXPIRED from expiresOn on, LIVE between.

@@ -18,6 +18,8 @@ from typing import Any
 from bson import ObjectId
 
 from gql_badges.badges.model import (
+    GROUP_FIELDS,
+    RECORD_FIELDS,
     SORT_KEYS,
     BadgeAction,
     BadgeStatus,
@@ -33,6 +35,7 @@ from gql_badges.badges.model import (
     SortSource,
     customer_state,
 )
+from gql_badges.db import BADGE_GROUPS, CUSTOMERS
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
@@ -85,6 +88,41 @@ def customer_filter(org_id: int, ref: CustomerRef) -> Document:
             return {"orgId": org_id, "cardNumbers": ref.value}
         case _:
             return {"orgId": org_id, str(ref.kind): ref.value}
+
+
+# What each document of the context pipeline is, when it is not one of the customer's records.
+KIND = "_gqlBadgesKind"
+CUSTOMER_KIND = "customer"
+GROUP_KIND = "group"
+
+
+def context_pipeline(
+    org_id: int, customer_id: int, check_customer: bool, with_groups: bool
+) -> list[Document]:
+    """On `customer_badges`: the customer's records, and in the same round trip (`$unionWith`)
+    a marker that the customer exists (when not yet known) and the org's groups (when needed).
+
+    Every branch is an equality match on an indexed prefix; a `$lookup` would join per document.
+    """
+    pipeline: list[Document] = [
+        {"$match": {"orgId": org_id, "customerId": customer_id}},
+        {"$project": {"_id": 0, **dict.fromkeys(RECORD_FIELDS, 1)}},
+    ]
+    if check_customer:
+        marker = [
+            {"$match": {"_id": customer_id, "orgId": org_id}},
+            {"$project": {"_id": 1}},
+            {"$set": {KIND: CUSTOMER_KIND}},
+        ]
+        pipeline.append({"$unionWith": {"coll": CUSTOMERS, "pipeline": marker}})
+    if with_groups:
+        groups = [
+            {"$match": {"orgId": org_id}},
+            {"$project": dict.fromkeys(GROUP_FIELDS, 1)},
+            {"$set": {KIND: GROUP_KIND}},
+        ]
+        pipeline.append({"$unionWith": {"coll": BADGE_GROUPS, "pipeline": groups}})
+    return pipeline
 
 
 # --- filters --------------------------------------------------------------------------------
@@ -185,7 +223,8 @@ def badge_match(
         clauses.append(_date_clause("expiresOn", badge_filter.expires_on))
     if badge_filter.group_id is not None:
         clauses.append({"badgeGroupId": badge_filter.group_id})
-    return {"$and": clauses}
+    # orgId stays at the top level, where every planner sees the indexed prefix.
+    return {"orgId": org_id, "$and": clauses[1:]}
 
 
 # --- sorting --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Runs the query layer's pipelines: one round trip for the customer, one for the page."""
+"""Runs the query layer's pipelines: the customer's context, then the page (2 or 3 round trips)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gql_badges.badges.model import Document, SortField
-from gql_badges.badges.query import BadgeQuery, CustomerRef, build_badge_pipeline, customer_filter
-from gql_badges.db import BADGE_GROUPS, BADGE_META, CUSTOMER_BADGES, CUSTOMERS, Database
+from gql_badges.badges.model import Document, IdentifierType, SortField
+from gql_badges.badges.query import (
+    GROUP_KIND,
+    KIND,
+    BadgeQuery,
+    CustomerRef,
+    build_badge_pipeline,
+    context_pipeline,
+    customer_filter,
+)
+from gql_badges.db import BADGE_META, CUSTOMER_BADGES, CUSTOMERS, Database
 from gql_badges.errors import CustomerNotFound
 
 
@@ -52,35 +60,33 @@ class BadgeRepository:
     async def customer_context(
         self, org_id: int, ref: CustomerRef, with_groups: bool
     ) -> CustomerContext:
-        """The customer with their records (and the org's groups) in one aggregation."""
-        pipeline: list[Document] = [
-            {"$match": customer_filter(org_id, ref)},
-            {"$limit": 1},
-            {"$project": {"_id": 1}},
-            {
-                "$lookup": {
-                    "from": CUSTOMER_BADGES,
-                    "localField": "_id",
-                    "foreignField": "customerId",
-                    "pipeline": [{"$match": {"orgId": org_id}}],
-                    "as": "records",
-                }
-            },
-        ]
-        if with_groups:
-            groups_of_org = [{"$match": {"orgId": org_id}}]
-            pipeline.append(
-                {"$lookup": {"from": BADGE_GROUPS, "pipeline": groups_of_org, "as": "groups"}}
+        """The customer's records (and the org's groups): one round trip for a numeric id, two
+        for another identifier (which must be resolved to the id first)."""
+        if ref.kind is IdentifierType.ID:
+            customer_id = int(ref.value)
+        else:
+            found = await self.database.find_one(
+                CUSTOMERS, customer_filter(org_id, ref), {"_id": 1}
             )
-        found = await self.database.aggregate(CUSTOMERS, pipeline)
-        if not found:
+            if found is None:
+                raise CustomerNotFound()
+            customer_id = found["_id"]
+        check_customer = ref.kind is IdentifierType.ID
+        pipeline = context_pipeline(org_id, customer_id, check_customer, with_groups)
+        records: dict[object, Document] = {}
+        groups: dict[object, Document] = {}
+        exists = not check_customer
+        for document in await self.database.aggregate(CUSTOMER_BADGES, pipeline):
+            kind = document.pop(KIND, None)
+            if kind is None:
+                records[document["badgeMetaId"]] = document
+            elif kind == GROUP_KIND:
+                groups[document["_id"]] = document
+            else:  # the customer's marker
+                exists = True
+        if not exists:
             raise CustomerNotFound()
-        customer = found[0]
-        return CustomerContext(
-            customer_id=customer["_id"],
-            records={record["badgeMetaId"]: record for record in customer["records"]},
-            groups={group["_id"]: group for group in customer.get("groups", ())},
-        )
+        return CustomerContext(customer_id=customer_id, records=records, groups=groups)
 
     async def badge_page(
         self,

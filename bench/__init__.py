@@ -1,0 +1,1 @@
+"""The benchmark: the gateway against a raw driver baseline, in one run (see bench/README.md)."""
