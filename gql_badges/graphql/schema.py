@@ -10,7 +10,8 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
@@ -207,11 +208,24 @@ class GatewaySchema(strawberry.Schema):
                 logger.error("unexpected GraphQL error", exc_info=error.original_error)
 
 
+MAX_DEPTH = 10
+# One rule class for the process: ValidationCache keys on the rule classes, and
+# `QueryDepthLimiter` makes a new class per instance, i.e. per request (every request missed).
+_DEPTH_RULE = create_validator(MAX_DEPTH, should_ignore=None)
+
+
+class DepthLimit(AddValidationRules):
+    """Refuse documents nested deeper than MAX_DEPTH."""
+
+    def __init__(self) -> None:
+        super().__init__([_DEPTH_RULE])
+
+
 def create_schema() -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
-        extensions=[ParserCache, ValidationCache, lambda: QueryDepthLimiter(max_depth=10)],
+        extensions=[ParserCache, ValidationCache, DepthLimit],
     )
 
 
