@@ -26,6 +26,7 @@ from gql_badges.badges.query import (
     KIND,
     BadgeQuery,
     CustomerRef,
+    badge_index,
     build_badge_pipeline,
     context_pipeline,
 )
@@ -48,8 +49,10 @@ def _client() -> Any:
     return AsyncIOMotorClient(uri, tz_aware=True)
 
 
-async def _aggregate(collection: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    cursor = collection.aggregate(pipeline)
+async def _aggregate(
+    collection: Any, pipeline: list[dict[str, Any]], hint: str | None = None
+) -> list[dict[str, Any]]:
+    cursor = collection.aggregate(pipeline, **({"hint": hint} if hint else {}))
     if _state["pymongo"]:
         cursor = await cursor
     return list(await cursor.to_list(None))
@@ -66,7 +69,7 @@ async def raw(request: Request) -> Response:
     records = [doc for doc in context if KIND not in doc]
     groups = [doc for doc in context if doc.get(KIND) == GROUP_KIND]
     pipeline = build_badge_pipeline(ORG_ID, query, records, groups, datetime.now(UTC), PROJECTION)
-    (page,) = await _aggregate(db.badge_meta, pipeline)
+    (page,) = await _aggregate(db.badge_meta, pipeline, badge_index(query))
     body = {"items": page["items"], "total": page["total"]}
     return Response(orjson.dumps(body, default=str), media_type="application/json")
 

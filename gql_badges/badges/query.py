@@ -35,7 +35,14 @@ from gql_badges.badges.model import (
     SortSource,
     customer_state,
 )
-from gql_badges.db import BADGE_GROUPS, CUSTOMERS
+from gql_badges.db import (
+    BADGE_GROUPS,
+    BADGES_BY_EXPIRY,
+    BADGES_BY_GROUP,
+    BADGES_BY_ID,
+    BADGES_BY_UPDATE,
+    CUSTOMERS,
+)
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
@@ -79,15 +86,20 @@ class BadgeQuery:
     size: int = DEFAULT_PAGE_SIZE
 
 
+# The customers field each identifier is stored in (a customer has several card numbers).
+IDENTIFIER_FIELDS = {
+    IdentifierType.EMAIL: "email",
+    IdentifierType.MOBILE: "mobile",
+    IdentifierType.EXTERNAL_ID: "externalId",
+    IdentifierType.CARD_NUMBER: "cardNumbers",
+}
+
+
 def customer_filter(org_id: int, ref: CustomerRef) -> Document:
     """The `customers` filter for a reference; always scoped by org."""
-    match ref.kind:
-        case IdentifierType.ID:
-            return {"_id": ref.value, "orgId": org_id}
-        case IdentifierType.CARD_NUMBER:
-            return {"orgId": org_id, "cardNumbers": ref.value}
-        case _:
-            return {"orgId": org_id, str(ref.kind): ref.value}
+    if ref.kind is IdentifierType.ID:
+        return {"_id": ref.value, "orgId": org_id}
+    return {"orgId": org_id, IDENTIFIER_FIELDS[ref.kind]: ref.value}
 
 
 # What each document of the context pipeline is, when it is not one of the customer's records.
@@ -323,6 +335,23 @@ def sort_stages(
             values = [record.get(key) for record in records]
             builder.by_expression(_lookup(badge_ids, values, "$_id"), direction)
     return builder.build()
+
+
+# --- the index ------------------------------------------------------------------------------
+
+
+def badge_index(query: BadgeQuery) -> str:
+    """The badge_meta index a page query uses, named so that every server's planner uses it.
+
+    Each starts with orgId (or is `_id`, for EARNED: a handful of the customer's badges).
+    """
+    if query.filter.badge_type is BadgeType.EARNED:
+        return BADGES_BY_ID
+    if query.filter.group_id is not None:
+        return BADGES_BY_GROUP
+    if query.sort is SortField.LAST_MODIFIED_DATE:
+        return BADGES_BY_UPDATE
+    return BADGES_BY_EXPIRY
 
 
 # --- the whole pipeline ---------------------------------------------------------------------

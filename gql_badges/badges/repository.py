@@ -10,14 +10,16 @@ from datetime import datetime
 from gql_badges.badges.model import Document, IdentifierType, SortField
 from gql_badges.badges.query import (
     GROUP_KIND,
+    IDENTIFIER_FIELDS,
     KIND,
     BadgeQuery,
     CustomerRef,
+    badge_index,
     build_badge_pipeline,
     context_pipeline,
     customer_filter,
 )
-from gql_badges.db import BADGE_META, CUSTOMER_BADGES, CUSTOMERS, Database
+from gql_badges.db import BADGE_META, CUSTOMER_BADGES, CUSTOMERS, Database, identifier_index_name
 from gql_badges.errors import CustomerNotFound
 
 
@@ -65,9 +67,9 @@ class BadgeRepository:
         if ref.kind is IdentifierType.ID:
             customer_id = int(ref.value)
         else:
-            found = await self.database.find_one(
-                CUSTOMERS, customer_filter(org_id, ref), {"_id": 1}
-            )
+            index = identifier_index_name(IDENTIFIER_FIELDS[ref.kind])
+            match = customer_filter(org_id, ref)
+            found = await self.database.find_one(CUSTOMERS, match, {"_id": 1}, hint=index)
             if found is None:
                 raise CustomerNotFound()
             customer_id = found["_id"]
@@ -103,7 +105,7 @@ class BadgeRepository:
         pipeline = build_badge_pipeline(
             org_id, query, records, list(context.groups.values()), now, projection
         )
-        (result,) = await self.database.aggregate(BADGE_META, pipeline)
+        (result,) = await self.database.aggregate(BADGE_META, pipeline, hint=badge_index(query))
         total = result["total"][0]["n"] if result["total"] else 0
         rows = [
             BadgeRow(
