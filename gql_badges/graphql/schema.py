@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,8 +11,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
-from strawberry.extensions.query_depth_limiter import create_validator
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
@@ -20,10 +26,11 @@ from gql_badges.auth import Authenticator, Caller
 from gql_badges.badges import requests
 from gql_badges.badges.model import IdentifierType
 from gql_badges.badges.projection import ALL_FIELDS, needs_groups, stored_fields
-from gql_badges.badges.query import BadgeQuery
+from gql_badges.badges.query import MAX_PAGE_SIZE, BadgeQuery
 from gql_badges.badges.repository import BadgePage as BadgePageResult
 from gql_badges.badges.repository import BadgeRepository
-from gql_badges.errors import GatewayError, InvalidParameter
+from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, InvalidParameter
+from gql_badges.graphql.limits import QUERY_TOO_COMPLEX, QueryLimits, cost_limit, shape_rule
 from gql_badges.graphql.scalars import SCALAR_MAP
 from gql_badges.graphql.types import (
     BadgeAction,
@@ -202,30 +209,46 @@ class GatewaySchema(strawberry.Schema):
     ) -> None:
         """Expected failures (bad input, not found, auth) are answers: logged without traceback."""
         for error in errors:
+            if error.original_error is None and "tokens. Parsing aborted" in error.message:
+                # graphql-core's token limit: give it the same shape as the other limits.
+                error.extensions = {"code": QUERY_TOO_COMPLEX, "limit": "maxTokens"}
             if error.original_error is None or isinstance(error.original_error, GatewayError):
                 logger.debug("GraphQL error: %s", error.message)
-            else:
-                logger.error("unexpected GraphQL error", exc_info=error.original_error)
+                continue
+            # Unexpected: the details go to the log only, under an id the caller can quote.
+            request_id = uuid.uuid4().hex[:16]
+            logger.error("unexpected error (request %s)", request_id, exc_info=error.original_error)
+            error.message = INTERNAL_ERROR_MESSAGE
+            error.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
 
 
-MAX_DEPTH = 10
-# One rule class for the process: ValidationCache keys on the rule classes, and
-# `QueryDepthLimiter` makes a new class per instance, i.e. per request (every request missed).
-_DEPTH_RULE = create_validator(MAX_DEPTH, should_ignore=None)
+def create_schema(
+    limits: QueryLimits | None = None,
+    largest_page: int = MAX_PAGE_SIZE,
+    max_tokens: int = 5_000,
+    introspection: bool = True,
+) -> strawberry.Schema:
+    """The schema, refusing documents over `limits` (and `max_tokens` while parsing)."""
+    limits = limits or QueryLimits()
+    rule = shape_rule(limits)  # one class for the schema: ValidationCache keys on it
 
+    class ShapeLimits(AddValidationRules):
+        def __init__(self) -> None:
+            super().__init__([rule])
 
-class DepthLimit(AddValidationRules):
-    """Refuse documents nested deeper than MAX_DEPTH."""
-
-    def __init__(self) -> None:
-        super().__init__([_DEPTH_RULE])
-
-
-def create_schema() -> strawberry.Schema:
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        ParserCache,
+        ValidationCache,
+        ShapeLimits,
+        cost_limit(limits, largest_page),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
     return GatewaySchema(
         query=Query,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
-        extensions=[ParserCache, ValidationCache, DepthLimit],
+        extensions=extensions,
     )
 
 

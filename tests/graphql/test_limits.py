@@ -1,0 +1,95 @@
+"""Query cost protection: every legitimate query passes, abuse is refused naming its limit."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.run import ALL_FIELDS
+from gql_badges.graphql.limits import QueryLimits
+from gql_badges.graphql.schema import create_schema
+from tests.conftest import graphql
+
+CUSTOMER = '{id: "62090013"}'
+MANAGEMENT_FIELDS = """name description badgeMetaId badgeType badgeGroupId badgeGroupName
+  group { id name rank } badgeRank createdOn lastUpdatedOn images { name fileSvcHandle url tag }
+  badgeStatus lastEarnedOn startsOn expiresOn earnCount
+  ownership { restrictedToOwners claims { ownerType referenceId isActive } }
+  issueStatus active lastEarnedOnDate lastEarnEventDate"""
+LARGEST = f"""{{
+  customerBadges(customer: {CUSTOMER}, limit: 100) {{
+    badges {{ {ALL_FIELDS} }} pagination {{ page size total totalPages }} }}
+  badgeManagement(customer: {CUSTOMER}, size: 100) {{
+    customerBadges {{ {MANAGEMENT_FIELDS} }} pagination {{ page size total totalPages }} }}
+}}"""
+
+
+@pytest.mark.usefixtures("demo")
+async def test_the_largest_legitimate_query_passes(client, org_b_auth) -> None:
+    body = await graphql(client, LARGEST, org_b_auth)
+    assert "errors" not in body, body["errors"]
+    assert body["data"]["customerBadges"]["pagination"]["size"] >= 1
+
+
+async def test_the_largest_legitimate_query_with_a_variable_page_passes() -> None:
+    query = LARGEST.replace("limit: 100", "limit: $n").replace("{\n", "query($n: Int) {\n", 1)
+    result = await create_schema().execute(query, variable_values={"n": 100})
+    assert not any(
+        (e.extensions or {}).get("code") == "QUERY_TOO_COMPLEX" for e in result.errors or ()
+    )
+
+
+async def refused(query: str, **schema_options) -> dict:
+    result = await create_schema(**schema_options).execute(query)
+    assert result.errors, "the document was accepted"
+    extensions = result.errors[0].extensions or {}
+    assert extensions.get("code") == "QUERY_TOO_COMPLEX", result.errors
+    assert extensions["limit"] in result.errors[0].message or extensions["limit"] == "maxTokens"
+    return extensions
+
+
+async def test_deep_introspection_is_refused() -> None:
+    nested = "name"
+    for _ in range(12):
+        nested = f"ofType {{ {nested} }}"
+    extensions = await refused(f"{{ __schema {{ types {{ fields {{ type {{ {nested} }} }} }} }} }}")
+    assert extensions["limit"] == "maxDepth" and extensions["maximum"] == 12
+
+
+async def test_too_many_aliases_are_refused() -> None:
+    aliases = " ".join(f"a{n}: __typename" for n in range(31))
+    extensions = await refused(f"{{ {aliases} }}")
+    assert extensions == {"code": "QUERY_TOO_COMPLEX", "limit": "maxAliases", "maximum": 30,
+                          "actual": 31}  # fmt: skip
+
+
+async def test_wide_pages_through_aliases_and_fragments_are_refused() -> None:
+    """Ten aliased largest pages: within the alias limit, far over the cost."""
+    roots = " ".join(
+        f"p{n}: customerBadges(customer: {CUSTOMER}, limit: 100) {{ badges {{ ...All }} }}"
+        for n in range(10)
+    )
+    query = f"{{ {roots} }} fragment All on Badge {{ {ALL_FIELDS} }}"
+    extensions = await refused(query)
+    assert extensions["limit"] == "maxCost" and extensions["actual"] > extensions["maximum"]
+
+
+async def test_a_page_size_in_a_variable_is_counted_at_its_value() -> None:
+    query = f"""query($n: Int) {{ customerBadges(customer: {CUSTOMER}, limit: $n) {{
+        badges {{ {ALL_FIELDS} }} }} }}"""
+    schema = create_schema(QueryLimits(max_cost=20_000), largest_page=1000)
+    small = await schema.execute(query, variable_values={"n": 5})  # runs (and fails: no context)
+    assert not any((e.extensions or {}).get("code") == "QUERY_TOO_COMPLEX" for e in small.errors)
+    large = await schema.execute(query, variable_values={"n": 1000})
+    assert large.errors and (large.errors[0].extensions or {}).get("limit") == "maxCost"
+
+
+async def test_huge_documents_are_refused_while_parsing() -> None:
+    fields = " ".join("__typename" for _ in range(6_000))
+    extensions = await refused(f"{{ {fields} }}")
+    assert extensions["limit"] == "maxTokens"
+
+
+async def test_introspection_can_be_turned_off() -> None:
+    result = await create_schema(introspection=False).execute("{ __schema { types { name } } }")
+    assert result.errors and "introspection" in result.errors[0].message.lower()
+    assert (await create_schema().execute("{ __schema { types { name } } }")).errors is None
