@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,15 +23,15 @@ from gql_badges.auth import Authenticator
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.db import Database
 from gql_badges.errors import DatabaseUnavailable, GatewayError, InvalidParameter
+from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.schema import GraphQLContext, create_schema
-from gql_badges.responses import JSONBody, error_response
+from gql_badges.middleware import BodySizeLimit
+from gql_badges.responses import JSONBody, error_response, internal_error_response
 from gql_badges.rest.openapi import openapi_document
 from gql_badges.rest.routes import rest_routes
 from gql_badges.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 @dataclass
@@ -81,9 +83,7 @@ async def readyz(request: Request) -> Response:
 
 
 async def read_json(request: Request) -> Any:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise InvalidParameter("Request body too large")
+    body = await request.body()  # bounded by BodySizeLimit
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -110,6 +110,12 @@ async def openapi(request: Request) -> Response:
 async def handle_gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
     return error_response(exc)
+
+
+async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
+    request_id = uuid.uuid4().hex[:16]
+    logger.error("unexpected error (request %s)", request_id, exc_info=exc)
+    return internal_error_response(request_id)
 
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:
@@ -144,7 +150,18 @@ def create_app(
             if owned:
                 await app.state.services.database.close()
 
-    graphql_view = GraphQLView(create_schema())
+    limits = QueryLimits(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_cost=settings.graphql_max_cost,
+    )
+    schema = create_schema(
+        limits,
+        largest_page=settings.max_page_size,
+        max_tokens=settings.graphql_max_tokens,
+        introspection=settings.graphql_introspection,
+    )
+    graphql_view = GraphQLView(schema)
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -155,7 +172,12 @@ def create_app(
             *rest_routes(),
         ],
         lifespan=lifespan,
-        exception_handlers={GatewayError: handle_gateway_error, HTTPException: handle_http_error},
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        exception_handlers={
+            GatewayError: handle_gateway_error,
+            HTTPException: handle_http_error,
+            Exception: handle_unexpected_error,
+        },
     )
     if services is not None:
         app.state.services = services

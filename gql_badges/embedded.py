@@ -52,9 +52,10 @@ class EmbeddedServer:
     files between runs (tests).
     """
 
-    def __init__(self, data_dir: Path, in_memory: bool = False) -> None:
+    def __init__(self, data_dir: Path, in_memory: bool = False, port: int = 0) -> None:
         self.data_dir = data_dir
         self.in_memory = in_memory
+        self.port = port  # 0: any free port
         self.process: subprocess.Popen[bytes] | None = None
         self.uri: str | None = None
 
@@ -92,7 +93,7 @@ class EmbeddedServer:
             "--host",
             "127.0.0.1",
             "--port",
-            "0",
+            str(self.port),
             "--storage-path",
             storage,
             "--log-level",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+INTERNAL_ERROR_MESSAGE = "Internal server error"
+
 
 class GatewayError(Exception):
     """Base of every expected failure; never carries internals, only what the caller may see."""
@@ -15,7 +17,7 @@ class GatewayError(Exception):
     http_status: ClassVar[int] = 500
     capillary_code: ClassVar[int] = 500
     graphql_code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
-    default_message: ClassVar[str] = "Internal server error"
+    default_message: ClassVar[str] = INTERNAL_ERROR_MESSAGE
 
     def __init__(self, message: str | None = None, *, reference: str | None = None) -> None:
         self.message = message or self.default_message

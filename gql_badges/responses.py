@@ -8,7 +8,7 @@ import orjson
 from bson import ObjectId
 from starlette.responses import Response
 
-from gql_badges.errors import GatewayError, RateLimited, Unauthenticated
+from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, RateLimited, Unauthenticated
 
 Warning_ = dict[str, Any]
 
@@ -39,3 +39,9 @@ def error_response(error: GatewayError) -> JSONBody:
         headers["Retry-After"] = str(error.retry_after_seconds)
     body = {"data": None, "errors": [error.as_rest_error()], "warnings": []}
     return JSONBody(body, status_code=error.http_status, headers=headers)
+
+
+def internal_error_response(request_id: str) -> JSONBody:
+    """An unexpected failure: no details, only an id that finds them in the log."""
+    error = {"code": 500, "message": INTERNAL_ERROR_MESSAGE, "reference": request_id}
+    return JSONBody({"data": None, "errors": [error], "warnings": []}, status_code=500)

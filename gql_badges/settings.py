@@ -41,3 +41,12 @@ class Settings(BaseSettings):
 
     # The largest page a request may ask for (SPEC §4: 100); the benchmark raises it.
     max_page_size: int = Field(default=100, ge=1, le=10_000)
+
+    # GraphQL cost protection: refused documents answer QUERY_TOO_COMPLEX naming the limit.
+    graphql_max_depth: int = Field(default=12, ge=2)
+    graphql_max_aliases: int = Field(default=30, ge=0)
+    graphql_max_cost: int = Field(default=150_000, ge=1)
+    graphql_max_tokens: int = Field(default=5_000, ge=100)
+    graphql_introspection: bool = True
+    # The largest request body (a GraphQL document with its variables); larger answers 413.
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)

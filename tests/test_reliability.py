@@ -1,0 +1,108 @@
+"""Failures answer clearly and leak nothing; the gateway rides out a database restart."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gql_badges.app import Services, create_app
+from gql_badges.demo import demo_documents
+from gql_badges.embedded import EmbeddedServer
+from gql_badges.loading import validate_documents, write_documents
+from gql_badges.settings import Driver
+from tests.conftest import basic_auth, graphql, make_settings
+
+CUSTOMER_URI = "/api_gateway/v1/badges/customer/62090013"
+QUERY = '{ customerBadges(customer: {id: "62090013"}) { badges { name } } }'
+
+
+class ExplodingRepository:
+    async def badge_page(self, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals: mongodb://admin:hunter2@db")
+
+
+def _client(services: Services) -> httpx.AsyncClient:
+    app = create_app(services.settings, services=services)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://gateway")
+
+
+@pytest.mark.usefixtures("demo")
+async def test_unexpected_errors_leak_nothing(services, org_b_auth, caplog) -> None:
+    broken = dataclasses.replace(services, repository=ExplodingRepository())
+    async with _client(broken) as client:
+        response = await client.get(CUSTOMER_URI, headers=org_b_auth)
+        assert response.status_code == 500
+        body = response.json()
+        (error,) = body["errors"]
+        assert error["message"] == "Internal server error"
+        request_id = error["reference"]
+        assert "hunter2" not in response.text and "Traceback" not in response.text
+
+        answer = await graphql(client, QUERY, org_b_auth)
+        (gql_error,) = answer["errors"]
+        assert gql_error["message"] == "Internal server error"
+        assert gql_error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+        assert "hunter2" not in str(answer)
+    assert request_id in caplog.text and "hunter2" in caplog.text  # the details: log only
+
+
+@pytest.mark.usefixtures("demo")
+async def test_bodies_are_bounded(client, org_b_auth) -> None:
+    huge = {"query": QUERY, "variables": {"pad": "x" * 300_000}}
+    response = await client.post("/graphql", json=huge, headers=org_b_auth)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["code"] == 400
+    token = await client.post("/v3/oauth/token/generate", content=b"{" + b" " * 300_000 + b"}")
+    assert token.status_code == 413
+
+
+@pytest.mark.usefixtures("demo")
+async def test_bad_json_is_400(client, org_b_auth) -> None:
+    response = await client.post(
+        "/graphql",
+        content=b'{"query": ',
+        headers=org_b_auth | {"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("driver", [Driver.MOTOR, Driver.PYMONGO])
+async def test_the_gateway_rides_out_a_database_restart(tmp_path: Path, driver) -> None:
+    """Database down: 503 fast and /readyz false; back: answers again, nothing restarted."""
+    database = EmbeddedServer(tmp_path)
+    uri = database.start()
+    port = int(uri.rsplit(":", 1)[1].split("/")[0])
+    settings = make_settings(driver, server_selection_timeout_ms=500, db_timeout_ms=2000)
+    services = Services.create(settings, uri)
+    auth = basic_auth("demo.100606", "demo-password-100606")
+    try:
+        await write_documents(services.database, validate_documents(demo_documents()))
+        async with _client(services) as client:
+            assert (await client.get(CUSTOMER_URI, headers=auth)).status_code == 200
+
+            database.stop()
+            started = time.monotonic()
+            down = await client.get(CUSTOMER_URI, headers=auth)
+            assert down.status_code == 503, down.text
+            assert down.json()["errors"][0]["code"] == 503
+            assert time.monotonic() - started < 5
+            assert (await client.get("/readyz")).status_code == 503
+            answer = await graphql(client, QUERY, auth)
+            assert answer["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+            database = EmbeddedServer(tmp_path, port=port)
+            database.start()
+            deadline = time.monotonic() + 30
+            while (await client.get(CUSTOMER_URI, headers=auth)).status_code != 200:
+                assert time.monotonic() < deadline, "the gateway did not recover"
+                await asyncio.sleep(0.2)
+            assert (await client.get("/readyz")).status_code == 200
+    finally:
+        await services.database.close()
+        database.stop()
