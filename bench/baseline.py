@@ -7,6 +7,7 @@ rendering. Run as `uvicorn bench.baseline:app`, configured by the gateway's own 
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,11 +25,12 @@ from gql_badges.badges.projection import needs_groups, stored_fields
 from gql_badges.badges.query import (
     GROUP_KIND,
     KIND,
+    RECORD_PROJECTION,
     BadgeQuery,
     CustomerRef,
-    badge_index,
     build_badge_pipeline,
-    context_pipeline,
+    customer_pipeline,
+    records_filter,
 )
 from gql_badges.rest.render import CUSTOMER_ITEM_FIELDS
 
@@ -49,27 +51,28 @@ def _client() -> Any:
     return AsyncIOMotorClient(uri, tz_aware=True)
 
 
-async def _aggregate(
-    collection: Any, pipeline: list[dict[str, Any]], hint: str | None = None
-) -> list[dict[str, Any]]:
-    cursor = collection.aggregate(pipeline, **({"hint": hint} if hint else {}))
+async def _aggregate(collection: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    cursor = collection.aggregate(pipeline)
     if _state["pymongo"]:
         cursor = await cursor
     return list(await cursor.to_list(None))
+
+
+async def _find(collection: Any, filter: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(await collection.find(filter, RECORD_PROJECTION).to_list(None))
 
 
 async def raw(request: Request) -> Response:
     db = _state["db"]
     ref = CustomerRef(IdentifierType.ID, int(request.path_params["customerId"]))
     query = BadgeQuery(customer=ref, size=int(request.query_params.get("limit", "10")))
-    customer_id = int(request.path_params["customerId"])
-    context = await _aggregate(
-        db.customer_badges, context_pipeline(ORG_ID, customer_id, True, WITH_GROUPS)
+    customer, records = await asyncio.gather(
+        _aggregate(db.customers, customer_pipeline(ORG_ID, ref, WITH_GROUPS)),
+        _find(db.customer_badges, records_filter(ORG_ID, ref.value)),
     )
-    records = [doc for doc in context if KIND not in doc]
-    groups = [doc for doc in context if doc.get(KIND) == GROUP_KIND]
+    groups = [doc for doc in customer if doc.get(KIND) == GROUP_KIND]
     pipeline = build_badge_pipeline(ORG_ID, query, records, groups, datetime.now(UTC), PROJECTION)
-    (page,) = await _aggregate(db.badge_meta, pipeline, badge_index(query))
+    (page,) = await _aggregate(db.badge_meta, pipeline)
     body = {"items": page["items"], "total": page["total"]}
     return Response(orjson.dumps(body, default=str), media_type="application/json")
 

@@ -27,29 +27,19 @@ API_CLIENTS = "api_clients"
 COLLECTIONS = (BADGE_GROUPS, BADGE_META, CUSTOMERS, CUSTOMER_BADGES, API_CLIENTS)
 
 
-def identifier_index_name(field: str) -> str:
-    return f"orgId_{field}"
-
-
 def _identifier_index(field: str) -> IndexModel:
     """Unique within an org, for documents that have the identifier at all.
 
-    Being partial, it serves a look-up only where the planner sees that the query implies the
-    filter; look-ups name it (`hint`), so every server uses it.
+    Being partial, it serves an equality look-up on a string (MongoDB sees that the query
+    implies the filter; the embedded server never uses a partial index, see test_indexes).
     """
     return IndexModel(
         [("orgId", ASCENDING), (field, ASCENDING)],
         unique=True,
         partialFilterExpression={field: {"$type": "string"}},
-        name=identifier_index_name(field),
+        name=f"orgId_{field}",
     )
 
-
-# The badge_meta indexes a page query names (`hint`), by what it filters or sorts on.
-BADGES_BY_EXPIRY = "orgId_expiresOn_id"
-BADGES_BY_UPDATE = "orgId_lastUpdatedOn_id"
-BADGES_BY_GROUP = "orgId_badgeGroupId_badgeRank"
-BADGES_BY_ID = "_id_"
 
 # One index per documented access path (SPEC §3, §4).
 INDEXES: dict[str, list[IndexModel]] = {
@@ -70,16 +60,16 @@ INDEXES: dict[str, list[IndexModel]] = {
     BADGE_META: [
         IndexModel(
             [("orgId", ASCENDING), ("expiresOn", DESCENDING), ("_id", ASCENDING)],
-            name=BADGES_BY_EXPIRY,
+            name="orgId_expiresOn_id",
         ),
         IndexModel([("orgId", ASCENDING), ("startOn", ASCENDING)], name="orgId_startOn"),
         IndexModel(
             [("orgId", ASCENDING), ("lastUpdatedOn", DESCENDING), ("_id", ASCENDING)],
-            name=BADGES_BY_UPDATE,
+            name="orgId_lastUpdatedOn_id",
         ),
         IndexModel(
             [("orgId", ASCENDING), ("badgeGroupId", ASCENDING), ("badgeRank", ASCENDING)],
-            name=BADGES_BY_GROUP,
+            name="orgId_badgeGroupId_badgeRank",
         ),
     ],
     BADGE_GROUPS: [IndexModel([("orgId", ASCENDING), ("rank", ASCENDING)], name="orgId_rank")],
@@ -132,20 +122,18 @@ class Database:
         self.db = self.client[settings.database]
         self.max_time_ms = settings.db_timeout_ms
 
-    async def aggregate(
-        self, collection: str, pipeline: Sequence[Document], hint: str | None = None
-    ) -> list[Document]:
-        options: dict[str, Any] = {"maxTimeMS": self.max_time_ms}
-        if hint is not None:
-            options["hint"] = hint
+    async def aggregate(self, collection: str, pipeline: Sequence[Document]) -> list[Document]:
         async with unavailable_on_driver_errors():
-            cursor = self.db[collection].aggregate(list(pipeline), **options)
+            cursor = self.db[collection].aggregate(list(pipeline), maxTimeMS=self.max_time_ms)
             if self.driver is Driver.PYMONGO:
                 cursor = await cursor
             return list(await cursor.to_list(None))
 
     async def find(
-        self, collection: str, filter: Document, projection: Document | None = None
+        self,
+        collection: str,
+        filter: Document,
+        projection: Document | None = None,
     ) -> list[Document]:
         async with unavailable_on_driver_errors():
             cursor = self.db[collection].find(filter, projection, max_time_ms=self.max_time_ms)
@@ -156,11 +144,10 @@ class Database:
         collection: str,
         filter: Document,
         projection: Document | None = None,
-        hint: str | None = None,
     ) -> Document | None:
         async with unavailable_on_driver_errors():
             found: Document | None = await self.db[collection].find_one(
-                filter, projection, max_time_ms=self.max_time_ms, hint=hint
+                filter, projection, max_time_ms=self.max_time_ms
             )
             return found
 

@@ -7,6 +7,7 @@ mongod when GQL_BADGES_MONGODB_URI is set), for the very pipelines the repositor
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -24,15 +25,14 @@ from gql_badges.badges.model import (
     SortOrder,
 )
 from gql_badges.badges.query import (
-    IDENTIFIER_FIELDS,
+    RECORD_PROJECTION,
     BadgeFilter,
     BadgeQuery,
     CustomerRef,
     DateBound,
-    badge_index,
     build_badge_pipeline,
-    context_pipeline,
-    customer_filter,
+    customer_pipeline,
+    records_filter,
 )
 from gql_badges.db import (
     BADGE_GROUPS,
@@ -40,7 +40,6 @@ from gql_badges.db import (
     CUSTOMER_BADGES,
     CUSTOMERS,
     Database,
-    identifier_index_name,
 )
 from gql_badges.demo import ORG_B
 from tests.generated import NOW
@@ -50,12 +49,8 @@ pytestmark = pytest.mark.usefixtures("demo")
 SWATI = 62090013
 
 
-async def plan(
-    database: Database, collection: str, pipeline: list[dict[str, Any]], hint: str | None = None
-) -> str:
+async def plan(database: Database, collection: str, pipeline: list[dict[str, Any]]) -> str:
     command = {"aggregate": collection, "pipeline": pipeline, "cursor": {}}
-    if hint is not None:
-        command["hint"] = hint
     explained = await database.db.command({"explain": command, "verbosity": "queryPlanner"})
     return str(explained)
 
@@ -66,31 +61,38 @@ def assert_index_scan(explained: str) -> None:
 
 
 async def test_the_customers_records_and_groups(database: Database) -> None:
-    records = context_pipeline(ORG_B, SWATI, check_customer=True, with_groups=True)
-    assert_index_scan(await plan(database, CUSTOMER_BADGES, records[:2]))
-    # The $unionWith branches, each on its own.
-    for stage in records[2:]:
-        branch = stage["$unionWith"]
-        assert_index_scan(await plan(database, branch["coll"], branch["pipeline"]))
-    assert {stage["$unionWith"]["coll"] for stage in records[2:]} == {CUSTOMERS, BADGE_GROUPS}
+    cursor = database.db[CUSTOMER_BADGES].find(records_filter(ORG_B, SWATI), RECORD_PROJECTION)
+    assert_index_scan(str(await cursor.explain()))  # as the repository runs it: a find
+    pipeline = customer_pipeline(ORG_B, CustomerRef(IdentifierType.ID, SWATI), with_groups=True)
+    (union,) = [stage["$unionWith"] for stage in pipeline if "$unionWith" in stage]
+    assert union["coll"] == BADGE_GROUPS
+    assert_index_scan(await plan(database, BADGE_GROUPS, union["pipeline"]))
+
+
+# The identifier indexes are partial (unique among customers that have the identifier): MongoDB
+# uses them for an equality on a string; the embedded server never uses a partial index, and a
+# hint there scans the whole index (slower still), so those look-ups scan on it. Known, strict.
+_PARTIAL = pytest.mark.xfail(
+    condition=not os.environ.get("GQL_BADGES_MONGODB_URI"),
+    reason="the embedded server never plans a partial index",
+    strict=True,
+)
 
 
 @pytest.mark.parametrize(
     ("kind", "value"),
     [
         (IdentifierType.ID, SWATI),
-        (IdentifierType.EMAIL, "swati.jain@example.com"),
-        (IdentifierType.MOBILE, "919999000002"),
-        (IdentifierType.EXTERNAL_ID, "ext-62090013"),
-        (IdentifierType.CARD_NUMBER, "CARD-1001"),
+        pytest.param(IdentifierType.EMAIL, "swati.jain@example.com", marks=_PARTIAL),
+        pytest.param(IdentifierType.MOBILE, "919999000002", marks=_PARTIAL),
+        pytest.param(IdentifierType.EXTERNAL_ID, "ext-62090013", marks=_PARTIAL),
+        pytest.param(IdentifierType.CARD_NUMBER, "CARD-1001", marks=_PARTIAL),
     ],
 )
 async def test_identifier_look_ups(database: Database, kind, value) -> None:
-    """As the repository looks them up: the id by `_id`, the others naming their index."""
-    match = customer_filter(ORG_B, CustomerRef(kind, value))
-    hint = None if kind is IdentifierType.ID else identifier_index_name(IDENTIFIER_FIELDS[kind])
-    explained = await plan(database, CUSTOMERS, [{"$match": match}, {"$limit": 1}], hint)
-    assert_index_scan(explained)
+    ref = CustomerRef(kind, value)
+    pipeline = customer_pipeline(ORG_B, ref, with_groups=False)
+    assert_index_scan(await plan(database, CUSTOMERS, pipeline))
 
 
 FILTERS: dict[str, Any] = {
@@ -128,10 +130,8 @@ async def test_every_filter(database: Database, name: str) -> None:
 async def assert_badge_page_uses_an_index(
     database: Database, badge_filter: BadgeFilter, sort: SortField, order: SortOrder
 ) -> None:
-    context = await database.aggregate(
-        CUSTOMER_BADGES, context_pipeline(ORG_B, SWATI, check_customer=False, with_groups=False)
-    )
+    context = await database.find(CUSTOMER_BADGES, records_filter(ORG_B, SWATI), RECORD_PROJECTION)
     groups = await database.find(BADGE_GROUPS, {"orgId": ORG_B})
     query = BadgeQuery(CustomerRef(IdentifierType.ID, SWATI), badge_filter, sort, order)
     pipeline = build_badge_pipeline(ORG_B, query, context, groups, NOW)
-    assert_index_scan(await plan(database, BADGE_META, pipeline, badge_index(query)))
+    assert_index_scan(await plan(database, BADGE_META, pipeline))

@@ -35,14 +35,7 @@ from gql_badges.badges.model import (
     SortSource,
     customer_state,
 )
-from gql_badges.db import (
-    BADGE_GROUPS,
-    BADGES_BY_EXPIRY,
-    BADGES_BY_GROUP,
-    BADGES_BY_ID,
-    BADGES_BY_UPDATE,
-    CUSTOMERS,
-)
+from gql_badges.db import BADGE_GROUPS
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
@@ -102,31 +95,23 @@ def customer_filter(org_id: int, ref: CustomerRef) -> Document:
     return {"orgId": org_id, IDENTIFIER_FIELDS[ref.kind]: ref.value}
 
 
-# What each document of the context pipeline is, when it is not one of the customer's records.
+# Marks the org's groups among the documents of `customer_pipeline`.
 KIND = "_gqlBadgesKind"
-CUSTOMER_KIND = "customer"
 GROUP_KIND = "group"
 
 
-def context_pipeline(
-    org_id: int, customer_id: int, check_customer: bool, with_groups: bool
-) -> list[Document]:
-    """On `customer_badges`: the customer's records, and in the same round trip (`$unionWith`)
-    a marker that the customer exists (when not yet known) and the org's groups (when needed).
+def customer_pipeline(org_id: int, ref: CustomerRef, with_groups: bool) -> list[Document]:
+    """On `customers`: the customer's id and, in the same round trip, the org's groups.
 
-    Every branch is an equality match on an indexed prefix; a `$lookup` would join per document.
+    Both are equality matches on an indexed prefix. (A `$lookup` or `$unionWith` of the
+    customer's records would be one round trip less, but the embedded server runs those
+    sub-pipelines without indexes; `records_filter` is fetched beside this instead.)
     """
     pipeline: list[Document] = [
-        {"$match": {"orgId": org_id, "customerId": customer_id}},
-        {"$project": {"_id": 0, **dict.fromkeys(RECORD_FIELDS, 1)}},
+        {"$match": customer_filter(org_id, ref)},
+        {"$limit": 1},
+        {"$project": {"_id": 1}},
     ]
-    if check_customer:
-        marker = [
-            {"$match": {"_id": customer_id, "orgId": org_id}},
-            {"$project": {"_id": 1}},
-            {"$set": {KIND: CUSTOMER_KIND}},
-        ]
-        pipeline.append({"$unionWith": {"coll": CUSTOMERS, "pipeline": marker}})
     if with_groups:
         groups = [
             {"$match": {"orgId": org_id}},
@@ -135,6 +120,13 @@ def context_pipeline(
         ]
         pipeline.append({"$unionWith": {"coll": BADGE_GROUPS, "pipeline": groups}})
     return pipeline
+
+
+def records_filter(org_id: int, customer_id: int) -> Document:
+    return {"orgId": org_id, "customerId": customer_id}
+
+
+RECORD_PROJECTION = {"_id": 0, **dict.fromkeys(RECORD_FIELDS, 1)}
 
 
 # --- filters --------------------------------------------------------------------------------
@@ -235,8 +227,7 @@ def badge_match(
         clauses.append(_date_clause("expiresOn", badge_filter.expires_on))
     if badge_filter.group_id is not None:
         clauses.append({"badgeGroupId": badge_filter.group_id})
-    # orgId stays at the top level, where every planner sees the indexed prefix.
-    return {"orgId": org_id, "$and": clauses[1:]}
+    return {"$and": clauses}
 
 
 # --- sorting --------------------------------------------------------------------------------
@@ -337,23 +328,6 @@ def sort_stages(
     return builder.build()
 
 
-# --- the index ------------------------------------------------------------------------------
-
-
-def badge_index(query: BadgeQuery) -> str:
-    """The badge_meta index a page query uses, named so that every server's planner uses it.
-
-    Each starts with orgId (or is `_id`, for EARNED: a handful of the customer's badges).
-    """
-    if query.filter.badge_type is BadgeType.EARNED:
-        return BADGES_BY_ID
-    if query.filter.group_id is not None:
-        return BADGES_BY_GROUP
-    if query.sort is SortField.LAST_MODIFIED_DATE:
-        return BADGES_BY_UPDATE
-    return BADGES_BY_EXPIRY
-
-
 # --- the whole pipeline ---------------------------------------------------------------------
 
 
@@ -376,7 +350,10 @@ def build_badge_pipeline(
         page.append({"$project": dict.fromkeys(sorted({"_id", "orgId", *projection}), 1)})
     elif helpers:
         page.append({"$unset": helpers})
+    # The org alone first: every planner takes an orgId index for it (MongoDB merges the two
+    # stages; the embedded server plans only a first $match that an index covers whole).
     return [
+        {"$match": {"orgId": org_id}},
         {"$match": badge_match(org_id, query.filter, records, now)},
         *stages,
         {"$facet": {"items": page, "total": [{"$count": "n"}]}},

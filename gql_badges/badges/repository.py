@@ -1,7 +1,8 @@
-"""Runs the query layer's pipelines: the customer's context, then the page (2 or 3 round trips)."""
+"""Runs the query layer's queries: the customer's context (two round trips), then the page."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -10,16 +11,15 @@ from datetime import datetime
 from gql_badges.badges.model import Document, IdentifierType, SortField
 from gql_badges.badges.query import (
     GROUP_KIND,
-    IDENTIFIER_FIELDS,
     KIND,
+    RECORD_PROJECTION,
     BadgeQuery,
     CustomerRef,
-    badge_index,
     build_badge_pipeline,
-    context_pipeline,
-    customer_filter,
+    customer_pipeline,
+    records_filter,
 )
-from gql_badges.db import BADGE_META, CUSTOMER_BADGES, CUSTOMERS, Database, identifier_index_name
+from gql_badges.db import BADGE_META, CUSTOMER_BADGES, CUSTOMERS, Database
 from gql_badges.errors import CustomerNotFound
 
 
@@ -62,33 +62,30 @@ class BadgeRepository:
     async def customer_context(
         self, org_id: int, ref: CustomerRef, with_groups: bool
     ) -> CustomerContext:
-        """The customer's records (and the org's groups): one round trip for a numeric id, two
-        for another identifier (which must be resolved to the id first)."""
+        """The customer's records and (when needed) the org's groups, in two round trips: side
+        by side for a numeric id, one after the other for an identifier (it gives the id)."""
+        customer = self.database.aggregate(CUSTOMERS, customer_pipeline(org_id, ref, with_groups))
         if ref.kind is IdentifierType.ID:
             customer_id = int(ref.value)
-        else:
-            index = identifier_index_name(IDENTIFIER_FIELDS[ref.kind])
-            match = customer_filter(org_id, ref)
-            found = await self.database.find_one(CUSTOMERS, match, {"_id": 1}, hint=index)
-            if found is None:
+            found, records = await asyncio.gather(customer, self._records(org_id, customer_id))
+            if not any(KIND not in document for document in found):
                 raise CustomerNotFound()
-            customer_id = found["_id"]
-        check_customer = ref.kind is IdentifierType.ID
-        pipeline = context_pipeline(org_id, customer_id, check_customer, with_groups)
-        records: dict[object, Document] = {}
-        groups: dict[object, Document] = {}
-        exists = not check_customer
-        for document in await self.database.aggregate(CUSTOMER_BADGES, pipeline):
-            kind = document.pop(KIND, None)
-            if kind is None:
-                records[document["badgeMetaId"]] = document
-            elif kind == GROUP_KIND:
-                groups[document["_id"]] = document
-            else:  # the customer's marker
-                exists = True
-        if not exists:
-            raise CustomerNotFound()
-        return CustomerContext(customer_id=customer_id, records=records, groups=groups)
+        else:
+            found = await customer
+            ids = [document["_id"] for document in found if KIND not in document]
+            if not ids:
+                raise CustomerNotFound()
+            customer_id = ids[0]
+            records = await self._records(org_id, customer_id)
+        return CustomerContext(
+            customer_id=customer_id,
+            records={record["badgeMetaId"]: record for record in records},
+            groups={d["_id"]: d for d in found if d.pop(KIND, None) == GROUP_KIND},
+        )
+
+    async def _records(self, org_id: int, customer_id: int) -> list[Document]:
+        match = records_filter(org_id, customer_id)
+        return await self.database.find(CUSTOMER_BADGES, match, RECORD_PROJECTION)
 
     async def badge_page(
         self,
@@ -105,7 +102,7 @@ class BadgeRepository:
         pipeline = build_badge_pipeline(
             org_id, query, records, list(context.groups.values()), now, projection
         )
-        (result,) = await self.database.aggregate(BADGE_META, pipeline, hint=badge_index(query))
+        (result,) = await self.database.aggregate(BADGE_META, pipeline)
         total = result["total"][0]["n"] if result["total"] else 0
         rows = [
             BadgeRow(
