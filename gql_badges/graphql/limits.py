@@ -63,12 +63,13 @@ def _page_size(
     for node in root.arguments or ():
         if node.name.value != argument:
             continue
+        value: Any = largest
         if isinstance(node.value, IntValueNode):
-            return int(node.value.value)
-        if isinstance(node.value, VariableNode):
-            value = variables.get(node.value.name.value)
-            return value if isinstance(value, int) and value > 0 else default
-        return largest
+            value = int(node.value.value)
+        elif isinstance(node.value, VariableNode):
+            value = variables.get(node.value.name.value, default)
+        # A size out of range is refused as bad input when the field runs; count what is allowed.
+        return min(value, largest) if isinstance(value, int) and value > 0 else default
     return default
 
 

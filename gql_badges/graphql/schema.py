@@ -212,8 +212,13 @@ class GatewaySchema(strawberry.Schema):
             if error.original_error is None and "tokens. Parsing aborted" in error.message:
                 # graphql-core's token limit: give it the same shape as the other limits.
                 error.extensions = {"code": QUERY_TOO_COMPLEX, "limit": "maxTokens"}
-            if error.original_error is None or isinstance(error.original_error, GatewayError):
+            original = error.original_error
+            if original is None or isinstance(original, GatewayError):
                 logger.debug("GraphQL error: %s", error.message)
+                continue
+            if error.path is None:  # raised before execution: a variable that did not coerce
+                error.extensions = {"code": "BAD_USER_INPUT", "capillaryCode": 400}
+                logger.debug("GraphQL input error: %s", error.message)
                 continue
             # Unexpected: the details go to the log only, under an id the caller can quote.
             request_id = uuid.uuid4().hex[:16]

@@ -1,7 +1,8 @@
 """Rows as the legacy callers read them (SPEC §5): the reference pages' keys, in their order.
 
 Instants become epoch seconds, each followed by an ISO-8601 twin named `<field>ISO`; ids become
-hex strings; stored sub-documents (images, ownership, constraints) pass through as stored.
+hex strings; stored sub-documents (images, ownership, tags, custom fields, constraints) pass
+through as stored, but for the dates inside constraints, which become epoch seconds too.
 """
 
 from __future__ import annotations
@@ -33,21 +34,22 @@ def _put_instant(item: dict[str, Any], name: str, value: datetime | None) -> Non
     item[name + "ISO"] = format_iso(value) if value is not None else None
 
 
-def _plain(value: Any) -> Any:
-    """A stored value as JSON: instants inside sub-documents become epoch seconds + twins."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, inner in value.items():
-            if isinstance(inner, datetime):
-                _put_instant(out, key, inner)
-            else:
-                out[key] = _plain(inner)
-        return out
-    if isinstance(value, list):
-        return [_plain(inner) for inner in value]
-    if isinstance(value, datetime):
-        return epoch_seconds(value)
-    return value
+def _constraints(stored: list[Document] | None) -> list[Any]:
+    """Constraints as stored, their dates (`startDate`, `endDate`) as epoch seconds + twins."""
+    out: list[Any] = []
+    for constraint in stored or ():
+        if isinstance(constraint, dict) and any(
+            isinstance(value, datetime) for value in constraint.values()
+        ):
+            converted: dict[str, Any] = {}
+            for key, value in constraint.items():
+                if isinstance(value, datetime):
+                    _put_instant(converted, key, value)
+                else:
+                    converted[key] = value
+            constraint = converted
+        out.append(constraint)
+    return out
 
 
 def _group_id(badge: Document) -> str | None:
@@ -72,18 +74,18 @@ def render_customer_item(row: BadgeRow, now: datetime) -> dict[str, Any]:
     }
     _put_instant(item, "startOn", badge.get("startOn"))
     _put_instant(item, "expiresOn", badge.get("expiresOn"))
-    item["images"] = _plain(badge.get("images") or [])
-    item["tags"] = _plain(badge.get("tags"))
+    item["images"] = badge.get("images") or []
+    item["tags"] = badge.get("tags")
     item["badgeGroupId"] = _group_id(badge)
     item["badgeGroupName"] = group.get("name") if group else None
     item["badgeRank"] = badge.get("badgeRank")
-    item["ownership"] = _plain(badge.get("ownership"))
+    item["ownership"] = badge.get("ownership")
     item["earnType"] = badge.get("earnType")
-    item["customerConstraints"] = _plain(badge.get("customerConstraints") or [])
-    item["badgeConstraints"] = _plain(badge.get("badgeConstraints") or [])
+    item["customerConstraints"] = _constraints(badge.get("customerConstraints"))
+    item["badgeConstraints"] = _constraints(badge.get("badgeConstraints"))
     item["earnedCount"] = record.get("earnCount") if record is not None else None
     _put_earn_dates(item, record, customer_state(record, now).earn_count)
-    item["customFields"] = _plain(badge.get("customFields"))
+    item["customFields"] = badge.get("customFields")
     item["active"] = badge.get("active")
     return item
 
@@ -102,13 +104,13 @@ def render_management_item(row: BadgeRow, now: datetime) -> dict[str, Any]:
     }
     _put_instant(item, "createdOn", badge.get("createdOn"))
     _put_instant(item, "lastUpdatedOn", badge.get("lastUpdatedOn"))
-    item["images"] = _plain(badge.get("images") or [])
+    item["images"] = badge.get("images") or []
     item["badgeStatus"] = badge_status(badge, now).value
     _put_instant(item, "lastEarnedOn", record.get("lastEarnedOn") if record else None)
     _put_instant(item, "startsOn", badge.get("startOn"))
     _put_instant(item, "expiresOn", badge.get("expiresOn"))
     item["earnCount"] = earn_count
-    item["ownership"] = _plain(badge.get("ownership"))
+    item["ownership"] = badge.get("ownership")
     item["issueStatus"] = record.get("issueStatus") if record else None
     item["active"] = badge.get("active")
     _put_earn_dates(item, record, earn_count)
