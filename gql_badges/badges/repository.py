@@ -77,10 +77,13 @@ class BadgeRepository:
                 raise CustomerNotFound()
             customer_id = ids[0]
             records = await self._records(org_id, customer_id)
+        groups = [document for document in found if document.get(KIND) == GROUP_KIND]
+        for group in groups:
+            del group[KIND]
         return CustomerContext(
             customer_id=customer_id,
             records={record["badgeMetaId"]: record for record in records},
-            groups={d["_id"]: d for d in found if d.pop(KIND, None) == GROUP_KIND},
+            groups={group["_id"]: group for group in groups},
         )
 
     async def _records(self, org_id: int, customer_id: int) -> list[Document]:
@@ -95,7 +98,7 @@ class BadgeRepository:
         projection: Iterable[str] | None = None,
         with_groups: bool = True,
     ) -> BadgePage:
-        """The page of badges `query` asks for, in two round trips whatever the page size."""
+        """The page of badges `query` asks for, in three round trips whatever the page size."""
         with_groups = with_groups or query.sort is SortField.RANK
         context = await self.customer_context(org_id, query.customer, with_groups)
         records: Sequence[Document] = list(context.records.values())
