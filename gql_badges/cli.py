@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from pymongo.errors import PyMongoError
 
@@ -43,6 +45,10 @@ async def _prepare_embedded(settings: Settings, uri: str) -> None:
         await database.close()
 
 
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> int:
     import uvicorn
 
@@ -53,6 +59,9 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> 
             "GQL_BADGES_JWT_SECRET is not set: OAuth tokens last until this process stops"
         )
     embedded = None if settings.mongodb_uri else EmbeddedServer(settings.data_dir)
+    # uvicorn drains the requests in flight on SIGTERM, then raises the signal again; by default
+    # that would end the process at once, before the embedded database is stopped below.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uri = _database_uri(settings, embedded)
         if embedded is not None:
