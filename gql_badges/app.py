@@ -70,6 +70,11 @@ class GraphQLView(GraphQL):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson's error (bad JSON, or bytes that are not UTF-8) is a json.JSONDecodeError,
+        # which Strawberry answers with 400; the stdlib's UnicodeDecodeError became a 500.
+        return orjson.loads(data)
+
 
 async def healthz(request: Request) -> Response:
     return JSONBody({"status": "ok"})

@@ -63,13 +63,14 @@ async def test_bodies_are_bounded(client, org_b_auth) -> None:
 
 
 @pytest.mark.usefixtures("demo")
-async def test_bad_json_is_400(client, org_b_auth) -> None:
-    response = await client.post(
-        "/graphql",
-        content=b'{"query": ',
-        headers=org_b_auth | {"content-type": "application/json"},
-    )
+@pytest.mark.parametrize("body", [b'{"query": ', b'{"query": "{ __typename }", "x": "\xff"}'])
+async def test_bad_json_is_400(client, org_b_auth, body) -> None:
+    """Truncated JSON, and JSON whose bytes are not UTF-8 (was a 500)."""
+    headers = org_b_auth | {"content-type": "application/json"}
+    response = await client.post("/graphql", content=body, headers=headers)
     assert response.status_code == 400
+    token = await client.post("/v3/oauth/token/generate", content=body)
+    assert token.status_code == 400
 
 
 @pytest.mark.parametrize("driver", [Driver.MOTOR, Driver.PYMONGO])
