@@ -1,0 +1,75 @@
+"""Do failed logins cost the same whether the username exists or not?
+
+    python -m bench.login_timing [--attempts 200]
+
+Against the app in-process over the embedded database with the demo data: Basic logins with a
+wrong password for an existing user, and for users that do not exist (a fresh name each time,
+so no cache helps). Prints the median and p90 of each and their ratio; a ratio near 1 means the
+answer's timing does not tell whether a username exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from gql_badges.app import Services, create_app
+from gql_badges.auth import md5_hex
+from gql_badges.demo import demo_documents
+from gql_badges.embedded import EmbeddedServer
+from gql_badges.loading import validate_documents, write_documents
+from gql_badges.settings import Settings
+
+
+def _basic(username: str, password: str) -> dict[str, str]:
+    import base64
+
+    token = base64.b64encode(f"{username}:{md5_hex(password)}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+async def measure(uri: str, attempts: int) -> dict[str, list[float]]:
+    settings = Settings(database="login_timing", rate_limit_per_second=0)
+    services = Services.create(settings, uri)
+    await write_documents(services.database, validate_documents(demo_documents()))
+    app = create_app(settings, services=services)
+    transport = httpx.ASGITransport(app=app)
+    timings: dict[str, list[float]] = {"existing user": [], "no such user": []}
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        for n in range(attempts):
+            for kind, username in (("existing user", "demo.100606"), ("no such user", f"x{n}")):
+                started = time.perf_counter()
+                response = await client.get("/api_gateway/v1/badges/customer/1",
+                                            headers=_basic(username, f"wrong-{n}"))  # fmt: skip
+                timings[kind].append(time.perf_counter() - started)
+                assert response.status_code == 401, response.text
+    await services.database.drop()
+    await services.database.close()
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.login_timing", description=__doc__)
+    parser.add_argument("--attempts", type=int, default=200)
+    args = parser.parse_args()
+    with EmbeddedServer(Path(tempfile.mkdtemp()), in_memory=True) as database:
+        assert database.uri is not None
+        timings = asyncio.run(measure(database.uri, args.attempts))
+    medians = {}
+    for kind, values in timings.items():
+        medians[kind] = statistics.median(values) * 1000
+        p90 = statistics.quantiles(values, n=10)[8] * 1000
+        print(f"{kind:>14}: median {medians[kind]:.1f} ms, p90 {p90:.1f} ms ({len(values)} tries)")
+    ratio = medians["no such user"] / medians["existing user"]
+    print(f"ratio of medians (no such user / existing user): {ratio:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
