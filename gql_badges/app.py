@@ -26,7 +26,12 @@ from gql_badges.errors import DatabaseUnavailable, GatewayError, InvalidParamete
 from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.schema import GraphQLContext, create_schema
 from gql_badges.middleware import BodySizeLimit
-from gql_badges.responses import JSONBody, error_response, internal_error_response
+from gql_badges.responses import (
+    JSONBody,
+    error_envelope,
+    error_response,
+    internal_error_response,
+)
 from gql_badges.rest.openapi import openapi_document
 from gql_badges.rest.routes import rest_routes
 from gql_badges.settings import Settings
@@ -126,12 +131,7 @@ async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
 async def handle_http_error(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods, in the same envelope as every other error."""
     assert isinstance(exc, HTTPException)
-    error = {"code": exc.status_code, "message": exc.detail, "reference": None}
-    return JSONBody(
-        {"data": None, "errors": [error], "warnings": []},
-        status_code=exc.status_code,
-        headers=exc.headers,
-    )
+    return error_envelope(exc.status_code, exc.detail, None, exc.status_code, exc.headers)
 
 
 def create_app(

@@ -35,9 +35,6 @@ class GatewayError(Exception):
             extensions["reference"] = self.reference
         return extensions
 
-    def as_rest_error(self) -> dict[str, Any]:
-        return {"code": self.capillary_code, "message": self.message, "reference": self.reference}
-
 
 class CustomerNotFound(GatewayError):
     http_status = 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -31,17 +32,30 @@ def envelope(data: Any, warnings: list[Warning_] | None = None) -> JSONBody:
     return JSONBody({"data": data, "errors": [], "warnings": warnings or []})
 
 
+def error_envelope(
+    code: int | None,
+    message: str,
+    reference: str | None,
+    status: int,
+    headers: Mapping[str, str] | None = None,
+) -> JSONBody:
+    """The legacy error envelope: one error, no data."""
+    error = {"code": code, "message": message, "reference": reference}
+    body = {"data": None, "errors": [error], "warnings": []}
+    return JSONBody(body, status_code=status, headers=headers)
+
+
 def error_response(error: GatewayError) -> JSONBody:
     headers = {}
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = 'Basic realm="gql-badges", Bearer'
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(error.retry_after_seconds)
-    body = {"data": None, "errors": [error.as_rest_error()], "warnings": []}
-    return JSONBody(body, status_code=error.http_status, headers=headers)
+    return error_envelope(
+        error.capillary_code, error.message, error.reference, error.http_status, headers
+    )
 
 
 def internal_error_response(request_id: str) -> JSONBody:
     """An unexpected failure: no details, only an id that finds them in the log."""
-    error = {"code": 500, "message": INTERNAL_ERROR_MESSAGE, "reference": request_id}
-    return JSONBody({"data": None, "errors": [error], "warnings": []}, status_code=500)
+    return error_envelope(500, INTERNAL_ERROR_MESSAGE, request_id, 500)

@@ -193,31 +193,43 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _serve_embedded(
+    data_dir: Path, log_path: Path, *options: str
+) -> tuple[subprocess.Popen, str, dict[str, str]]:
+    """`gql-badges serve` on the embedded database in `data_dir`, once it answers /readyz:
+    the process, its base URL and its environment. The caller stops it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GQL_BADGES_")}
+    env |= {"GQL_BADGES_DATA_DIR": str(data_dir), "GQL_BADGES_JWT_SECRET": "s" * 40}
+    port = _free_port()
+    server = subprocess.Popen(
+        [*GQL_BADGES, "serve", "--port", str(port), *options],
+        env=env,
+        cwd=ROOT,
+        stdout=log_path.open("w+"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        _wait_for(up, 90, "the gateway to be ready")
+    except AssertionError:
+        server.kill()
+        raise
+    return server, base, env
+
+
 def test_serve_on_the_embedded_database(tmp_path) -> None:
     """`gql-badges serve` with no URI: embedded database, demo data, GraphiQL; `load` finds it;
     Ctrl-C stops both, and the data survives for the next start."""
     data_dir = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GQL_BADGES_")}
-    env |= {"GQL_BADGES_DATA_DIR": str(data_dir), "GQL_BADGES_JWT_SECRET": "s" * 40}
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w+")
-    server = subprocess.Popen(
-        [*GQL_BADGES, "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base, env = _serve_embedded(data_dir, tmp_path / "serve.log")
     try:
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        _wait_for(up, 90, "the gateway to be ready")
         output = (tmp_path / "serve.log").read_text()
         assert "demo-password-100606" in output  # the demo credentials are printed
         page = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"})
@@ -271,27 +283,8 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path) -> None:
     import asyncio
 
     data_dir = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GQL_BADGES_")}
-    env |= {"GQL_BADGES_DATA_DIR": str(data_dir), "GQL_BADGES_JWT_SECRET": "s" * 40}
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w+")
-    server = subprocess.Popen(
-        [*GQL_BADGES, "serve", "--port", str(port), "--no-access-log"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
+    server, base, _ = _serve_embedded(data_dir, tmp_path / "serve.log", "--no-access-log")
     try:
-        _wait_for(up, 90, "the gateway to be ready")
         db_pid = json.loads((data_dir / RUNTIME_FILE).read_text())["pid"]
 
         async def in_flight() -> list[int]:
