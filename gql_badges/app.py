@@ -25,7 +25,7 @@ from gql_badges.db import Database
 from gql_badges.errors import DatabaseUnavailable, GatewayError, InvalidParameter
 from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.schema import GraphQLContext, create_schema
-from gql_badges.middleware import BodySizeLimit
+from gql_badges.middleware import BodySizeLimit, HeaderSizeLimit
 from gql_badges.responses import (
     JSONBody,
     error_envelope,
@@ -64,12 +64,24 @@ class Services:
 class GraphQLView(GraphQL):
     async def get_context(self, request: Request, response: Any) -> GraphQLContext:  # type: ignore[override]
         services: Services = request.app.state.services
+        if request.method == "GET":
+            # A GET answer (persisted queries make GETs cacheable) is one caller's data: shared
+            # caches must neither keep it nor hand it to a caller with other credentials.
+            response.headers["Cache-Control"] = "private"
+            response.headers["Vary"] = "Authorization, X-CAP-API-OAUTH-TOKEN"
         return GraphQLContext(
             headers=dict(request.headers),
             authenticator=services.authenticator,
             repository=services.repository,
             now=services.clock(),
             max_page_size=services.settings.max_page_size,
+            address=request.client.host if request.client else None,
+        )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a persisted query is an API call, whatever its Accept says.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -107,7 +119,8 @@ async def generate_token(request: Request) -> Response:
     secret = body.get("secret") if isinstance(body, dict) else None
     if not isinstance(key, str) or not isinstance(secret, str) or not key or not secret:
         raise InvalidParameter("key and secret are required", reference="key")
-    token = await services.authenticator.issue_token(key, secret)
+    address = request.client.host if request.client else None
+    token = await services.authenticator.issue_token(key, secret, address)
     ttl = services.settings.token_ttl_seconds
     return JSONBody({"data": {"accessToken": token, "ttlSeconds": ttl}, "errors": None})
 
@@ -157,6 +170,7 @@ def create_app(
 
     limits = QueryLimits(
         max_depth=settings.graphql_max_depth,
+        max_introspection_depth=settings.graphql_max_introspection_depth,
         max_aliases=settings.graphql_max_aliases,
         max_cost=settings.graphql_max_cost,
     )
@@ -165,6 +179,7 @@ def create_app(
         largest_page=settings.max_page_size,
         max_tokens=settings.graphql_max_tokens,
         introspection=settings.graphql_introspection,
+        persisted=settings.persisted_operations,
     )
     graphql_view = GraphQLView(schema)
     app = Starlette(
@@ -177,7 +192,10 @@ def create_app(
             *rest_routes(),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        ],
         exception_handlers={
             GatewayError: handle_gateway_error,
             HTTPException: handle_http_error,

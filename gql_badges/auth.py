@@ -3,6 +3,13 @@
 Secrets are stored only as Argon2 hashes (of the MD5 for passwords, of the secret itself for
 OAuth secrets). Verified credentials and client records are cached briefly so a steady caller
 does not pay a slow hash and a database read on every request.
+
+A verification is the one expensive thing a caller without credentials can make the gateway do
+(Argon2: tens of milliseconds of CPU and 64 MiB), so it is fenced three ways: a bounded number
+run at once (a flood queues instead of taking every core and gigabytes), each client address and
+each username may ask for only so many (`LoginLimits`; a refusal is 429 before any hashing), and
+values too long to be credentials are refused before they are decoded or looked up. A client
+whose credentials are already verified skips all three, so someone else's flood never slows it.
 """
 
 from __future__ import annotations
@@ -54,6 +61,20 @@ def _verify(stored_hash: str | None, secret: str) -> bool:
         return False
 
 
+# Longer values are no credentials of ours: refused before any decoding, look-up or hashing.
+MAX_CREDENTIAL_LENGTH = 256
+MAX_AUTHORIZATION_BYTES = 8 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLimits:
+    """How many verifications (attempts with credentials not yet verified) are allowed."""
+
+    concurrent: int = 2  # verifications running at once in this process (64 MiB each)
+    per_minute: float = 10.0  # per client address, and per username or key, on average
+    burst: int = 20
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     org_id: int
@@ -61,22 +82,33 @@ class Caller:
 
 
 def _basic_credentials(value: str) -> tuple[str, str]:
+    if len(value) > MAX_AUTHORIZATION_BYTES:
+        raise Unauthenticated()
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         raise Unauthenticated() from None
     username, sep, password_md5 = decoded.partition(":")
-    if not sep or not username:
+    if not sep or not username or len(username) > MAX_CREDENTIAL_LENGTH:
         raise Unauthenticated()
     return username, password_md5
 
 
 class Authenticator:
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, logins: LoginLimits | None = None
+    ) -> None:
         self.database = database
         self.jwt_secret = settings.jwt_secret.get_secret_value()
         self.token_ttl = settings.token_ttl_seconds
         self.limiter = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
+        logins = logins or LoginLimits(
+            concurrent=settings.login_max_concurrent,
+            per_minute=settings.login_attempts_per_minute,
+            burst=settings.login_attempts_burst,
+        )
+        self._verifications = asyncio.Semaphore(logins.concurrent)
+        self._attempts = TokenBucket(logins.per_minute / 60, logins.burst)
         ttl = settings.auth_cache_seconds
         self._clients: TTLCache[tuple[str, str], Document | None] = TTLCache(4096, ttl or 1e-9)
         self._verified: TTLCache[tuple[str, str], bool] = TTLCache(4096, ttl or 1e-9)
@@ -89,13 +121,29 @@ class Authenticator:
         self._clients[key] = client
         return client
 
-    async def _check_secret(self, client: Document | None, hash_field: str, secret: str) -> None:
-        """Raise Unauthenticated unless `secret` matches; the same cost for a missing client."""
+    async def _check_secret(
+        self,
+        client: Document | None,
+        hash_field: str,
+        secret: str,
+        attempt: tuple[str | None, str],
+    ) -> None:
+        """Raise Unauthenticated unless `secret` matches; the same cost for a missing client.
+
+        `attempt` is the client address and the username or key: a verification not already
+        cached spends one attempt of each (RateLimited when either has none left).
+        """
         stored = client.get(hash_field) if client else None
         cache_key = (str(stored), hashlib.sha256(secret.encode()).hexdigest())
         if stored is not None and self._verified.get(cache_key):
             return
-        if not await asyncio.to_thread(_verify, stored, secret):
+        address, name = attempt
+        if address is not None:
+            self._attempts.take(f"address:{address}")
+        self._attempts.take(f"{hash_field}:{name}")
+        async with self._verifications:
+            verified = await asyncio.to_thread(_verify, stored, secret)
+        if not verified:
             raise Unauthenticated()
         self._verified[cache_key] = True
 
@@ -105,18 +153,22 @@ class Authenticator:
             raise Forbidden()
         return Caller(org_id=client["orgId"], client=name)
 
-    async def authenticate(self, headers: Mapping[str, str]) -> Caller:
+    async def authenticate(self, headers: Mapping[str, str], address: str | None = None) -> Caller:
         """The caller of a request, from its `Authorization` or `X-CAP-API-OAUTH-TOKEN` header.
 
-        Raises Unauthenticated, Forbidden (inactive client) or RateLimited (over its rate).
+        `address` is the client's network address, for the limit on failed logins. Raises
+        Unauthenticated, Forbidden (inactive client) or RateLimited (over its rate, or too many
+        logins from its address or for its username).
         """
-        caller = await self._identify(headers)
+        caller = await self._identify(headers, address)
         self.limiter.take(f"{caller.org_id}:{caller.client}")
         return caller
 
-    async def _identify(self, headers: Mapping[str, str]) -> Caller:
+    async def _identify(self, headers: Mapping[str, str], address: str | None) -> Caller:
         token = headers.get(OAUTH_HEADER)
         authorization = headers.get("authorization", "")
+        if len(authorization) > MAX_AUTHORIZATION_BYTES:
+            raise Unauthenticated()
         scheme, _, value = authorization.strip().partition(" ")
         if token is None and scheme.lower() == "bearer":
             token = value.strip()
@@ -125,12 +177,14 @@ class Authenticator:
         if scheme.lower() == "basic":
             username, password_md5 = _basic_credentials(value.strip())
             client = await self._client("username", username)
-            await self._check_secret(client, "passwordHash", password_md5)
+            await self._check_secret(client, "passwordHash", password_md5, (address, username))
             assert client is not None
             return self._caller(client, username)
         raise Unauthenticated()
 
     async def _from_token(self, token: str) -> Caller:
+        if len(token) > MAX_AUTHORIZATION_BYTES:
+            raise Unauthenticated()
         try:
             claims = jwt.decode(
                 token,
@@ -145,10 +199,12 @@ class Authenticator:
             raise Unauthenticated()
         return self._caller(client, client["key"])
 
-    async def issue_token(self, key: str, secret: str) -> str:
+    async def issue_token(self, key: str, secret: str, address: str | None = None) -> str:
         """A signed token for an OAuth client's key and secret."""
+        if len(key) > MAX_CREDENTIAL_LENGTH or len(secret) > MAX_CREDENTIAL_LENGTH:
+            raise Unauthenticated()
         client = await self._client("key", key)
-        await self._check_secret(client, "secretHash", secret)
+        await self._check_secret(client, "secretHash", secret, (address, key))
         assert client is not None
         caller = self._caller(client, key)
         now = int(time.time())

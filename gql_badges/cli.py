@@ -1,4 +1,4 @@
-"""`gql-badges serve | load FILE.json | export-schema`."""
+"""`gql-badges serve | load FILE.json | export-schema | demo-data | persisted-manifest DIR`."""
 
 from __future__ import annotations
 
@@ -131,6 +131,25 @@ def demo_data() -> int:
     return 0
 
 
+def persisted_manifest(directory: Path) -> int:
+    """An Apollo persisted-query manifest of the operations in DIR's `.graphql` files."""
+    import json
+
+    from gql_badges.graphql.persisted import ManifestError, manifest_from_documents
+
+    files = sorted(directory.rglob("*.graphql"))
+    if not files:
+        print(f"gql-badges persisted-manifest: no .graphql files in {directory}", file=sys.stderr)
+        return 1
+    try:
+        manifest = manifest_from_documents((str(f), f.read_text(encoding="utf-8")) for f in files)
+    except (OSError, UnicodeDecodeError, ManifestError) as error:
+        print(f"gql-badges persisted-manifest: {error}", file=sys.stderr)
+        return 1
+    sys.stdout.write(json.dumps(manifest, indent=2) + "\n")
+    return 0
+
+
 def export_schema() -> int:
     from gql_badges.graphql.schema import export_sdl
 
@@ -154,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     load_parser.add_argument("file", type=Path)
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     commands.add_parser("demo-data", help="print the demo data set as a load file")
+    manifest_parser = commands.add_parser(
+        "persisted-manifest",
+        help="print an Apollo persisted-query manifest of the operations in DIR's .graphql files",
+    )
+    manifest_parser.add_argument("directory", type=Path, metavar="DIR")
     return parser
 
 
@@ -166,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return export_schema()
     if args.command == "demo-data":
         return demo_data()
+    if args.command == "persisted-manifest":
+        return persisted_manifest(args.directory)
     settings = Settings()
     try:
         if args.command == "serve":

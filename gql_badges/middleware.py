@@ -1,4 +1,4 @@
-"""ASGI middleware: a bound on request bodies, before any of it is buffered."""
+"""ASGI middleware: bounds on request heads and bodies, checked before the app sees them."""
 
 from __future__ import annotations
 
@@ -6,6 +6,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gql_badges.errors import InvalidParameter
 from gql_badges.responses import error_response
+
+
+class HeaderSizeLimit:
+    """Answer 431 to a request whose header lines add up to more than `max_bytes`.
+
+    Checked before anything reads a header: a 1 MiB `Authorization` is refused here, never
+    decoded, looked up or cached.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            if size > self.max_bytes:
+                error = InvalidParameter(f"Request headers over {self.max_bytes} bytes")
+                response = error_response(error)
+                response.status_code = 431
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class _TooLarge(Exception):

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(default=30.0, ge=0)
     token_ttl_seconds: int = Field(default=300, ge=1)
 
+    # Logins whose credentials are not yet verified (each costs an Argon2 verification): how many
+    # run at once, and how many each client address and each username may attempt.
+    login_max_concurrent: int = Field(default=2, ge=1)
+    login_attempts_per_minute: float = Field(default=10.0, gt=0)
+    login_attempts_burst: int = Field(default=20, ge=1)
+
     # Per-client token bucket: requests a second on average, and the largest burst; 0 turns it off.
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
@@ -44,9 +50,15 @@ class Settings(BaseSettings):
 
     # GraphQL cost protection: refused documents answer QUERY_TOO_COMPLEX naming the limit.
     graphql_max_depth: int = Field(default=12, ge=2)
+    # Introspection nests deeper (`ofType` chains) than data: the standard documents need 15.
+    graphql_max_introspection_depth: int = Field(default=16, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=0)
     graphql_max_cost: int = Field(default=150_000, ge=1)
     graphql_max_tokens: int = Field(default=5_000, ge=100)
     graphql_introspection: bool = True
+    # An Apollo persisted-query manifest: only the operations it lists run (safelist mode).
+    persisted_operations: Path | None = None
+    # The largest request head (all header lines), and body; larger answers 431 and 413.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     # The largest request body (a GraphQL document with its variables); larger answers 413.
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)

@@ -24,7 +24,10 @@ def parse_iso(text: str) -> datetime:
     """Parse ISO 8601 (`Z` or an offset; no offset means UTC). Raises ValueError."""
     if len(text) > 64:
         raise ValueError("not an ISO-8601 date")
-    return as_utc(datetime.fromisoformat(text.strip()))
+    try:
+        return as_utc(datetime.fromisoformat(text.strip()))
+    except OverflowError:  # an offset that moves the year out of range, e.g. year 1 at +01:00
+        raise ValueError("not an ISO-8601 date in range") from None
 
 
 def epoch_seconds(value: datetime) -> float | int:

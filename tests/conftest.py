@@ -53,6 +53,8 @@ def make_settings(driver: Driver, **overrides: object) -> Settings:
         "driver": driver,
         "jwt_secret": "test-secret-" + "x" * 32,
         "db_timeout_ms": 10_000,
+        # Tests share one app per driver: no test's bad logins may spend another's attempts.
+        "login_attempts_burst": 1_000_000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -41,7 +41,8 @@ def customer_ref(kind: IdentifierType, value: str, reference: str = "customerId"
     """A customer reference; a numeric id must be a positive 64-bit integer."""
     if kind is IdentifierType.ID:
         text = value.strip()
-        if not text.isascii() or not text.isdigit() or int(text) > INT64_MAX:
+        # The length first: Python refuses to convert strings of over 4,300 digits at all.
+        if len(text) > 19 or not text.isascii() or not text.isdigit() or int(text) > INT64_MAX:
             raise InvalidParameter(reference=reference)
         return CustomerRef(kind, int(text))
     if not value or len(value) > MAX_IDENTIFIER_LENGTH or "\x00" in value:

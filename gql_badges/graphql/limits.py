@@ -1,18 +1,42 @@
-"""Query cost protection: depth, aliases and a computed cost.
+"""Document limits: size caps, depth, aliases and cost, measured once per document in linear time.
 
-Depth and aliases are a validation rule (the document decides them, so validation stays
-cached); the cost needs the variables too (a page size is usually one), so it is checked after
-validation with them. Both walk each operation with its fragments expanded. Introspection
-fields count like any other: a deep `__type` nesting is as costly to answer as a deep query.
-Every refusal has `extensions.code` QUERY_TOO_COMPLEX and names the limit and its value.
+A hostile document costs its sender a few hundred bytes and the server whatever the server's
+own checks cost, so every check here is linear in the document's length:
+
+- the size caps (fields, fragments, directives) count the nodes as written, in one pass;
+- depth, aliases and cost walk each operation with its fragments *measured once each*: a
+  fragment's figures are memoised, so a fragment spread twice, or spread by a fragment that is
+  itself spread twice, costs one walk (`F1 { ...F0 ...F0 } … F22 { ...F21 ...F21 }` is 23 walks,
+  not 2²² expansions). A spread of a fragment already being measured (a cycle) contributes
+  nothing and is never followed; graphql-core's validation then reports the cycle.
+
+The figures are those of the document as executed, with every spread expanded: aliases and cost
+count a fragment as often as it is spread (the big numbers are computed, never walked).
+
+Cost is fields times the items they repeat for. A page list repeats for the page size its root
+field asks for, which is often a variable, so a document's cost is kept as a linear form over
+its page sizes and evaluated per request (`DocumentFigures.cost`). Everything else is decided by
+the document alone and refused during validation, before graphql-core's own rules run; both the
+figures and graphql-core's verdict are cached per document text in a bounded LRU.
+
+Introspection has a depth bound of its own: the standard introspection documents of graphql-js
+and graphql-core nest 13 to 15 fields deep through `ofType`, deeper than any data query needs,
+while a hand-made chain of 40 `ofType`s is still refused. Introspection lists count like any
+other list, so `__type` recursion through `fields { type { fields … } }` is refused by cost.
+
+Every refusal has `extensions.code` QUERY_TOO_COMPLEX and names the limit, its maximum and the
+document's figure.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -21,67 +45,190 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLList,
+    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
-    NamedTypeNode,
     OperationDefinitionNode,
     SchemaMetaFieldDef,
     SelectionSetNode,
     TypeMetaFieldDef,
-    ValidationRule,
+    ValueNode,
     VariableNode,
     get_named_type,
+    validate,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 # A list whose length no argument states counts as this many items.
 NESTED_LIST_ITEMS = 10
-# The page lists, and the arguments that size them.
+# The page lists, and the argument of their root field that sizes them.
 PAGE_LISTS = {"badges": "limit", "customerBadges": "size"}
+DEFAULT_PAGE_ITEMS = 10
+_CACHE_SIZE = 256
+_INT64_DIGITS = 19
 
 
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
     max_depth: int = 12
+    max_introspection_depth: int = 16
     max_aliases: int = 30
     max_cost: int = 150_000
+    # Caps on the document as written: far above any real client's documents, far below what
+    # makes graphql-core's own rules (some quadratic in the fields of one response name) slow.
+    max_fields: int = 1_000
+    max_fragments: int = 100
+    max_directives: int = 200
+    # graphql-core compares every two fields of one response name in a selection set (to see
+    # that they merge): quadratic in how often one name is repeated on one type.
+    max_field_repeats: int = 50
 
 
-@dataclass
-class _Measure:
-    depth: int = 0
+# A page size as a document states it: ("int", n), ("var", name), ("default",), ("largest",),
+# or, inside a fragment not yet tied to its root field, ("enclosing", argument).
+PageKey = tuple[str, ...] | tuple[str, int]
+_CONST: PageKey = ("const",)
+LinearCost = dict[PageKey, int]
+
+
+@dataclass(slots=True)
+class _Figures:
+    """What one selection set adds to its operation, counted with every spread expanded."""
+
+    depth: int = 0  # deepest chain of data fields, counting this set's fields as 1
+    introspection_depth: int = 0  # deepest chain that enters `__schema` or `__type`
     aliases: int = 0
-    cost: int = 0
+    cost: LinearCost = field(default_factory=dict)
+
+    def add(self, other: _Figures) -> None:
+        self.depth = max(self.depth, other.depth)
+        self.introspection_depth = max(self.introspection_depth, other.introspection_depth)
+        self.aliases += other.aliases
+        for key, amount in other.cost.items():
+            self.cost[key] = self.cost.get(key, 0) + amount
 
 
-def _page_size(
-    root: FieldNode, argument: str, variables: Mapping[str, Any], default: int, largest: int
-) -> int:
-    for node in root.arguments or ():
-        if node.name.value != argument:
-            continue
-        value: Any = largest
-        if isinstance(node.value, IntValueNode):
-            value = int(node.value.value)
-        elif isinstance(node.value, VariableNode):
-            value = variables.get(node.value.name.value, default)
+def _scaled(cost: LinearCost, factor: int) -> LinearCost:
+    return {key: amount * factor for key, amount in cost.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class OperationFigures:
+    name: str | None
+    depth: int
+    introspection_depth: int
+    aliases: int
+    cost: Mapping[PageKey, int]
+    variable_defaults: Mapping[str, int]  # page-size variables' default values, where literal
+
+    def page_items(self, key: PageKey, variables: Mapping[str, Any], largest: int) -> int:
+        """How many items a page stated as `key` repeats for (at least 1, at most `largest`)."""
+        match key:
+            case ("int", int(size)):
+                value: object = size
+            case ("var", str(name)):
+                value = variables.get(name, self.variable_defaults.get(name))
+            case ("largest",):
+                return largest
+            case _:
+                return DEFAULT_PAGE_ITEMS
         # A size out of range is refused as bad input when the field runs; count what is allowed.
-        return min(value, largest) if isinstance(value, int) and value > 0 else default
-    return default
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return min(value, largest)
+        return DEFAULT_PAGE_ITEMS
+
+    def total_cost(self, variables: Mapping[str, Any], largest: int) -> int:
+        return sum(
+            amount * (1 if key == _CONST else self.page_items(key, variables, largest))
+            for key, amount in self.cost.items()
+        )
+
+    def least_cost(self, largest: int) -> int:
+        """The cost whatever the variables say (each variable page at 1 item)."""
+        return self.total_cost(_AtLeastOne(), largest)
 
 
-def _field_type(schema: GraphQLSchema, parent: Any, name: str) -> Any:
+class _AtLeastOne(dict[str, Any]):
+    """Variables that make every variable page as small as it can be."""
+
+    def get(self, key: str, default: Any = None) -> int:
+        return 1
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFigures:
+    """A document's verdict: refusals (or graphql-core's validation errors) and its operations."""
+
+    errors: tuple[GraphQLError, ...]
+    operations: tuple[OperationFigures, ...] = ()
+
+    def operation(self, name: str | None) -> OperationFigures | None:
+        for operation in self.operations:
+            if name is None or operation.name == name:
+                return operation
+        return None
+
+
+def refusal(limit: str, actual: int, maximum: int, node: Any = None) -> GraphQLError:
+    extensions = {"code": QUERY_TOO_COMPLEX, "limit": limit, "maximum": maximum, "actual": actual}
+    message = f"Query refused: {limit} is {maximum}, this query has {actual}"
+    return GraphQLError(message, node, extensions=extensions)
+
+
+@dataclass(frozen=True, slots=True)
+class _Size:
+    fields: int
+    fragments: int
+    directives: int
+    repeats: int  # the most fields of one response name on one type
+
+
+def _count_nodes(schema: GraphQLSchema, document: DocumentNode) -> _Size:
+    """The document's size as written, in one pass (no spread is followed)."""
+    fragments = directives = 0
+    names: Counter[tuple[str, str]] = Counter()
+    pending: list[tuple[SelectionSetNode, GraphQLNamedType | None]] = []
+    for definition in document.definitions:
+        directives += len(getattr(definition, "directives", None) or ())
+        if isinstance(definition, FragmentDefinitionNode):
+            fragments += 1
+            on = schema.get_type(definition.type_condition.name.value)
+            pending.append((definition.selection_set, on))
+        elif isinstance(definition, OperationDefinitionNode):
+            pending.append((definition.selection_set, schema.get_root_type(definition.operation)))
+    while pending:
+        selection_set, parent = pending.pop()
+        for selection in selection_set.selections:
+            directives += len(selection.directives or ())
+            if isinstance(selection, FieldNode):
+                response = (selection.alias or selection.name).value
+                names[(parent.name if parent else "", response)] += 1
+                if selection.selection_set is not None:
+                    output_type = _field_type(parent, selection.name.value)
+                    named = get_named_type(output_type) if output_type is not None else None
+                    pending.append((selection.selection_set, named))
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                on = schema.get_type(condition.name.value) if condition else parent
+                pending.append((selection.selection_set, on))
+    repeats = max(names.values(), default=0)
+    return _Size(sum(names.values()), fragments, directives, repeats)
+
+
+def _field_type(parent: GraphQLNamedType | None, name: str) -> Any:
     """The output type of `parent.name`, introspection fields included; None if unknown."""
     if name == "__schema":
         return SchemaMetaFieldDef.type
     if name == "__type":
         return TypeMetaFieldDef.type
     fields = getattr(parent, "fields", None)
-    field = fields.get(name) if fields else None
-    return field.type if field is not None else None
+    definition = fields.get(name) if fields else None
+    return definition.type if definition is not None else None
 
 
 def _is_list(output_type: Any) -> bool:
@@ -90,137 +237,232 @@ def _is_list(output_type: Any) -> bool:
     return isinstance(output_type, GraphQLList)
 
 
-class _Walker:
-    """Measures one operation: depth, aliases, and cost (fields times the items they repeat for)."""
+def _page_key(root: FieldNode, argument: str) -> PageKey:
+    for node in root.arguments or ():
+        if node.name.value == argument:
+            return _value_key(node.value)
+    return ("default",)
 
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        document: DocumentNode,
-        variables: Mapping[str, Any],
-        largest_page: int,
-    ) -> None:
+
+def _value_key(value: ValueNode) -> PageKey:
+    if isinstance(value, VariableNode):
+        return ("var", value.name.value)
+    if isinstance(value, IntValueNode) and len(value.value.lstrip("-")) <= _INT64_DIGITS:
+        return ("int", int(value.value))
+    return ("largest",)  # not a page size at all: refused when the field runs
+
+
+class _Measurer:
+    """Measures every operation of one document; each fragment is walked at most once."""
+
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
         self.schema = schema
-        self.variables = variables
-        self.largest_page = largest_page
         self.fragments = {
             definition.name.value: definition
             for definition in document.definitions
             if isinstance(definition, FragmentDefinitionNode)
         }
-        self.measure = _Measure()
+        self.measured: dict[str, _Figures] = {}
+        self.measuring: set[str] = set()
+        self.cycle: FragmentSpreadNode | None = None  # the first spread found to close a cycle
+        self.query_type = schema.query_type
 
-    def operation(self, node: OperationDefinitionNode) -> _Measure:
-        self.measure = _Measure()
+    def operation(self, node: OperationDefinitionNode) -> OperationFigures:
         root_type = self.schema.get_root_type(node.operation)
-        self._walk(node.selection_set, root_type, 1, 1, None, frozenset())
-        return self.measure
+        figures = self.selection_set(node.selection_set, root_type)
+        defaults = {
+            definition.variable.name.value: int(definition.default_value.value)
+            for definition in node.variable_definitions or ()
+            if isinstance(definition.default_value, IntValueNode)
+            and len(definition.default_value.value) <= _INT64_DIGITS
+        }
+        return OperationFigures(
+            name=node.name.value if node.name else None,
+            depth=figures.depth,
+            introspection_depth=figures.introspection_depth,
+            aliases=figures.aliases,
+            cost=figures.cost,
+            variable_defaults=defaults,
+        )
 
-    def _walk(
-        self,
-        selections: SelectionSetNode | None,
-        parent: Any,
-        depth: int,
-        items: int,
-        root: FieldNode | None,
-        seen: frozenset[str],
-    ) -> None:
-        for selection in selections.selections if selections else ():
+    def selection_set(self, node: SelectionSetNode, parent: GraphQLNamedType | None) -> _Figures:
+        total = _Figures()
+        for selection in node.selections:
             if isinstance(selection, FieldNode):
-                self._field(selection, parent, depth, items, root, seen)
-                continue
-            condition: NamedTypeNode | None
-            inner = seen
-            if isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:  # unknown or cyclic: other rules' job
-                    continue
-                inner = seen | {name}
-                condition, selection_set = fragment.type_condition, fragment.selection_set
+                total.add(self.field(selection, parent))
+            elif isinstance(selection, FragmentSpreadNode):
+                if selection.name.value in self.measuring:
+                    self.cycle = self.cycle or selection
+                total.add(self.fragment(selection.name.value))
             else:
                 assert isinstance(selection, InlineFragmentNode)
-                condition, selection_set = selection.type_condition, selection.selection_set
-            on = self.schema.get_type(condition.name.value) if condition else parent
-            self._walk(selection_set, on, depth, items, root, inner)
+                condition = selection.type_condition
+                on = self.schema.get_type(condition.name.value) if condition else parent
+                total.add(self.selection_set(selection.selection_set, on))
+        return total
 
-    def _field(
-        self,
-        field: FieldNode,
-        parent: Any,
-        depth: int,
-        items: int,
-        root: FieldNode | None,
-        seen: frozenset[str],
-    ) -> None:
-        measure = self.measure
-        measure.depth = max(measure.depth, depth)
-        measure.aliases += field.alias is not None
-        measure.cost += items
-        if field.selection_set is None:
-            return
-        name = field.name.value
-        output_type = _field_type(self.schema, parent, name)
-        if _is_list(output_type):
-            if root is not None and name in PAGE_LISTS:
-                argument = PAGE_LISTS[name]
-                items *= _page_size(root, argument, self.variables, 10, self.largest_page)
-            else:
-                items *= NESTED_LIST_ITEMS
-        child_root = root if root is not None else field
-        child_parent = get_named_type(output_type) if output_type is not None else None
-        self._walk(field.selection_set, child_parent, depth + 1, items, child_root, seen)
+    def fragment(self, name: str) -> _Figures:
+        known = self.measured.get(name)
+        if known is not None:
+            return known
+        definition = self.fragments.get(name)
+        if definition is None or name in self.measuring:  # unknown or a cycle: validation's job
+            return _Figures()
+        self.measuring.add(name)
+        on = self.schema.get_type(definition.type_condition.name.value)
+        figures = self.selection_set(definition.selection_set, on)
+        self.measuring.discard(name)
+        self.measured[name] = figures
+        return figures
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType | None) -> _Figures:
+        name = node.name.value
+        introspective = name in ("__schema", "__type") or (
+            parent is not None and parent.name.startswith("__")
+        )
+        own = _Figures(aliases=int(node.alias is not None), cost={_CONST: 1})
+        if node.selection_set is None:
+            own.depth, own.introspection_depth = (0, 1) if introspective else (1, 0)
+            return own
+        output_type = _field_type(parent, name)
+        named = get_named_type(output_type) if output_type is not None else None
+        inner = self.selection_set(node.selection_set, named)
+        own.aliases += inner.aliases
+        for key, amount in self._repeated(inner.cost, name, output_type).items():
+            own.cost[key] = own.cost.get(key, 0) + amount
+        if parent is not None and parent is self.query_type:
+            own.cost = self._tied_to_root(own.cost, node)
+        if introspective:
+            own.introspection_depth = 1 + max(inner.depth, inner.introspection_depth)
+        else:
+            own.depth = 1 + inner.depth
+            if inner.introspection_depth:
+                own.introspection_depth = 1 + inner.introspection_depth
+        return own
+
+    def _repeated(self, cost: LinearCost, name: str, output_type: Any) -> LinearCost:
+        """The cost of a field's selection, times the items the field repeats it for."""
+        if not _is_list(output_type):
+            return cost
+        argument = PAGE_LISTS.get(name)
+        if argument is None:
+            return _scaled(cost, NESTED_LIST_ITEMS)
+        # A page's items hold no pages of their own; were one to, count it at its largest.
+        per_item = sum(amount for amount in cost.values())
+        return {("enclosing", argument): per_item}
+
+    @staticmethod
+    def _tied_to_root(cost: LinearCost, root: FieldNode) -> LinearCost:
+        tied: LinearCost = {}
+        for key, amount in cost.items():
+            if key[0] == "enclosing":
+                key = _page_key(root, str(key[1]))
+            tied[key] = tied.get(key, 0) + amount
+        return tied
 
 
-def _refusal(name: str, value: int, limit: int, node: Any = None) -> GraphQLError:
-    extensions = {"code": QUERY_TOO_COMPLEX, "limit": name, "maximum": limit, "actual": value}
-    message = f"Query refused: {name} is {limit}, this query has {value}"
-    return GraphQLError(message, node, extensions=extensions)
+def measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    limits: QueryLimits,
+    largest_page: int,
+) -> tuple[list[GraphQLError], tuple[OperationFigures, ...]]:
+    """The refusals of `document` under `limits`, and its operations' figures."""
+    size = _count_nodes(schema, document)
+    for limit, actual, maximum in (
+        ("maxFields", size.fields, limits.max_fields),
+        ("maxFragments", size.fragments, limits.max_fragments),
+        ("maxDirectives", size.directives, limits.max_directives),
+        ("maxFieldRepeats", size.repeats, limits.max_field_repeats),
+    ):
+        if actual > maximum:
+            return [refusal(limit, actual, maximum)], ()
+    measurer = _Measurer(schema, document)
+    errors: list[GraphQLError] = []
+    operations = []
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        figures = measurer.operation(definition)
+        operations.append(figures)
+        if measurer.cycle is not None:
+            # graphql-core would report every cycle it finds, at a cost that grows with them.
+            name = measurer.cycle.name.value
+            message = f"Cannot spread fragment '{name}' within itself."
+            return [GraphQLError(message, measurer.cycle)], ()
+        for limit, actual, maximum in (
+            ("maxDepth", figures.depth, limits.max_depth),
+            ("maxIntrospectionDepth", figures.introspection_depth, limits.max_introspection_depth),
+            ("maxAliases", figures.aliases, limits.max_aliases),
+            ("maxCost", figures.least_cost(largest_page), limits.max_cost),
+        ):
+            if actual > maximum:
+                errors.append(refusal(limit, actual, maximum, definition))
+    return errors, tuple(operations)
 
 
-def shape_rule(limits: QueryLimits) -> type[ValidationRule]:
-    """A validation rule for what the document alone decides: depth and aliases.
+def guarded_validation(
+    limits: QueryLimits, largest_page: int, *, suggestions: bool = True
+) -> type[SchemaExtension]:
+    """An extension that replaces Strawberry's validation step: limits first, then the rules.
 
-    Built once per schema: ValidationCache keys on the rule classes.
+    The document's limits are checked before graphql-core's validation runs (a refused document
+    never reaches rules that are not linear), graphql-core's verdict is cached per document text,
+    and the cost, which needs the request's variables, is checked just before execution.
+    Without `suggestions`, validation errors say no "Did you mean …" (they would leak names of
+    the schema that introspection, when it is off, keeps to itself).
     """
+    cache: LRUCache[bytes, DocumentFigures] = LRUCache(maxsize=_CACHE_SIZE)
 
-    class QueryShapeRule(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            walker = _Walker(self.context.schema, self.context.document, {}, 1)
-            measure = walker.operation(node)
-            if measure.depth > limits.max_depth:
-                self.report_error(_refusal("maxDepth", measure.depth, limits.max_depth, node))
-            if measure.aliases > limits.max_aliases:
-                self.report_error(_refusal("maxAliases", measure.aliases, limits.max_aliases, node))
+    class GuardedValidation(SchemaExtension):
+        verdicts = cache  # the class's, shared by every request to its schema
+        figures: DocumentFigures | None = None
 
-    return QueryShapeRule
-
-
-def cost_limit(limits: QueryLimits, largest_page: int) -> type[SchemaExtension]:
-    """An extension for what needs the variables too: the cost (page sizes are often variables)."""
-
-    class CostLimit(SchemaExtension):
-        def on_execute(self) -> Iterator[None]:
-            self._check()  # before executing: a refusal answers instead
-            yield
-
-        def _check(self) -> None:
+        def on_validate(self) -> Iterator[None]:
             context = self.execution_context
             document = context.graphql_document
-            if document is None:
-                return
-            for operation in document.definitions:
-                if not isinstance(operation, OperationDefinitionNode):
-                    continue
-                name = operation.name.value if operation.name else None
-                if context.operation_name is not None and name != context.operation_name:
-                    continue
-                walker = _Walker(context.schema._schema, document, context.variables or {},
-                                 largest_page)  # fmt: skip
-                cost = walker.operation(operation).cost
-                if cost > limits.max_cost:
-                    refusal = _refusal("maxCost", cost, limits.max_cost, operation)
-                    context.result = ExecutionResult(data=None, errors=[refusal])
-                return
+            assert document is not None and context.query is not None
+            key = hashlib.sha256(context.query.encode()).digest()
+            figures = cache.get(key)
+            if figures is None:
+                figures = self._judge(document, context.validation_rules)
+                cache[key] = figures
+            self.figures = figures
+            # Strawberry skips its own validation when an extension has set the errors.
+            context.pre_execution_errors = list(figures.errors)
+            yield
 
-    return CostLimit
+        def _judge(self, document: DocumentNode, rules: Any) -> DocumentFigures:
+            schema = self.execution_context.schema._schema
+            refusals, operations = measure(schema, document, limits, largest_page)
+            if refusals:
+                return DocumentFigures(tuple(refusals))
+            errors = validate(
+                schema,
+                document,
+                (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
+                hide_suggestions=not suggestions,
+            )
+            return DocumentFigures(tuple(errors), operations)
+
+        def on_execute(self) -> Iterator[None]:
+            context = self.execution_context
+            operation = self.figures.operation(context.operation_name) if self.figures else None
+            if operation is not None:
+                cost = operation.total_cost(context.variables or {}, largest_page)
+                if cost > limits.max_cost:
+                    error = refusal("maxCost", cost, limits.max_cost)
+                    context.result = ExecutionResult(data=None, errors=[error])
+            yield
+
+    return GuardedValidation
+
+
+__all__ = [
+    "QUERY_TOO_COMPLEX",
+    "DocumentFigures",
+    "QueryLimits",
+    "guarded_validation",
+    "measure",
+    "refusal",
+]

@@ -13,11 +13,16 @@ from strawberry.types.scalar import ScalarDefinition
 
 from gql_badges.timefmt import format_iso, parse_iso
 
+_EXPECTED = "DateTime must be an ISO-8601 instant, such as 2024-05-01T00:00:00Z"
+
 
 def _parse(value: object) -> datetime:
     if not isinstance(value, str):
-        raise ValueError("DateTime must be an ISO-8601 string")
-    return parse_iso(value)
+        raise ValueError(_EXPECTED)
+    try:
+        return parse_iso(value)
+    except ValueError:  # its text is Python's ("month must be in 1..12"): say what is expected
+        raise ValueError(_EXPECTED) from None
 
 
 SCALAR_MAP: dict[object, ScalarDefinition] = {

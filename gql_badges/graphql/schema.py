@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from graphql import GraphQLError, GraphQLSchema
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
@@ -30,7 +27,8 @@ from gql_badges.badges.query import MAX_PAGE_SIZE, BadgeQuery
 from gql_badges.badges.repository import BadgePage as BadgePageResult
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, InvalidParameter
-from gql_badges.graphql.limits import QUERY_TOO_COMPLEX, QueryLimits, cost_limit, shape_rule
+from gql_badges.graphql.limits import QUERY_TOO_COMPLEX, QueryLimits, guarded_validation
+from gql_badges.graphql.persisted import load_manifest, persisted_queries
 from gql_badges.graphql.scalars import SCALAR_MAP
 from gql_badges.graphql.types import (
     BadgeAction,
@@ -60,12 +58,20 @@ class GraphQLContext:
     repository: BadgeRepository
     now: datetime
     max_page_size: int
-    _caller: Caller | None = None
+    address: str | None = None  # the client's, for the limit on failed logins
+    _caller: asyncio.Task[Caller] | None = None
 
     async def caller(self) -> Caller:
+        """Who is calling, authenticated once per request however many fields ask.
+
+        The outcome is shared, failure included: thirty aliases with a wrong password cost one
+        verification, not thirty.
+        """
         if self._caller is None:
-            self._caller = await self.authenticator.authenticate(self.headers)
-        return self._caller
+            self._caller = asyncio.ensure_future(
+                self.authenticator.authenticate(self.headers, self.address)
+            )
+        return await asyncio.shield(self._caller)
 
 
 @strawberry.input(one_of=True, description="Exactly one way of naming the customer.")
@@ -203,28 +209,55 @@ class Query:
         )
 
 
+# graphql-core's own guards, which say only what happened: named like our limits instead.
+_GRAPHQL_CORE_REFUSALS = {
+    "Validation aborted.": "maxValidationWork",
+    "Too many validation errors, error limit reached. Validation aborted.": "maxValidationErrors",
+    "Maximum introspection depth exceeded": "maxIntrospectionDepth",
+}
+_SUGGESTION = re.compile(r" ?Did you mean .*$", re.DOTALL)
+
+
 class GatewaySchema(strawberry.Schema):
+    suggestions: bool = True
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Expected failures (bad input, not found, auth) are answers: logged without traceback."""
         for error in errors:
-            if error.original_error is None and "tokens. Parsing aborted" in error.message:
-                # graphql-core's token limit: give it the same shape as the other limits.
-                error.extensions = {"code": QUERY_TOO_COMPLEX, "limit": "maxTokens"}
-            original = error.original_error
-            if original is None or isinstance(original, GatewayError):
-                logger.debug("GraphQL error: %s", error.message)
-                continue
-            if error.path is None:  # raised before execution: a variable that did not coerce
-                error.extensions = {"code": "BAD_USER_INPUT", "capillaryCode": 400}
-                logger.debug("GraphQL input error: %s", error.message)
-                continue
-            # Unexpected: the details go to the log only, under an id the caller can quote.
-            request_id = uuid.uuid4().hex[:16]
-            logger.error("unexpected error (request %s)", request_id, exc_info=error.original_error)
-            error.message = INTERNAL_ERROR_MESSAGE
-            error.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+            self._classify(error)
+            if not self.suggestions:
+                error.message = _SUGGESTION.sub("", error.message)
+
+    def _classify(self, error: GraphQLError) -> None:
+        original = error.original_error
+        if original is None:
+            limit = _GRAPHQL_CORE_REFUSALS.get(error.message)
+            if limit is None and "tokens. Parsing aborted" in error.message:
+                limit = "maxTokens"  # graphql-core's token limit
+            if limit is None and "nested too deeply" in error.message:
+                limit = "maxDepth"  # graphql-core's parser, before any of our limits
+            if limit is not None:
+                error.extensions = {"code": QUERY_TOO_COMPLEX, "limit": limit}
+            logger.debug("GraphQL error: %s", error.message)
+            return
+        if isinstance(original, GatewayError):
+            logger.debug("GraphQL error: %s", error.message)
+            return
+        if isinstance(original, RecursionError):  # nesting deeper than the parser can follow
+            error.message = "Query refused: the document nests too deeply"
+            error.extensions = {"code": QUERY_TOO_COMPLEX, "limit": "maxDepth"}
+            return
+        if error.path is None:  # raised before execution: a variable that did not coerce
+            error.extensions = {"code": "BAD_USER_INPUT", "capillaryCode": 400}
+            logger.debug("GraphQL input error: %s", error.message)
+            return
+        # Unexpected: the details go to the log only, under an id the caller can quote.
+        request_id = uuid.uuid4().hex[:16]
+        logger.error("unexpected error (request %s)", request_id, exc_info=original)
+        error.message = INTERNAL_ERROR_MESSAGE
+        error.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
 
 
 def create_schema(
@@ -232,29 +265,37 @@ def create_schema(
     largest_page: int = MAX_PAGE_SIZE,
     max_tokens: int = 5_000,
     introspection: bool = True,
+    persisted: Path | None = None,
 ) -> strawberry.Schema:
-    """The schema, refusing documents over `limits` (and `max_tokens` while parsing)."""
+    """The schema, refusing documents over `limits` (and `max_tokens` while parsing).
+
+    Persisted queries (APQ) are always on; with a `persisted` manifest, only the operations it
+    lists run (safelist mode).
+    """
     limits = limits or QueryLimits()
-    rule = shape_rule(limits)  # one class for the schema: ValidationCache keys on it
-
-    class ShapeLimits(AddValidationRules):
-        def __init__(self) -> None:
-            super().__init__([rule])
-
+    safelist = load_manifest(persisted, _bare_schema()) if persisted is not None else None
     extensions: list[Any] = [
+        persisted_queries(safelist),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        ParserCache,
-        ValidationCache,
-        ShapeLimits,
-        cost_limit(limits, largest_page),
+        lambda: ParserCache(maxsize=256),
+        guarded_validation(limits, largest_page, suggestions=introspection),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=extensions,
     )
+    schema.suggestions = introspection
+    return schema
+
+
+def _bare_schema() -> GraphQLSchema:
+    """The schema's types alone, to check documents against without running them."""
+    return GatewaySchema(
+        query=Query, config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP)
+    )._schema
 
 
 def export_sdl() -> str:

@@ -49,7 +49,8 @@ def _endpoint(
     async def endpoint(request: Request) -> Response:
         services = request.app.state.services
         now = services.clock()
-        caller = await services.authenticator.authenticate(request.headers)
+        address = request.client.host if request.client else None
+        caller = await services.authenticator.authenticate(request.headers, address)
         customer = path_customer(
             request.path_params["customerId"], request.headers.get(CUSTOMER_IDENTIFIER_HEADER)
         )

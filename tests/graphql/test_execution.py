@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validate_cache
-
 from gql_badges.graphql.schema import create_schema
 
 QUERY = "{ __schema { queryType { name } } }"
 
 
+def _verdicts(schema) -> dict:
+    (extension,) = [e for e in schema.extensions if hasattr(e, "verdicts")]
+    return extension.verdicts
+
+
 async def test_a_repeated_document_is_validated_once() -> None:
     schema = create_schema()
-    cache = _get_validate_cache(DEFAULT_MAXSIZE)
     await schema.execute(QUERY)
-    before = cache.cache_info()
+    verdicts = _verdicts(schema)
+    (first,) = verdicts.values()
     for _ in range(3):
         result = await schema.execute(QUERY)
         assert result.errors is None
-    after = cache.cache_info()
-    assert after.hits - before.hits == 3
-    assert after.misses == before.misses
+    assert list(verdicts.values()) == [first]
+    assert next(iter(verdicts.values())) is first  # the same verdict, not a new one
+
+
+async def test_the_verdict_cache_is_bounded() -> None:
+    schema = create_schema()
+    for n in range(300):
+        await schema.execute(f"{{ a{n}: __typename }}")
+    verdicts = _verdicts(schema)
+    assert len(verdicts) == verdicts.maxsize < 300

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from graphql import get_introspection_query
 
 from bench.run import ALL_FIELDS
 from gql_badges.graphql.limits import QueryLimits
@@ -47,11 +51,58 @@ async def refused(query: str, **schema_options) -> dict:
     return extensions
 
 
-async def test_deep_introspection_is_refused() -> None:
+INTROSPECTION = json.loads(
+    (Path(__file__).parent / "introspection" / "graphql-js.json").read_text()
+)
+GRAPHQL_CORE_INTROSPECTION = {
+    "graphql-core-default": get_introspection_query(),
+    "graphql-core-all-options": get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+        one_of=True,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [*INTROSPECTION.values(), *GRAPHQL_CORE_INTROSPECTION.values()],
+    ids=[*INTROSPECTION, *GRAPHQL_CORE_INTROSPECTION],
+)
+async def test_real_tools_introspection_passes_the_default_limits(document: str) -> None:
+    """GraphiQL's, codegen's and graphql-core's own documents, as they send them."""
+    result = await create_schema().execute(document)
+    assert result.errors is None, result.errors
+    names = {t["name"] for t in result.data["__schema"]["types"]}
+    assert {"Query", "BadgePage", "CustomerRef"} <= names
+
+
+async def test_deep_of_type_chains_are_refused() -> None:
     nested = "name"
-    for _ in range(12):
+    for _ in range(40):
         nested = f"ofType {{ {nested} }}"
     extensions = await refused(f"{{ __schema {{ types {{ fields {{ type {{ {nested} }} }} }} }} }}")
+    assert extensions["limit"] == "maxIntrospectionDepth" and extensions["maximum"] == 16
+
+
+async def test_type_recursion_is_refused() -> None:
+    """`__type` nested through fields and types: each level multiplies the work."""
+    nested = "name"
+    for _ in range(5):
+        nested = f"fields {{ type {{ {nested} }} }}"
+    extensions = await refused(f'{{ __type(name: "Query") {{ {nested} }} }}')
+    assert extensions["limit"] in ("maxCost", "maxIntrospectionDepth"), extensions
+
+
+async def test_data_depth_keeps_its_own_limit() -> None:
+    nested = "name"
+    for _ in range(12):
+        nested = f"group {{ {nested} }}"  # not a real nesting: refused before validation
+    query = f"{{ customerBadges(customer: {CUSTOMER}) {{ badges {{ {nested} }} }} }}"
+    extensions = await refused(query)
     assert extensions["limit"] == "maxDepth" and extensions["maximum"] == 12
 
 
