@@ -70,7 +70,7 @@ MAX_AUTHORIZATION_BYTES = 8 * 1024
 class LoginLimits:
     """How many verifications (attempts with credentials not yet verified) are allowed."""
 
-    concurrent: int = 2  # verifications running at once in this process (64 MiB each)
+    concurrent: int = 1  # verifications at once in this process: a core (and 64 MiB) each
     per_minute: float = 10.0  # per client address, and per username or key, on average
     burst: int = 20
 

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
 
     # Logins whose credentials are not yet verified (each costs an Argon2 verification): how many
     # run at once, and how many each client address and each username may attempt.
-    login_max_concurrent: int = Field(default=2, ge=1)
+    login_max_concurrent: int = Field(default=1, ge=1)
     login_attempts_per_minute: float = Field(default=10.0, gt=0)
     login_attempts_burst: int = Field(default=20, ge=1)
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from graphql import get_introspection_query
+from graphql import GraphQLError, get_introspection_query
 
 from bench.run import ALL_FIELDS
 from gql_badges.graphql.limits import QueryLimits
@@ -144,3 +144,32 @@ async def test_introspection_can_be_turned_off() -> None:
     result = await create_schema(introspection=False).execute("{ __schema { types { name } } }")
     assert result.errors and "introspection" in result.errors[0].message.lower()
     assert (await create_schema().execute("{ __schema { types { name } } }")).errors is None
+
+
+async def test_graphql_cores_own_refusals_carry_our_code() -> None:
+    """Its rule against `fields` nested in introspection, within our limits otherwise."""
+    nested = "name"
+    for _ in range(4):
+        nested = f"fields {{ type {{ {nested} }} }}"
+    result = await create_schema().execute(f'{{ __type(name: "Query") {{ {nested} }} }}')
+    assert result.errors and result.errors[0].message == "Maximum introspection depth exceeded"
+    assert result.errors[0].extensions == {
+        "code": "QUERY_TOO_COMPLEX",
+        "limit": "maxIntrospectionDepth",
+    }
+
+
+@pytest.mark.parametrize(
+    ("message", "limit"),
+    [
+        ("Validation aborted.", "maxValidationWork"),
+        (
+            "Too many validation errors, error limit reached. Validation aborted.",
+            "maxValidationErrors",
+        ),
+    ],
+)
+def test_graphql_cores_validation_aborts_carry_our_code(message: str, limit: str) -> None:
+    error = GraphQLError(message)
+    create_schema().process_errors([error])
+    assert error.extensions == {"code": "QUERY_TOO_COMPLEX", "limit": limit}
