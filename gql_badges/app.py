@@ -23,6 +23,7 @@ from gql_badges.auth import Authenticator
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.db import Database
 from gql_badges.errors import DatabaseUnavailable, GatewayError, InvalidParameter
+from gql_badges.graphiql import graphiql_page, graphiql_routes
 from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.schema import GraphQLContext, create_schema
 from gql_badges.middleware import BodySizeLimit
@@ -71,6 +72,13 @@ class GraphQLView(GraphQL):
             now=services.clock(),
             max_page_size=services.settings.max_page_size,
         )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Without the IDE a browser's GET is an API request like any other, not a 404.
+        return self.graphql_ide is not None and super().should_render_graphql_ide(request)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page()
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -166,7 +174,7 @@ def create_app(
         max_tokens=settings.graphql_max_tokens,
         introspection=settings.graphql_introspection,
     )
-    graphql_view = GraphQLView(schema)
+    graphql_view = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -175,6 +183,7 @@ def create_app(
             Route("/graphql", graphql_view, methods=["GET", "POST"]),
             Route("/openapi.json", openapi),
             *rest_routes(),
+            *(graphiql_routes() if settings.graphiql else []),
         ],
         lifespan=lifespan,
         middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],

@@ -48,5 +48,7 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(default=150_000, ge=1)
     graphql_max_tokens: int = Field(default=5_000, ge=100)
     graphql_introspection: bool = True
+    # GraphiQL for a browser's GET /graphql, with its files served by the gateway itself.
+    graphiql: bool = True
     # The largest request body (a GraphQL document with its variables); larger answers 413.
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
