@@ -153,6 +153,7 @@ async def test_graphiql_works_offline_in_a_real_browser(gateway: str, org_b_auth
             )
             result = await editor_text(page, ".result-window")
             assert '"name"' in result and '"errors"' not in result, result
+            SCREENSHOT.parent.mkdir(exist_ok=True)
             await page.screenshot(path=SCREENSHOT)
 
             # The typed credential is nowhere in localStorage.
