@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from functools import cache
 from importlib import resources
 
@@ -35,11 +36,11 @@ def _page() -> tuple[bytes, str]:
         "defaultQuery": _read("default_query.graphql"),
         "defaultHeaders": DEFAULT_HEADERS,
     }
-    html = _read("page.html")
     # Relative URLs, so the page also works when a proxy mounts the gateway under a prefix.
-    for name in manifest()["files"]:
-        html = html.replace("{{" + name + "}}", asset_url(name).lstrip("/"))
-    html = html.replace("{{config}}", _script_json(config)).replace("{{boot}}", boot)
+    values = {name: asset_url(name).lstrip("/") for name in manifest()["files"]}
+    values.update(config=_script_json(config), boot=boot)
+    # One pass, so no inserted text is itself taken for a placeholder.
+    html = re.sub(r"\{\{([^{}]+)\}\}", lambda m: values[m.group(1)], _read("page.html"))
     boot_hash = base64.b64encode(hashlib.sha256(boot.encode()).digest()).decode()
     # Everything from the gateway itself; GraphiQL's fonts and icons are data: URIs, and React
     # and CodeMirror set inline styles.
