@@ -61,7 +61,7 @@ async def gateway(services: Services, demo: object, mongo_uri: str) -> AsyncIter
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    for _ in range(200):
+    for _ in range(600):  # up to 30 s on a loaded machine
         if server.started:
             break
         await asyncio.sleep(0.05)
