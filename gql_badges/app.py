@@ -23,6 +23,7 @@ from gql_badges.auth import Authenticator
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.db import Database
 from gql_badges.errors import DatabaseUnavailable, GatewayError, InvalidParameter
+from gql_badges.graphiql import graphiql_page, graphiql_routes
 from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.schema import GraphQLContext, create_schema
 from gql_badges.middleware import BodySizeLimit, HeaderSizeLimit
@@ -79,10 +80,16 @@ class GraphQLView(GraphQL):
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:
-        # A GET naming a persisted query is an API call, whatever its Accept says.
-        return "extensions" not in request.query_params and super().should_render_graphql_ide(
-            request
+        # Without the IDE a browser's GET is an API request like any other, not a 404; a GET
+        # naming a persisted query is an API call, whatever its Accept says.
+        return (
+            self.graphql_ide is not None
+            and "extensions" not in request.query_params
+            and super().should_render_graphql_ide(request)
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page()
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -181,7 +188,7 @@ def create_app(
         introspection=settings.graphql_introspection,
         persisted=settings.persisted_operations,
     )
-    graphql_view = GraphQLView(schema)
+    graphql_view = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -190,6 +197,7 @@ def create_app(
             Route("/graphql", graphql_view, methods=["GET", "POST"]),
             Route("/openapi.json", openapi),
             *rest_routes(),
+            *(graphiql_routes() if settings.graphiql else []),
         ],
         lifespan=lifespan,
         middleware=[

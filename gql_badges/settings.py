@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     graphql_introspection: bool = True
     # An Apollo persisted-query manifest: only the operations it lists run (safelist mode).
     persisted_operations: Path | None = None
+    # GraphiQL for a browser's GET /graphql, with its files served by the gateway itself.
+    graphiql: bool = True
     # The largest request head (all header lines), and body; larger answers 431 and 413.
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     # The largest request body (a GraphQL document with its variables); larger answers 413.
