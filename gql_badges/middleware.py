@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gql_badges.errors import InvalidParameter
+from gql_badges.graphql import view as graphql_view
 from gql_badges.responses import error_response
 
 
@@ -51,7 +52,10 @@ class BodySizeLimit:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = InvalidParameter(f"Request body over {self.max_bytes} bytes")
-        response = error_response(error)
-        response.status_code = 413
+        message = f"Request body over {self.max_bytes} bytes"
+        if scope["path"] == graphql_view.GRAPHQL_PATH:  # GraphQL clients get the GraphQL shape
+            response = graphql_view.error_response(413, message, "PAYLOAD_TOO_LARGE")
+        else:
+            response = error_response(InvalidParameter(message))
+            response.status_code = 413
         await response(scope, receive, send)
