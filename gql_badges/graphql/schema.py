@@ -31,6 +31,7 @@ from gql_badges.badges.repository import BadgePage as BadgePageResult
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, InvalidParameter
 from gql_badges.graphql.limits import QUERY_TOO_COMPLEX, QueryLimits, cost_limit, shape_rule
+from gql_badges.graphql.operation import OperationNameRequired
 from gql_badges.graphql.scalars import SCALAR_MAP
 from gql_badges.graphql.types import (
     BadgeAction,
@@ -246,6 +247,7 @@ def create_schema(
         ParserCache,
         ValidationCache,
         ShapeLimits,
+        OperationNameRequired,
         cost_limit(limits, largest_page),
     ]
     if not introspection:

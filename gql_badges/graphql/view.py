@@ -46,6 +46,8 @@ from strawberry.types.graphql import OperationType
 
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE
 from gql_badges.graphql._accept import GRAPHQL_RESPONSE_JSON, JSON, negotiate
+from gql_badges.graphql.operation import MESSAGE as OPERATION_NAME_REQUIRED
+from gql_badges.graphql.operation import OPERATION_RESOLUTION_FAILURE
 from gql_badges.graphql.schema import GraphQLContext
 
 if TYPE_CHECKING:
@@ -59,7 +61,6 @@ GRAPHQL_PATH = "/graphql"
 BAD_REQUEST = "BAD_REQUEST"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -285,7 +286,7 @@ class GraphQLView(GraphQL):
             ) from None
         except CannotGetOperationTypeError as exc:
             message = (
-                "`operationName` is required unless the document holds exactly one operation"
+                OPERATION_NAME_REQUIRED
                 if exc.operation_name is None
                 else f"No operation named {exc.operation_name!r} in the document"
             )
