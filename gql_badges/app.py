@@ -17,15 +17,15 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
 from gql_badges.auth import Authenticator
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.db import Database
 from gql_badges.errors import DatabaseUnavailable, GatewayError, InvalidParameter
-from gql_badges.graphiql import graphiql_page, graphiql_routes
+from gql_badges.graphiql import graphiql_routes
 from gql_badges.graphql.limits import QueryLimits
-from gql_badges.graphql.schema import GraphQLContext, create_schema
+from gql_badges.graphql.schema import create_schema
+from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView
 from gql_badges.middleware import BodySizeLimit, HeaderSizeLimit
 from gql_badges.responses import (
     JSONBody,
@@ -60,44 +60,6 @@ class Services:
             authenticator=Authenticator(database, settings),
             repository=BadgeRepository(database),
         )
-
-
-class GraphQLView(GraphQL):
-    async def get_context(self, request: Request, response: Any) -> GraphQLContext:  # type: ignore[override]
-        services: Services = request.app.state.services
-        if request.method == "GET":
-            # A GET answer (persisted queries make GETs cacheable) is one caller's data: shared
-            # caches must neither keep it nor hand it to a caller with other credentials.
-            response.headers["Cache-Control"] = "private"
-            response.headers["Vary"] = "Authorization, X-CAP-API-OAUTH-TOKEN"
-        return GraphQLContext(
-            headers=dict(request.headers),
-            authenticator=services.authenticator,
-            repository=services.repository,
-            now=services.clock(),
-            max_page_size=services.settings.max_page_size,
-            address=request.client.host if request.client else None,
-        )
-
-    def should_render_graphql_ide(self, request: Any) -> bool:
-        # Without the IDE a browser's GET is an API request like any other, not a 404; a GET
-        # naming a persisted query is an API call, whatever its Accept says.
-        return (
-            self.graphql_ide is not None
-            and "extensions" not in request.query_params
-            and super().should_render_graphql_ide(request)
-        )
-
-    async def render_graphql_ide(self, request: Request) -> Response:
-        return graphiql_page()
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
-
-    def decode_json(self, data: str | bytes) -> object:
-        # orjson's error (bad JSON, or bytes that are not UTF-8) is a json.JSONDecodeError,
-        # which Strawberry answers with 400; the stdlib's UnicodeDecodeError became a 500.
-        return orjson.loads(data)
 
 
 async def healthz(request: Request) -> Response:
@@ -194,7 +156,8 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/v3/oauth/token/generate", generate_token, methods=["POST"]),
-            Route("/graphql", graphql_view, methods=["GET", "POST"]),
+            # Every method reaches the view, which answers 405 itself in the GraphQL shape.
+            Route(GRAPHQL_PATH, graphql_view),
             Route("/openapi.json", openapi),
             *rest_routes(),
             *(graphiql_routes() if settings.graphiql else []),

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gql_badges.errors import InvalidParameter
+from gql_badges.graphql import view as graphql_view
 from gql_badges.responses import error_response
+
+
+def _refusal(scope: Scope, status: int, message: str, graphql_code: str) -> Response:
+    """A request refused before the app sees it, in the shape its endpoint's clients read."""
+    if scope["path"] == graphql_view.GRAPHQL_PATH:
+        return graphql_view.error_response(status, message, graphql_code)
+    response = error_response(InvalidParameter(message))
+    response.status_code = status
+    return response
 
 
 class HeaderSizeLimit:
@@ -23,9 +34,8 @@ class HeaderSizeLimit:
         if scope["type"] == "http":
             size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
             if size > self.max_bytes:
-                error = InvalidParameter(f"Request headers over {self.max_bytes} bytes")
-                response = error_response(error)
-                response.status_code = 431
+                message = f"Request headers over {self.max_bytes} bytes"
+                response = _refusal(scope, 431, message, "REQUEST_HEADER_FIELDS_TOO_LARGE")
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -74,7 +84,5 @@ class BodySizeLimit:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = InvalidParameter(f"Request body over {self.max_bytes} bytes")
-        response = error_response(error)
-        response.status_code = 413
-        await response(scope, receive, send)
+        message = f"Request body over {self.max_bytes} bytes"
+        await _refusal(scope, 413, message, "PAYLOAD_TOO_LARGE")(scope, receive, send)

@@ -28,6 +28,7 @@ from gql_badges.badges.repository import BadgePage as BadgePageResult
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, InvalidParameter
 from gql_badges.graphql.limits import QUERY_TOO_COMPLEX, QueryLimits, guarded_validation
+from gql_badges.graphql.operation import OperationNameRequired
 from gql_badges.graphql.persisted import load_manifest, persisted_queries
 from gql_badges.graphql.scalars import SCALAR_MAP
 from gql_badges.graphql.types import (
@@ -279,6 +280,7 @@ def create_schema(
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=256),
         guarded_validation(limits, largest_page, suggestions=introspection),
+        OperationNameRequired,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

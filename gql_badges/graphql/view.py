@@ -1,0 +1,346 @@
+"""GraphQL over HTTP, as the GraphQL-over-HTTP specification (the 2024+ draft) says.
+
+One request, in order:
+
+1. a method other than GET or POST: 405 (`Allow: GET, POST`);
+2. a browser's GET without a query: the GraphiQL page;
+3. the response's media type, from `Accept`: `application/graphql-response+json` or
+   `application/json` (the default, for a missing header or `*/*`); neither: 406;
+4. the request parameters: a POST body must be `application/json` (else 415) holding a JSON
+   object; `query` a string, `operationName` a string, `variables` and `extensions` objects
+   (each may be null or absent); else 400;
+5. execution: a mutation or subscription over GET is 405 (`Allow: POST`); a document with
+   several operations and no `operationName` is a request error, like a document that does not
+   parse or validate, or variables that do not coerce.
+
+A request error (nothing was executed) answers without a `data` entry: 400 with
+`application/graphql-response+json`, 200 with `application/json`, as legacy clients expect.
+Field errors are partial results: 200 with either type. Every error is JSON in the GraphQL shape
+`{"errors": [{"message": ..., "extensions": {"code": ...}}]}`, never plain text.
+
+Strawberry's own `run` answers in one media type, with 200 for request errors and plain text
+for malformed requests, so this view runs the HTTP side itself and keeps Strawberry's hooks for
+the rest (`get_context`, `render_graphql_ide`, `process_result`, `schema.execute`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import GraphQLError, GraphQLSyntaxError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from gql_badges.errors import INTERNAL_ERROR_MESSAGE
+from gql_badges.graphiql import graphiql_page
+from gql_badges.graphql._accept import GRAPHQL_RESPONSE_JSON, JSON, negotiate
+from gql_badges.graphql.operation import MESSAGE as OPERATION_NAME_REQUIRED
+from gql_badges.graphql.operation import OPERATION_RESOLUTION_FAILURE
+from gql_badges.graphql.schema import GraphQLContext
+
+if TYPE_CHECKING:
+    from gql_badges.app import Services
+
+logger = logging.getLogger(__name__)
+
+GRAPHQL_PATH = "/graphql"
+
+# Codes of the errors this module answers itself (the schema's carry their own).
+BAD_REQUEST = "BAD_REQUEST"
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+_OPERATION_KINDS = {
+    OperationType.QUERY: "queries",
+    OperationType.MUTATION: "mutations",
+    OperationType.SUBSCRIPTION: "subscriptions",
+}
+# GET is safe: it may only read. Subscriptions are refused over GET too (Strawberry would take
+# them there for its multipart protocol, which this gateway does not serve).
+_ALLOWED_OVER = {
+    "GET": {OperationType.QUERY},
+    "POST": {OperationType.QUERY, OperationType.MUTATION, OperationType.SUBSCRIPTION},
+}
+
+
+def _content_type(media_type: str) -> str:
+    return f"{media_type}; charset=utf-8"
+
+
+def error_body(message: str, code: str, **extensions: object) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+
+
+def error_response(
+    status: int,
+    message: str,
+    code: str,
+    *,
+    media_type: str = JSON,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A request refused before execution, in the GraphQL shape (no `data` entry)."""
+    return Response(
+        orjson.dumps(error_body(message, code)),
+        status_code=status,
+        headers=headers,
+        media_type=_content_type(media_type),
+    )
+
+
+class Refusal(Exception):
+    """A request this endpoint will not execute, with the status and code it answers."""
+
+    def __init__(
+        self, status: int, message: str, code: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers
+
+    def response(self, media_type: str) -> Response:
+        return error_response(
+            self.status, self.message, self.code, media_type=media_type, headers=self.headers
+        )
+
+
+def _bad_request(message: str) -> Refusal:
+    return Refusal(400, message, BAD_REQUEST)
+
+
+def _kind(value: object) -> str:
+    """How a JSON value is named in an error message."""
+    names = {str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return names.get(type(value), "a value")
+
+
+def _request_data(params: Mapping[str, object]) -> GraphQLRequestData:
+    """The GraphQL-over-HTTP request parameters, checked for their types (null means absent)."""
+    query = params.get("query")
+    if query is not None and not isinstance(query, str):
+        raise _bad_request(f"`query` must be a string, not {_kind(query)}")
+    operation_name = params.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise _bad_request(f"`operationName` must be a string, not {_kind(operation_name)}")
+    checked: dict[str, dict[str, Any] | None] = {}
+    for name in ("variables", "extensions"):
+        value = params.get(name)
+        if value is not None and not isinstance(value, dict):
+            raise _bad_request(f"`{name}` must be an object, not {_kind(value)}")
+        checked[name] = value
+    return GraphQLRequestData(
+        query=query,
+        variables=checked["variables"],
+        # An empty operationName means none (the spec says so for GET; JSON alike).
+        operation_name=operation_name or None,
+        extensions=checked["extensions"],
+    )
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Nothing was executed: the errors were raised before any field ran (none has a path)."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
+
+
+def _request_error_code(error: GraphQLError, result: ExecutionResult) -> str:
+    if isinstance(error, GraphQLSyntaxError):
+        return PARSE_FAILED
+    if isinstance(result, PreExecutionError):
+        return VALIDATION_FAILED
+    return BAD_USER_INPUT  # raised by execution before any field: variables that did not coerce
+
+
+def _as_request_error(body: dict[str, Any], result: ExecutionResult) -> set[str]:
+    """Shape `body` as a request error: no `data` entry, a code on each error; the codes."""
+    del body["data"]  # nothing was executed, so there is no data at all, not even null
+    codes = set()
+    for formatted, error in zip(body["errors"], result.errors or (), strict=True):
+        extensions = formatted.setdefault("extensions", {})
+        codes.add(extensions.setdefault("code", _request_error_code(error, result)))
+    return codes
+
+
+class GraphQLView(GraphQL):
+    """The `/graphql` endpoint: GET and POST, both response media types, GraphiQL for browsers."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self._answer(request)
+        except Refusal as refusal:
+            response = refusal.response(request.state.media_type)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> Response:
+        request.state.media_type = JSON  # until the Accept header says otherwise
+        if request.method not in _ALLOWED_OVER:
+            raise Refusal(
+                405,
+                f"GraphQL is served over GET and POST, not {request.method}",
+                "METHOD_NOT_ALLOWED",
+                {"Allow": "GET, POST"},
+            )
+        adapter = self.request_adapter_class(request)
+        if self.graphql_ide and self.should_render_graphql_ide(adapter):
+            return await self.render_graphql_ide(request)
+        media_type = negotiate(request.headers.get("accept"))
+        if media_type is None:
+            raise Refusal(
+                406,
+                f"Acceptable media types: {GRAPHQL_RESPONSE_JSON}, {JSON}",
+                "NOT_ACCEPTABLE",
+            )
+        request.state.media_type = media_type
+        data = _request_data(await self._parameters(request))
+        try:
+            return await self._execute(request, data, media_type)
+        except Refusal:
+            raise
+        except Exception as exc:
+            # Not expected: the details go to the log only, under an id the caller can quote.
+            request_id = uuid.uuid4().hex[:16]
+            logger.error("unexpected error (request %s)", request_id, exc_info=exc)
+            body = error_body(INTERNAL_ERROR_MESSAGE, INTERNAL_SERVER_ERROR, requestId=request_id)
+            return Response(orjson.dumps(body), 500, media_type=_content_type(media_type))
+
+    async def _parameters(self, request: Request) -> Mapping[str, object]:
+        if request.method == "GET":
+            params: dict[str, object] = dict(request.query_params)
+            for name in ("variables", "extensions"):
+                text = params.get(name)
+                if isinstance(text, str) and text:
+                    params[name] = self._decode(text, f"`{name}` is not valid JSON")
+            return params
+        media_type, options = parse_content_type(request.headers.get("content-type", ""))
+        charset = options.get("charset", "utf-8").lower()
+        if media_type != JSON or charset not in ("utf-8", "utf8"):
+            shown = request.headers.get("content-type") or "none"
+            raise Refusal(
+                415,
+                f"A POST body must be {JSON} in UTF-8 (Content-Type: {shown})",
+                "UNSUPPORTED_MEDIA_TYPE",
+            )
+        body = self._decode(await request.body(), "The request body is not valid JSON")
+        if not isinstance(body, dict):
+            raise _bad_request(
+                f"The request body must be a JSON object with a `query`, not {_kind(body)}"
+            )
+        return body
+
+    def _decode(self, data: str | bytes, message: str) -> object:
+        try:
+            return self.decode_json(data)
+        except orjson.JSONDecodeError:
+            raise _bad_request(message) from None
+
+    async def _execute(
+        self, request: Request, data: GraphQLRequestData, media_type: str
+    ) -> Response:
+        try:
+            result = await self.schema.execute(
+                data.query,
+                variable_values=data.variables,
+                context_value=await self.get_context(request, response=None),
+                operation_name=data.operation_name,
+                allowed_operation_types=_ALLOWED_OVER[request.method],
+                operation_extensions=data.extensions,
+            )
+        except MissingQueryError:
+            raise _bad_request("No GraphQL `query` in the request") from None
+        except InvalidOperationTypeError as exc:
+            kinds = _OPERATION_KINDS[exc.operation_type]
+            raise Refusal(
+                405,
+                f"GET requests cannot run {kinds} (and this schema has no {kinds}): use POST",
+                "METHOD_NOT_ALLOWED",
+                {"Allow": "POST"},
+            ) from None
+        except CannotGetOperationTypeError as exc:
+            message = (
+                OPERATION_NAME_REQUIRED
+                if exc.operation_name is None
+                else f"No operation named {exc.operation_name!r} in the document"
+            )
+            error = GraphQLError(message, extensions={"code": OPERATION_RESOLUTION_FAILURE})
+            result = PreExecutionError(data=None, errors=[error])
+
+        body: dict[str, Any] = dict(await self.process_result(request, result))
+        status = 200
+        if _is_request_error(result):
+            codes = _as_request_error(body, result)
+            if media_type == GRAPHQL_RESPONSE_JSON:
+                status = 500 if INTERNAL_SERVER_ERROR in codes else 400
+        headers = {}
+        if request.method == "GET":
+            # A GET answer (persisted queries make GETs cacheable) is one caller's data: shared
+            # caches must neither keep it nor hand it to a caller with other credentials.
+            headers = {"Cache-Control": "private", "Vary": "Authorization, X-CAP-API-OAUTH-TOKEN"}
+        return Response(
+            self.encode_json(body),
+            status_code=status,
+            headers=headers,
+            media_type=_content_type(media_type),
+        )
+
+    async def get_context(self, request: Request, response: Any) -> GraphQLContext:  # type: ignore[override]
+        services: Services = request.app.state.services
+        return GraphQLContext(
+            headers=dict(request.headers),
+            authenticator=services.authenticator,
+            repository=services.repository,
+            now=services.clock(),
+            max_page_size=services.settings.max_page_size,
+            address=request.client.host if request.client else None,
+        )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Without the IDE a browser's GET is an API request like any other, not a 404; a GET
+        # naming a persisted query is an API call, whatever its Accept says.
+        return (
+            self.graphql_ide is not None
+            and "extensions" not in request.query_params
+            and super().should_render_graphql_ide(request)
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page()
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson's error (bad JSON, or bytes that are not UTF-8) is a json.JSONDecodeError.
+        return orjson.loads(data)
+
+
+__all__ = ["GRAPHQL_PATH", "GraphQLView", "error_response"]
