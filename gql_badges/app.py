@@ -28,6 +28,7 @@ from gql_badges.graphql.schema import GraphQLContext, create_schema
 from gql_badges.middleware import BodySizeLimit
 from gql_badges.responses import (
     JSONBody,
+    envelope,
     error_envelope,
     error_response,
     internal_error_response,
@@ -109,7 +110,7 @@ async def generate_token(request: Request) -> Response:
         raise InvalidParameter("key and secret are required", reference="key")
     token = await services.authenticator.issue_token(key, secret)
     ttl = services.settings.token_ttl_seconds
-    return JSONBody({"data": {"accessToken": token, "ttlSeconds": ttl}, "errors": None})
+    return envelope({"accessToken": token, "ttlSeconds": ttl})
 
 
 async def openapi(request: Request) -> Response:

@@ -31,6 +31,15 @@ _DUMMY_HASH = _hasher.hash("gql-badges: no such client")
 
 OAUTH_HEADER = "x-cap-api-oauth-token"
 JWT_ALGORITHM = "HS256"
+# The same for a wrong username and a wrong password, so it tells nothing about which exists.
+BASIC_HINT = (
+    "Basic credentials are base64(username:md5hex(password)): the part after the colon is "
+    "the MD5 hex digest of the password, not the password itself"
+)
+NO_CREDENTIALS_HINT = (
+    "send Authorization: Basic base64(username:md5hex(password)), or an OAuth token "
+    "(POST /v3/oauth/token/generate) as X-CAP-API-OAUTH-TOKEN or Authorization: Bearer"
+)
 
 
 def md5_hex(password: str) -> str:
@@ -64,10 +73,10 @@ def _basic_credentials(value: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise Unauthenticated() from None
+        raise Unauthenticated(details=BASIC_HINT) from None
     username, sep, password_md5 = decoded.partition(":")
     if not sep or not username:
-        raise Unauthenticated()
+        raise Unauthenticated(details=BASIC_HINT)
     return username, password_md5
 
 
@@ -89,14 +98,16 @@ class Authenticator:
         self._clients[key] = client
         return client
 
-    async def _check_secret(self, client: Document | None, hash_field: str, secret: str) -> None:
+    async def _check_secret(
+        self, client: Document | None, hash_field: str, secret: str, hint: str | None = None
+    ) -> None:
         """Raise Unauthenticated unless `secret` matches; the same cost for a missing client."""
         stored = client.get(hash_field) if client else None
         cache_key = (str(stored), hashlib.sha256(secret.encode()).hexdigest())
         if stored is not None and self._verified.get(cache_key):
             return
         if not await asyncio.to_thread(_verify, stored, secret):
-            raise Unauthenticated()
+            raise Unauthenticated(details=hint)
         self._verified[cache_key] = True
 
     @staticmethod
@@ -125,10 +136,10 @@ class Authenticator:
         if scheme.lower() == "basic":
             username, password_md5 = _basic_credentials(value.strip())
             client = await self._client("username", username)
-            await self._check_secret(client, "passwordHash", password_md5)
+            await self._check_secret(client, "passwordHash", password_md5, BASIC_HINT)
             assert client is not None
             return self._caller(client, username)
-        raise Unauthenticated()
+        raise Unauthenticated(details=NO_CREDENTIALS_HINT)
 
     async def _from_token(self, token: str) -> Caller:
         try:

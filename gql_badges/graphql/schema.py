@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLEnumType, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -203,12 +204,25 @@ class Query:
         )
 
 
+# graphql-core's words for a value outside an enum, in a literal or in a variable.
+_BAD_ENUM = re.compile(r"in '(\w+)' enum|Enum '(\w+)' cannot represent")
+
+
 class GatewaySchema(strawberry.Schema):
+    def _enum_details(self, error: GraphQLError) -> None:
+        """A bad enum value also lists the allowed ones (graphql-core suggests only the closest)."""
+        match = _BAD_ENUM.search(error.message)
+        enum = self._schema.get_type(match.group(1) or match.group(2)) if match else None
+        if isinstance(enum, GraphQLEnumType):
+            allowed = "allowed values: " + ", ".join(enum.values)
+            error.extensions = {**(error.extensions or {}), "details": allowed}
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Expected failures (bad input, not found, auth) are answers: logged without traceback."""
         for error in errors:
+            self._enum_details(error)
             if error.original_error is None and "tokens. Parsing aborted" in error.message:
                 # graphql-core's token limit: give it the same shape as the other limits.
                 error.extensions = {"code": QUERY_TOO_COMPLEX, "limit": "maxTokens"}
@@ -217,7 +231,10 @@ class GatewaySchema(strawberry.Schema):
                 logger.debug("GraphQL error: %s", error.message)
                 continue
             if error.path is None:  # raised before execution: a variable that did not coerce
-                error.extensions = {"code": "BAD_USER_INPUT", "capillaryCode": 400}
+                error.extensions = (error.extensions or {}) | {
+                    "code": "BAD_USER_INPUT",
+                    "capillaryCode": 400,
+                }
                 logger.debug("GraphQL input error: %s", error.message)
                 continue
             # Unexpected: the details go to the log only, under an id the caller can quote.
