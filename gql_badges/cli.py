@@ -65,16 +65,16 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> 
 
     from gql_badges.app import create_app
 
-    if "GQL_BADGES_JWT_SECRET" not in os.environ:
-        logger.warning(
-            "GQL_BADGES_JWT_SECRET is not set: OAuth tokens last until this process stops"
-        )
     embedded = None if settings.mongodb_uri else EmbeddedServer(settings.data_dir)
     # uvicorn drains the requests in flight on SIGTERM, then raises the signal again; by default
     # that would end the process at once, before the embedded database is stopped below.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        uri = _database_uri(settings, embedded)
+        uri = _database_uri(settings, embedded)  # first: a data dir in use stops us here
+        if "GQL_BADGES_JWT_SECRET" not in os.environ:
+            logger.warning(
+                "GQL_BADGES_JWT_SECRET is not set: OAuth tokens last until this process stops"
+            )
         if embedded is not None:
             print(
                 f"Embedded database (SecantusDB) running, files in {settings.data_dir}", flush=True
