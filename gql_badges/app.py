@@ -29,6 +29,7 @@ from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView
 from gql_badges.middleware import BodySizeLimit, HeaderSizeLimit
 from gql_badges.responses import (
     JSONBody,
+    envelope,
     error_envelope,
     error_response,
     internal_error_response,
@@ -91,7 +92,7 @@ async def generate_token(request: Request) -> Response:
     address = request.client.host if request.client else None
     token = await services.authenticator.issue_token(key, secret, address)
     ttl = services.settings.token_ttl_seconds
-    return JSONBody({"data": {"accessToken": token, "ttlSeconds": ttl}, "errors": None})
+    return envelope({"accessToken": token, "ttlSeconds": ttl})
 
 
 async def openapi(request: Request) -> Response:

@@ -38,6 +38,15 @@ _DUMMY_HASH = _hasher.hash("gql-badges: no such client")
 
 OAUTH_HEADER = "x-cap-api-oauth-token"
 JWT_ALGORITHM = "HS256"
+# The same for a wrong username and a wrong password, so it tells nothing about which exists.
+BASIC_HINT = (
+    "Basic credentials are base64(username:md5hex(password)): the part after the colon is "
+    "the MD5 hex digest of the password, not the password itself"
+)
+NO_CREDENTIALS_HINT = (
+    "send Authorization: Basic base64(username:md5hex(password)), or an OAuth token "
+    "(POST /v3/oauth/token/generate) as X-CAP-API-OAUTH-TOKEN or Authorization: Bearer"
+)
 
 
 def md5_hex(password: str) -> str:
@@ -87,10 +96,10 @@ def _basic_credentials(value: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise Unauthenticated() from None
+        raise Unauthenticated(details=BASIC_HINT) from None
     username, sep, password_md5 = decoded.partition(":")
     if not sep or not username or len(username) > MAX_CREDENTIAL_LENGTH:
-        raise Unauthenticated()
+        raise Unauthenticated(details=BASIC_HINT)
     return username, password_md5
 
 
@@ -127,6 +136,7 @@ class Authenticator:
         hash_field: str,
         secret: str,
         attempt: tuple[str | None, str],
+        hint: str | None = None,
     ) -> None:
         """Raise Unauthenticated unless `secret` matches; the same cost for a missing client.
 
@@ -144,7 +154,7 @@ class Authenticator:
         async with self._verifications:
             verified = await asyncio.to_thread(_verify, stored, secret)
         if not verified:
-            raise Unauthenticated()
+            raise Unauthenticated(details=hint)
         self._verified[cache_key] = True
 
     @staticmethod
@@ -177,10 +187,12 @@ class Authenticator:
         if scheme.lower() == "basic":
             username, password_md5 = _basic_credentials(value.strip())
             client = await self._client("username", username)
-            await self._check_secret(client, "passwordHash", password_md5, (address, username))
+            await self._check_secret(
+                client, "passwordHash", password_md5, (address, username), BASIC_HINT
+            )
             assert client is not None
             return self._caller(client, username)
-        raise Unauthenticated()
+        raise Unauthenticated(details=NO_CREDENTIALS_HINT)
 
     async def _from_token(self, token: str) -> Caller:
         if len(token) > MAX_AUTHORIZATION_BYTES:

@@ -23,6 +23,17 @@ from gql_badges.settings import Settings
 logger = logging.getLogger("gql_badges")
 
 
+def describe_target(settings: Settings, uri: str, embedded_in: Path | None) -> str:
+    """Where a command wrote, for the person who ran it: the database name and its server's
+    hosts (never the URI's credentials or options), or the embedded server's data dir."""
+    if embedded_in is not None:
+        return f"database {settings.database!r} on the embedded server at {embedded_in.resolve()}"
+    scheme, _, rest = uri.partition("://")
+    authority = rest.split("/", 1)[0].split("?", 1)[0]
+    hosts = authority.rpartition("@")[2]  # without user:password@
+    return f"database {settings.database!r} at {scheme}://{hosts}"
+
+
 def _database_uri(settings: Settings, embedded: EmbeddedServer | None) -> str:
     if settings.mongodb_uri:
         return settings.mongodb_uri
@@ -54,21 +65,23 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> 
 
     from gql_badges.app import create_app
 
-    if "GQL_BADGES_JWT_SECRET" not in os.environ:
-        logger.warning(
-            "GQL_BADGES_JWT_SECRET is not set: OAuth tokens last until this process stops"
-        )
     embedded = None if settings.mongodb_uri else EmbeddedServer(settings.data_dir)
     # uvicorn drains the requests in flight on SIGTERM, then raises the signal again; by default
     # that would end the process at once, before the embedded database is stopped below.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        uri = _database_uri(settings, embedded)
+        uri = _database_uri(settings, embedded)  # first: a data dir in use stops us here
+        if "GQL_BADGES_JWT_SECRET" not in os.environ:
+            logger.warning(
+                "GQL_BADGES_JWT_SECRET is not set: OAuth tokens last until this process stops"
+            )
         if embedded is not None:
             print(
                 f"Embedded database (SecantusDB) running, files in {settings.data_dir}", flush=True
             )
             asyncio.run(_prepare_embedded(settings, uri))
+        else:
+            print(f"Serving {describe_target(settings, uri, None)}", flush=True)
         print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
         uvicorn.run(
             create_app(settings, uri),
@@ -94,7 +107,7 @@ def load(settings: Settings, file: Path) -> int:
         print(f"gql-badges load: {file}: {error}", file=sys.stderr)
         return 1
     uri = settings.mongodb_uri or EmbeddedServer.running_uri(settings.data_dir)
-    embedded = None if uri else EmbeddedServer(settings.data_dir)
+    embedded = None if uri else EmbeddedServer(settings.data_dir, command="load")
     try:
         uri = uri or _database_uri(settings, embedded)
 
@@ -116,7 +129,8 @@ def load(settings: Settings, file: Path) -> int:
         if embedded is not None:
             embedded.stop()
     summary = ", ".join(f"{count} {name}" for name, count in counts.items() if count)
-    print(f"Loaded {summary or 'nothing'} from {file}.")
+    target = describe_target(settings, uri, None if settings.mongodb_uri else settings.data_dir)
+    print(f"Loaded {summary or 'nothing'} from {file} into {target}.")
     return 0
 
 

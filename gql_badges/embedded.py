@@ -6,6 +6,7 @@ as a separate program, and the gateway talks to it over the MongoDB wire protoco
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import os
@@ -20,10 +21,27 @@ from types import TracebackType
 
 _LISTENING = re.compile(r"listening on ([\d.]+):(\d+)")
 RUNTIME_FILE = "embedded.json"
+# Held (flock) by the one process that runs the embedded server over a data dir. The kernel
+# releases it when that process dies, however it dies, so a stale file is simply taken over.
+# It is never deleted: a path that is unlinked while locked would let two processes lock
+# two different files of the same name.
+LOCK_FILE = "gql-badges.lock"
 
 
 class EmbeddedUnavailable(RuntimeError):
     """The embedded database cannot be started (not installed, or it failed to come up)."""
+
+
+class DataDirInUse(EmbeddedUnavailable):
+    """Another live process runs the embedded server over this data dir."""
+
+    def __init__(self, data_dir: Path, pid: int | None, command: str) -> None:
+        holder = f"gql-badges {command} (pid {pid})" if pid else "gql-badges process"
+        super().__init__(
+            f"another {holder} is using {data_dir}; stop it, or set GQL_BADGES_DATA_DIR "
+            "to another directory"
+        )
+        self.pid = pid
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -52,12 +70,16 @@ class EmbeddedServer:
     files between runs (tests).
     """
 
-    def __init__(self, data_dir: Path, in_memory: bool = False, port: int = 0) -> None:
+    def __init__(
+        self, data_dir: Path, in_memory: bool = False, port: int = 0, command: str = "serve"
+    ) -> None:
         self.data_dir = data_dir
         self.in_memory = in_memory
         self.port = port  # 0: any free port
+        self.command = command  # who runs it, as another process's error message names it
         self.process: subprocess.Popen[bytes] | None = None
         self.uri: str | None = None
+        self._lock_fd: int | None = None
 
     @property
     def runtime_file(self) -> Path:
@@ -75,6 +97,29 @@ class EmbeddedServer:
             return f"mongodb://{host}:{port}/?directConnection=true"
         return None
 
+    def _lock(self) -> None:
+        """Take the data dir, or raise DataDirInUse naming the process that has it."""
+        fd = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 4096)
+            os.close(fd)
+            try:
+                info = json.loads(holder)
+                pid, command = int(info["pid"]), str(info["command"])
+            except (ValueError, KeyError, TypeError):
+                pid, command = None, "serve"
+            raise DataDirInUse(self.data_dir, pid, command) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "command": self.command}).encode())
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)  # releases the lock
+
     def start(self, timeout: float = 60.0) -> str:
         if importlib.util.find_spec("secantus") is None:
             raise EmbeddedUnavailable(
@@ -82,6 +127,9 @@ class EmbeddedServer:
                 "or set GQL_BADGES_MONGODB_URI to a MongoDB server"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not self.in_memory:  # an in-memory server shares no files with anyone
+            self._lock()
+            self.runtime_file.unlink(missing_ok=True)  # left by an owner that died
         storage = ":memory:" if self.in_memory else str(self.data_dir / "db")
         log_path = self.data_dir / "secantus.log"
         log = log_path.open("ab")
@@ -123,17 +171,19 @@ class EmbeddedServer:
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop cleanly (SIGTERM lets WiredTiger checkpoint), killing only as a last resort."""
-        if not self.in_memory:
+        if self._lock_fd is not None:  # only the data dir's owner may remove its runtime file
             self.runtime_file.unlink(missing_ok=True)
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        finally:
+            self._unlock()  # after the server's exit: its files are free for the next owner
 
     def __enter__(self) -> EmbeddedServer:
         self.start()

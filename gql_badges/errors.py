@@ -19,9 +19,18 @@ class GatewayError(Exception):
     graphql_code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
     default_message: ClassVar[str] = INTERNAL_ERROR_MESSAGE
 
-    def __init__(self, message: str | None = None, *, reference: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        reference: str | None = None,
+        details: str | None = None,
+    ) -> None:
         self.message = message or self.default_message
         self.reference = reference
+        # How to put it right. Legacy callers match on `message`, so that keeps its documented
+        # wording and the hint travels beside it (REST `details`, GraphQL `extensions.details`).
+        self.details = details
         super().__init__(self.message)
 
     @property
@@ -33,6 +42,8 @@ class GatewayError(Exception):
         }
         if self.reference is not None:
             extensions["reference"] = self.reference
+        if self.details is not None:
+            extensions["details"] = self.details
         return extensions
 
 

@@ -38,9 +38,12 @@ def error_envelope(
     reference: str | None,
     status: int,
     headers: Mapping[str, str] | None = None,
+    details: str | None = None,
 ) -> JSONBody:
-    """The legacy error envelope: one error, no data."""
+    """The legacy error envelope: one error, no data; `details` (how to fix it) when known."""
     error = {"code": code, "message": message, "reference": reference}
+    if details is not None:
+        error["details"] = details
     body = {"data": None, "errors": [error], "warnings": []}
     return JSONBody(body, status_code=status, headers=headers)
 
@@ -52,7 +55,12 @@ def error_response(error: GatewayError) -> JSONBody:
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(error.retry_after_seconds)
     return error_envelope(
-        error.capillary_code, error.message, error.reference, error.http_status, headers
+        error.capillary_code,
+        error.message,
+        error.reference,
+        error.http_status,
+        headers,
+        error.details,
     )
 
 

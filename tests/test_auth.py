@@ -69,7 +69,10 @@ async def test_oauth_token_flow(client) -> None:
     response = await token(client)
     assert response.status_code == 200
     body = response.json()
-    assert body["errors"] is None and body["data"]["ttlSeconds"] == 300
+    # The envelope of every other answer (the spec's original `"errors": null` was one of a kind).
+    assert set(body) == {"data", "errors", "warnings"}
+    assert body["errors"] == [] and body["warnings"] == []
+    assert body["data"]["ttlSeconds"] == 300
     access = body["data"]["accessToken"]
     claims = jwt.decode(access, options={"verify_signature": False})
     assert claims["org_id"] == 100606 and claims["client_id"] == "demo-key-100606"

@@ -126,6 +126,8 @@ def test_load_upserts_and_hashes(cli_env, tmp_path) -> None:
         result = run(["load", str(path)], cli_env)
         assert result.returncode == 0, result.stderr
         assert "Loaded 1 badge_groups, 1 badge_meta" in result.stdout
+        database = cli_env["GQL_BADGES_DATABASE"]
+        assert f"into database {database!r} at mongodb://" in result.stdout  # where it went
     assert collection_counts(cli_env) == dict.fromkeys(GOOD_FILE, 1)
     with MongoClient(cli_env["GQL_BADGES_MONGODB_URI"], tz_aware=True) as client:
         db = client[cli_env["GQL_BADGES_DATABASE"]]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -49,3 +52,47 @@ def test_dockerfile_installs_the_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install" in dockerfile and "COPY gql_badges" in dockerfile
     assert '"gql-badges", "serve"' in dockerfile
+
+
+def _compose_text() -> str:
+    return (ROOT / "docker-compose.yml").read_text()
+
+
+def test_every_command_works_without_the_secret() -> None:
+    """Compose interpolates the whole file for every command: a required variable (`${X:?}`,
+    `${X?}`) would make `docker compose down` and `logs` fail without it."""
+    text = _compose_text().replace("$$", "")  # `$$` is a literal `$` for the container's shell
+    variables = re.findall(r"\$\{([^}]*)\}", text)
+    assert variables, "the file should still read the secret from the environment"
+    for variable in variables:
+        assert "?" not in variable, variable
+    assert re.search(r"\$[A-Za-z_]", text) is None  # a bare $NAME: compose warns when unset
+
+
+def test_the_gateway_refuses_to_start_without_the_secret() -> None:
+    """The gateway's command, as the container's shell gets it, stops before serving."""
+    gateway = compose()["services"]["gateway"]
+    assert gateway["environment"]["GQL_BADGES_JWT_SECRET"] == "${GQL_BADGES_JWT_SECRET:-}"
+    command = [part.replace("$$", "$") for part in gateway["command"]]
+    result = subprocess.run(
+        command, env={"PATH": "/usr/bin:/bin", "GQL_BADGES_JWT_SECRET": ""},
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 64
+    assert "set GQL_BADGES_JWT_SECRET" in result.stderr
+    assert "$(openssl rand -hex 32)" in result.stderr  # printed as an example, not run
+
+
+def test_published_on_loopback_only() -> None:
+    for service in compose()["services"].values():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), port
+
+
+def test_the_build_backend_reads_the_licence_string() -> None:
+    """`license = "MIT"` (an SPDX expression) needs setuptools 77 or newer to build."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert isinstance(pyproject["project"]["license"], str)
+    (setuptools,) = [r for r in pyproject["build-system"]["requires"] if "setuptools" in r]
+    minimum = re.fullmatch(r"setuptools>=(\d+)(\.\d+)*", setuptools)
+    assert minimum and int(minimum.group(1)) >= 77, setuptools

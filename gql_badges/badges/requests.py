@@ -43,10 +43,17 @@ def customer_ref(kind: IdentifierType, value: str, reference: str = "customerId"
         text = value.strip()
         # The length first: Python refuses to convert strings of over 4,300 digits at all.
         if len(text) > 19 or not text.isascii() or not text.isdigit() or int(text) > INT64_MAX:
-            raise InvalidParameter(reference=reference)
+            details = "a customer id is a positive whole number"
+            if reference == "customerId":  # the REST path
+                details += (
+                    "; to name the customer by email, mobile, externalId or cardNumber, "
+                    "send the X-CAP-CUSTOMER-IDENTIFIER header"
+                )
+            raise InvalidParameter(reference=reference, details=details)
         return CustomerRef(kind, int(text))
     if not value or len(value) > MAX_IDENTIFIER_LENGTH or "\x00" in value:
-        raise InvalidParameter(reference=reference)
+        details = f"1 to {MAX_IDENTIFIER_LENGTH} characters, without NUL"
+        raise InvalidParameter(reference=reference, details=details)
     return CustomerRef(kind, value)
 
 
@@ -56,18 +63,21 @@ def object_id(value: str | None, reference: str) -> ObjectId | None:
     try:
         return ObjectId(value)
     except (InvalidId, TypeError):
-        raise InvalidParameter(reference=reference) from None
+        details = "expected an ObjectId: 24 hex digits"
+        raise InvalidParameter(reference=reference, details=details) from None
 
 
-def _in_range(value: int, low: int, high: int, reference: str) -> int:
+def _in_range(value: int, low: int, high: int, reference: str, details: str = "") -> int:
     if not low <= value <= high:
-        raise InvalidParameter(reference=reference)
+        details = f"{reference} must be between {low} and {high}{details}"
+        raise InvalidParameter(reference=reference, details=details)
     return value
 
 
 def _paging(page: int | None, size: int | None, size_name: str, max_size: int) -> tuple[int, int]:
     """The page (0-based) and its size, checked; `page * size` must fit MongoDB's `$skip`."""
-    size = _in_range(DEFAULT_PAGE_SIZE if size is None else size, 1, max_size, size_name)
+    size = DEFAULT_PAGE_SIZE if size is None else size
+    size = _in_range(size, 1, max_size, size_name, f" ({max_size} is the largest page)")
     return _in_range(page or 0, 0, INT64_MAX // size, "page"), size
 
 
@@ -76,7 +86,8 @@ def _date_bound(
 ) -> DateBound | None:
     if value is None:
         if operator is not None:  # an operator without its date
-            raise InvalidParameter(reference=f"{reference}Operator")
+            details = f"{reference}Operator compares {reference}: send both, or neither"
+            raise InvalidParameter(reference=f"{reference}Operator", details=details)
         return None
     return DateBound(operator or default, value)
 
@@ -129,7 +140,8 @@ def management_query(
 ) -> BadgeQuery:
     page, size = _paging(page, size, "size", max_size)
     if name is not None and (len(name) > MAX_IDENTIFIER_LENGTH or "\x00" in name):
-        raise InvalidParameter(reference="name")
+        details = f"at most {MAX_IDENTIFIER_LENGTH} characters, without NUL"
+        raise InvalidParameter(reference="name", details=details)
     return BadgeQuery(
         customer=customer,
         filter=BadgeFilter(

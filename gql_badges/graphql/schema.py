@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLSchema
+from graphql import GraphQLEnumType, GraphQLError, GraphQLSchema
 from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
@@ -217,10 +217,20 @@ _GRAPHQL_CORE_REFUSALS = {
     "Maximum introspection depth exceeded": "maxIntrospectionDepth",
 }
 _SUGGESTION = re.compile(r" ?Did you mean .*$", re.DOTALL)
+# graphql-core's words for a value outside an enum, in a literal or in a variable.
+_BAD_ENUM = re.compile(r"in '(\w+)' enum|Enum '(\w+)' cannot represent")
 
 
 class GatewaySchema(strawberry.Schema):
-    suggestions: bool = True
+    suggestions: bool = True  # off with introspection: errors name nothing of the schema
+
+    def _enum_details(self, error: GraphQLError) -> None:
+        """A bad enum value also lists the allowed ones (graphql-core suggests only the closest)."""
+        match = _BAD_ENUM.search(error.message)
+        enum = self._schema.get_type(match.group(1) or match.group(2)) if match else None
+        if isinstance(enum, GraphQLEnumType):
+            allowed = "allowed values: " + ", ".join(enum.values)
+            error.extensions = {**(error.extensions or {}), "details": allowed}
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -228,7 +238,9 @@ class GatewaySchema(strawberry.Schema):
         """Expected failures (bad input, not found, auth) are answers: logged without traceback."""
         for error in errors:
             self._classify(error)
-            if not self.suggestions:
+            if self.suggestions:
+                self._enum_details(error)
+            else:
                 error.message = _SUGGESTION.sub("", error.message)
 
     def _classify(self, error: GraphQLError) -> None:
@@ -251,7 +263,10 @@ class GatewaySchema(strawberry.Schema):
             error.extensions = {"code": QUERY_TOO_COMPLEX, "limit": "maxDepth"}
             return
         if error.path is None:  # raised before execution: a variable that did not coerce
-            error.extensions = {"code": "BAD_USER_INPUT", "capillaryCode": 400}
+            error.extensions = (error.extensions or {}) | {
+                "code": "BAD_USER_INPUT",
+                "capillaryCode": 400,
+            }
             logger.debug("GraphQL input error: %s", error.message)
             return
         # Unexpected: the details go to the log only, under an id the caller can quote.

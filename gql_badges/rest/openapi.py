@@ -112,6 +112,10 @@ _MESSAGE = {
         "code": {"type": ["integer", "null"]},
         "message": {"type": "string"},
         "reference": {"type": ["string", "null"]},
+        "details": {
+            "type": "string",
+            "description": "How to put the error right (absent when there is nothing to add).",
+        },
     },
     "required": ["code", "message", "reference"],
 }
@@ -247,9 +251,10 @@ _TOKEN_RESPONSE = {
             },
             "required": ["accessToken", "ttlSeconds"],
         },
-        "errors": {"type": "null"},
+        "errors": _MESSAGES,
+        "warnings": _MESSAGES,
     },
-    "required": ["data", "errors"],
+    "required": ["data", "errors", "warnings"],
 }
 
 

@@ -45,7 +45,11 @@ class Param:
         try:
             return _PARSERS[self.kind](text)
         except ValueError:
-            raise InvalidParameter(reference=self.name) from None
+            raise InvalidParameter(reference=self.name, details=_EXPECTED[self.kind]) from None
+
+
+def allowed_values(enum: type[StrEnum]) -> str:
+    return "allowed values: " + ", ".join(member.value for member in enum)
 
 
 def _parse_enum(param: Param, text: str) -> StrEnum:
@@ -54,7 +58,8 @@ def _parse_enum(param: Param, text: str) -> StrEnum:
     for member in param.enum:
         if member.value.lower() == wanted:
             return member
-    raise InvalidEnumValue(reference=param.name)
+    details = f"{allowed_values(param.enum)} (any case)"
+    raise InvalidEnumValue(reference=param.name, details=details)
 
 
 def _integer(text: str) -> int:
@@ -84,6 +89,13 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "date-time": parse_iso,
     "string": _string,
     "object-id": _string,  # checked as an ObjectId by badges.requests, with the same reference
+}
+_EXPECTED = {
+    "integer": "expected a whole number",
+    "boolean": "expected true or false",
+    "date-time": "expected an ISO 8601 date-time, e.g. 2024-05-01T00:00:00.000Z",
+    "string": "expected text without NUL characters",
+    "object-id": "expected an ObjectId: 24 hex digits",
 }
 
 _BADGE_TYPE = Param(
@@ -173,8 +185,8 @@ def parse_params(query: QueryParams, params: Iterable[Param]) -> ParsedParams:
         if param is None:
             message = "Unknown query parameter, ignored"
             warnings.append({"code": None, "message": message, "reference": name})
-        elif param.argument in arguments:
-            raise InvalidParameter(reference=param.name)  # given twice: which one is meant?
+        elif param.argument in arguments:  # given twice: which one is meant?
+            raise InvalidParameter(reference=param.name, details="given more than once")
         else:
             arguments[param.argument] = param.parse(text)
     return ParsedParams(arguments, warnings)

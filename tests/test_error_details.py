@@ -1,0 +1,143 @@
+"""Errors say how to put them right, in a field legacy callers ignore: REST `details` beside the
+unchanged legacy `message`, GraphQL `extensions.details`."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from gql_badges.badges.model import BadgeType, ManagementSortOn, Owner
+from tests.conftest import basic_auth, graphql
+from tests.rest.conftest import CUSTOMER, MANAGEMENT, get
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+SWATI = "62090013"
+
+
+def only_error(body: dict) -> dict:
+    assert body["data"] is None
+    (error,) = body["errors"]
+    return error
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "enum"),
+    [
+        (CUSTOMER, {"badgeType": "EARNT"}, BadgeType),
+        (MANAGEMENT, {"sortOn": "RANK"}, ManagementSortOn),
+        (MANAGEMENT, {"owner": "loyalty promotion"}, Owner),
+    ],
+)
+async def test_a_bad_enum_value_lists_the_allowed_ones(client, org_b_auth, path, params, enum):
+    error = only_error(await get(client, path + SWATI, org_b_auth, params, status=400))
+    (reference,) = params
+    assert (error["code"], error["message"], error["reference"]) == (
+        400,
+        "Invalid enum value",
+        reference,
+    )
+    assert error["details"].startswith("allowed values: ")
+    assert all(member.value in error["details"] for member in enum)
+
+
+@pytest.mark.parametrize(("path", "name"), [(CUSTOMER, "limit"), (MANAGEMENT, "size")])
+async def test_a_page_over_the_largest_names_the_largest(client, org_b_auth, path, name) -> None:
+    error = only_error(await get(client, path + SWATI, org_b_auth, {name: "500"}, status=400))
+    assert (error["message"], error["reference"]) == ("Invalid value", name)
+    assert error["details"] == f"{name} must be between 1 and 100 (100 is the largest page)"
+
+
+async def test_bad_values_say_what_was_expected(client, org_b_auth) -> None:
+    cases = {
+        "includeExpired": ({"includeExpired": "yes"}, "true or false"),
+        "groupId": ({"groupId": "abc"}, "24 hex digits"),
+        "limit": ({"limit": "ten"}, "whole number"),
+    }
+    for reference, (params, expected) in cases.items():
+        error = only_error(await get(client, CUSTOMER + SWATI, org_b_auth, params, status=400))
+        assert (error["message"], error["reference"]) == ("Invalid value", reference)
+        assert expected in error["details"]
+    error = only_error(
+        await get(client, CUSTOMER + "swati.jain@example.com", org_b_auth, None, 400)
+    )
+    assert error["reference"] == "customerId"
+    assert "X-CAP-CUSTOMER-IDENTIFIER" in error["details"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        basic_auth("demo.100606", "wrong"),
+        basic_auth("nobody", "demo-password-100606"),  # the same hint: no user enumeration
+        # The usual mistake: the password itself where its MD5 belongs.
+        {
+            "Authorization": "Basic "
+            + base64.b64encode(b"demo.100606:demo-password-100606").decode()
+        },
+        {"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()},
+    ],
+)
+async def test_a_basic_failure_hints_at_the_md5(client, headers) -> None:
+    response = await client.get(CUSTOMER + SWATI, headers=headers)
+    assert response.status_code == 401
+    error = only_error(response.json())
+    assert (error["code"], error["message"]) == (401, "Unauthorized")
+    assert "MD5 hex digest of the password" in error["details"]
+    body = await graphql(
+        client, '{ customerBadges(customer: {id: "1"}) { badges { name } } }', headers
+    )
+    extensions = body["errors"][0]["extensions"]
+    assert extensions["code"] == "UNAUTHENTICATED"
+    assert "MD5 hex digest of the password" in extensions["details"]
+
+
+async def test_no_credentials_says_what_to_send(client) -> None:
+    error = only_error((await client.get(CUSTOMER + SWATI)).json())
+    assert error["message"] == "Unauthorized"
+    assert (
+        "Authorization: Basic" in error["details"] and "X-CAP-API-OAUTH-TOKEN" in error["details"]
+    )
+
+
+async def test_an_error_with_nothing_to_add_keeps_the_legacy_shape(client, org_b_auth) -> None:
+    error = only_error(await get(client, CUSTOMER + "999", org_b_auth, status=404))
+    assert error == {
+        "code": 1026,
+        "message": "Customer with the specified ID is not found",
+        "reference": None,
+    }
+
+
+async def test_graphql_errors_carry_the_same_hints(client, org_b_auth) -> None:
+    literal = await graphql(
+        client,
+        '{ customerBadges(customer: {id: "62090013"}, badgeType: EARNT) { badges { name } } }',
+        org_b_auth,
+    )
+    details = literal["errors"][0]["extensions"]["details"]
+    assert details == "allowed values: " + ", ".join(member.value for member in BadgeType)
+
+    variable = await graphql(
+        client,
+        'query($t: BadgeType) { customerBadges(customer: {id: "62090013"}, badgeType: $t)'
+        " { badges { name } } }",
+        org_b_auth,
+        t="EARNT",
+    )
+    extensions = variable["errors"][0]["extensions"]
+    assert extensions["code"] == "BAD_USER_INPUT" and extensions["details"] == details
+
+    page = await graphql(
+        client,
+        '{ badgeManagement(customer: {id: "62090013"}, size: 101) { customerBadges { name } } }',
+        org_b_auth,
+    )
+    (error,) = page["errors"]
+    assert error["message"] == "Invalid value"
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["reference"] == "size"
+    assert (
+        error["extensions"]["details"] == "size must be between 1 and 100 (100 is the largest page)"
+    )
