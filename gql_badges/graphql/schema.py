@@ -279,7 +279,7 @@ class GatewaySchema(strawberry.Schema):
 def create_schema(
     limits: QueryLimits | None = None,
     largest_page: int = MAX_PAGE_SIZE,
-    max_tokens: int = 5_000,
+    max_tokens: int = 2_500,
     introspection: bool = True,
     persisted: Path | None = None,
 ) -> strawberry.Schema:
