@@ -308,3 +308,32 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path) -> None:
     _wait_for(lambda: not _pid_alive(db_pid), 30, "the embedded database to stop")
     with EmbeddedServer(data_dir) as embedded, MongoClient(embedded.uri) as client:
         assert client["badges"].badge_meta.count_documents({"orgId": 100606}) > 0
+
+
+def test_indexes_check_and_create(cli_env) -> None:
+    """The deploy pipeline's step: --check exits 1 naming what is missing, --create builds."""
+    missing = run(["indexes", "--check"], cli_env)
+    assert missing.returncode == 1, missing.stderr
+    assert "customers.orgId_email missing" in missing.stderr
+    assert "gql-badges indexes --create" in missing.stderr
+    created = run(["indexes", "--create"], cli_env)
+    assert created.returncode == 0, created.stderr
+    present = run(["indexes"], cli_env)  # --check is the default
+    assert present.returncode == 0, present.stderr
+    assert "indexes present" in present.stdout
+
+
+def test_load_refuses_what_the_database_would_and_draws_no_bar_in_a_pipe(cli_env, tmp_path):
+    path = tmp_path / "good.json"
+    path.write_text(json.dumps(GOOD_FILE))
+    assert run(["load", str(path)], cli_env).returncode == 0
+    content = json.loads(json.dumps(GOOD_FILE))
+    content["customers"][0]["_id"] = 62090099  # another customer, the same email
+    content["customer_badges"][0]["customerId"] = 62090099
+    content["customer_badges"][0]["_id"] = {"$oid": "653dea07b3cda7078c7c6901"}
+    path.write_text(json.dumps(content))
+    result = run(["load", str(path)], cli_env)
+    assert result.returncode == 1
+    assert "customers[0].email: 'a@example.com' is already used by" in result.stderr
+    assert "Traceback" not in result.stderr and "\r" not in result.stdout
+    assert collection_counts(cli_env)["customers"] == 1
