@@ -265,3 +265,19 @@ async def test_references_are_checked_in_the_file_and_the_database(loader, org_i
     later[CUSTOMER_BADGES][0]["badgeMetaId"] = good[BADGE_META][0]["_id"]
     later[CUSTOMER_BADGES][0]["_id"] = good[CUSTOMER_BADGES][0]["_id"]
     await load_documents(loader, validate_documents(later))
+
+
+def test_the_progress_bar_draws_only_on_a_terminal(monkeypatch, capsys) -> None:
+    import sys
+
+    from gql_badges import cli
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    assert cli._progress_bar() is None
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    bar = cli._progress_bar()
+    assert bar is not None
+    bar(CUSTOMERS, 500, 1000)
+    bar(CUSTOMERS, 1000, 1000)
+    out = capsys.readouterr().out
+    assert out.startswith("\rcustomers") and "500/1000" in out and out.endswith("1000/1000\n")

@@ -14,7 +14,7 @@ from gql_badges.badges.repository import BadgeRepository
 from gql_badges.db import Database
 from gql_badges.loading import write_documents
 from gql_badges.settings import Settings
-from tests.conftest import new_org_id
+from tests.conftest import make_settings, new_org_id
 from tests.generated import NOW, badge_queries, org_data
 from tests.oracle import expected_order
 
@@ -110,21 +110,23 @@ def test_the_largest_page_setting_is_at_most_1000() -> None:
 async def test_a_page_larger_than_16_mib_is_served(database: Database) -> None:
     """1,000 badges of 20 KB: 20 MiB in one page, beyond what one `$facet` document holds
     (the embedded server does not enforce that cap; MongoDB refuses such a `$facet`)."""
+    own = Database(make_settings(database.driver), database.uri)  # dropped at once afterwards
     org_id = new_org_id()
     badges = [
         {"_id": ObjectId(), "orgId": org_id, "expiresOn": NOW, "description": "d" * 20_000}
         for i in range(1000)
     ]
-    for start in range(0, len(badges), 250):
-        await database.db["badge_meta"].insert_many(badges[start : start + 250])
-    await database.db["customers"].insert_one({"_id": org_id, "orgId": org_id})
     try:
+        for start in range(0, len(badges), 250):
+            await own.db["badge_meta"].insert_many(badges[start : start + 250])
+        await own.db["customers"].insert_one({"_id": org_id, "orgId": org_id})
         query = BadgeQuery(
             CustomerRef(IdentifierType.ID, org_id),
             BadgeFilter(badge_type=BadgeType.EXPIRED),
             size=1000,
         )
-        page = await BadgeRepository(database).badge_page(org_id, query, NOW)
+        page = await BadgeRepository(own).badge_page(org_id, query, NOW)
         assert len(page.rows) == 1000 and page.total == 1000
     finally:
-        await database.db["badge_meta"].delete_many({"orgId": org_id})
+        await own.drop()
+        await own.close()
