@@ -38,6 +38,7 @@ from gql_badges.db import (
     BADGE_META,
     CUSTOMER_BADGES,
     CUSTOMERS,
+    INDEXES,
     Database,
     Document,
 )
@@ -180,23 +181,27 @@ _ORDER = (BADGE_GROUPS, BADGE_META, CUSTOMERS, CUSTOMER_BADGES, API_CLIENTS)
 
 @dataclass(frozen=True, slots=True)
 class _Unique:
-    """A unique index's fields: `scope` (exact) then `field` (a string, or each string of an
-    array for `cardNumbers`), as the index catalogue in `db.py` declares them."""
+    """A unique index's fields: `scope` (exact) then `field` (a value, or each value of an
+    array for `cardNumbers`); `strings_only` for a partial index over strings."""
 
     scope: tuple[str, ...]
     field: str
     strings_only: bool = False
 
 
+def _unique_indexes(collection: str) -> list[_Unique]:
+    """`_id`, and the unique indexes of the catalogue in `db.py`, so the checks cannot drift."""
+    found = [_Unique((), "_id")]
+    for model in INDEXES[collection]:
+        spec = model.document
+        if spec.get("unique"):
+            *scope, field = list(spec["key"])
+            found.append(_Unique(tuple(scope), field, "partialFilterExpression" in spec))
+    return found
+
+
 _UNIQUE: dict[str, list[_Unique]] = {
-    BADGE_GROUPS: [_Unique((), "_id")],
-    BADGE_META: [_Unique((), "_id")],
-    CUSTOMERS: [
-        _Unique((), "_id"),
-        *(_Unique(("orgId",), f, True) for f in ("email", "mobile", "externalId", "cardNumbers")),
-    ],
-    CUSTOMER_BADGES: [_Unique((), "_id"), _Unique(("orgId", "customerId"), "badgeMetaId")],
-    API_CLIENTS: [_Unique((), "username"), _Unique((), "key", True)],
+    collection: _unique_indexes(collection) for collection in _ORDER
 }
 # The fields an upsert's filter names: the identity, and the shard key (README "Deploying on
 # MongoDB"), without which an upsert on a sharded collection is refused.
