@@ -71,9 +71,11 @@ async def raw(request: Request) -> Response:
         _find(db.customer_badges, records_filter(ORG_ID, ref.value)),
     )
     groups = [doc for doc in customer if doc.get(KIND) == GROUP_KIND]
-    pipeline = build_badge_pipeline(ORG_ID, query, records, groups, datetime.now(UTC), PROJECTION)
-    (page,) = await _aggregate(db.badge_meta, pipeline)
-    body = {"items": page["items"], "total": page["total"]}
+    pipelines = build_badge_pipeline(ORG_ID, query, records, groups, datetime.now(UTC), PROJECTION)
+    items, total = await asyncio.gather(
+        _aggregate(db.badge_meta, pipelines.page), _aggregate(db.badge_meta, pipelines.count)
+    )
+    body = {"items": items, "total": total}
     return Response(orjson.dumps(body, default=str), media_type="application/json")
 
 

@@ -67,11 +67,34 @@ async def healthz(request: Request) -> Response:
     return JSONBody({"status": "ok"})
 
 
+async def prepare_indexes(database: Database) -> None:
+    """Create the indexes (or, with GQL_BADGES_CREATE_INDEXES=false, only check them).
+
+    An index the server refuses leaves the gateway serving (slower on that path): one warning
+    per index says what to do, and /readyz lists it. Unreachable: tried again by /readyz.
+    """
+    try:
+        if database.settings.create_indexes:
+            problems = await database.ensure_indexes()
+        else:
+            problems = await database.check_indexes()
+    except DatabaseUnavailable:
+        logger.warning("database unreachable at start-up; indexes not yet ensured")
+        return
+    for problem in problems:
+        logger.warning(problem.log_line())
+
+
 async def readyz(request: Request) -> Response:
-    services: Services = request.app.state.services
-    if await services.database.ping():
-        return JSONBody({"status": "ready"})
-    return JSONBody({"status": "database unreachable"}, status_code=503)
+    """Ready when a server the read preference admits answers; missing indexes are listed in
+    `degraded` (still 200: the gateway answers, some look-ups more slowly)."""
+    database: Database = request.app.state.services.database
+    if not await database.ping():
+        return JSONBody({"status": "database unreachable"}, status_code=503)
+    if database.index_problems is None:
+        await prepare_indexes(database)
+    degraded = [problem.as_dict() for problem in database.index_problems or ()]
+    return JSONBody({"status": "degraded" if degraded else "ready", "degraded": degraded})
 
 
 async def read_json(request: Request) -> Any:
@@ -128,10 +151,7 @@ def create_app(
         if services is None:
             assert uri is not None, "create_app needs a MongoDB URI or ready services"
             app.state.services = Services.create(settings, uri)
-        try:
-            await app.state.services.database.ensure_indexes()
-        except DatabaseUnavailable:
-            logger.warning("database unreachable at start-up; indexes not yet ensured")
+        await prepare_indexes(app.state.services.database)
         try:
             yield
         finally:

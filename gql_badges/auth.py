@@ -27,7 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cachetools import TTLCache
 
-from gql_badges.db import API_CLIENTS, Database, Document
+from gql_badges.db import API_CLIENTS, Database, Document, lookup_filter
 from gql_badges.errors import Forbidden, Unauthenticated
 from gql_badges.ratelimit import TokenBucket
 from gql_badges.settings import Settings
@@ -126,7 +126,8 @@ class Authenticator:
         key = (field, value)
         if key in self._clients:
             return self._clients[key]
-        client = await self.database.find_one(API_CLIENTS, {field: value})
+        # A predicate that implies the index's partial filter, so MongoDB can use the index.
+        client = await self.database.find_one(API_CLIENTS, lookup_filter(API_CLIENTS, field, value))
         self._clients[key] = client
         return client
 

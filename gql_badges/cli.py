@@ -1,4 +1,5 @@
-"""`gql-badges serve | load FILE.json | export-schema | demo-data | persisted-manifest DIR`."""
+"""`gql-badges serve | load FILE.json | indexes [--check|--create] | export-schema | demo-data |
+persisted-manifest DIR`."""
 
 from __future__ import annotations
 
@@ -8,16 +9,22 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
 from pymongo.errors import PyMongoError
 
-from gql_badges.db import Database
+from gql_badges.db import INDEXES, Database, IndexProblem
 from gql_badges.embedded import EmbeddedServer, EmbeddedUnavailable
 from gql_badges.errors import DatabaseUnavailable
-from gql_badges.loading import LoadError, parse_load_file, validate_documents, write_documents
+from gql_badges.loading import (
+    LoadError,
+    load_documents,
+    parse_load_file,
+    validate_documents,
+    write_documents,
+)
 from gql_badges.settings import Settings
 
 logger = logging.getLogger("gql_badges")
@@ -112,13 +119,16 @@ def load(settings: Settings, file: Path) -> int:
         uri = uri or _database_uri(settings, embedded)
 
         async def run() -> dict[str, int]:
-            database = Database(settings, uri)
+            database = Database(settings, uri, loading=True)
             try:
-                return await write_documents(database, documents)
+                return await load_documents(database, documents, _progress_bar())
             finally:
                 await database.close()
 
         counts = asyncio.run(run())
+    except LoadError as error:
+        print(f"gql-badges load: {file}: {error}", file=sys.stderr)
+        return 1
     except DatabaseUnavailable:
         print("gql-badges load: the database is unreachable", file=sys.stderr)
         return 1
@@ -132,6 +142,51 @@ def load(settings: Settings, file: Path) -> int:
     target = describe_target(settings, uri, None if settings.mongodb_uri else settings.data_dir)
     print(f"Loaded {summary or 'nothing'} from {file} into {target}.")
     return 0
+
+
+def _progress_bar() -> Callable[[str, int, int], None] | None:
+    """A one-line bar per collection on a terminal; nothing in a pipe or a log."""
+    if not sys.stdout.isatty():
+        return None
+
+    def show(collection: str, done: int, total: int) -> None:
+        filled = 30 * done // max(total, 1)
+        bar = "#" * filled + "." * (30 - filled)
+        end = "\n" if done >= total else ""
+        print(f"\r{collection:<16} [{bar}] {done}/{total}", end=end, flush=True)
+
+    return show
+
+
+def indexes(settings: Settings, create: bool) -> int:
+    """Check (or create) the indexes; exit status 0 only when every one is present."""
+    uri = settings.mongodb_uri or EmbeddedServer.running_uri(settings.data_dir)
+    embedded = None if uri else EmbeddedServer(settings.data_dir)
+    try:
+        uri = uri or _database_uri(settings, embedded)
+
+        async def run() -> list[IndexProblem]:
+            database = Database(settings, uri, loading=True)
+            try:
+                if create:
+                    return await database.ensure_indexes()
+                return await database.check_indexes()
+            finally:
+                await database.close()
+
+        problems = asyncio.run(run())
+    except DatabaseUnavailable:
+        print("gql-badges indexes: the database is unreachable", file=sys.stderr)
+        return 1
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    for problem in problems:
+        print(f"gql-badges indexes: {problem.log_line()}", file=sys.stderr)
+    wanted = sum(len(models) for models in INDEXES.values())
+    verb = "created or present" if create else "present"
+    print(f"{wanted - len(problems)} of {wanted} indexes {verb}.")
+    return 1 if problems else 0
 
 
 def demo_data() -> int:
@@ -185,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load_parser = commands.add_parser("load", help="upsert documents from a JSON file")
     load_parser.add_argument("file", type=Path)
+    indexes_parser = commands.add_parser(
+        "indexes", help="check (default) or create the indexes; exit 1 unless all are present"
+    )
+    mode = indexes_parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="only report missing indexes")
+    mode.add_argument("--create", action="store_true", help="create the missing indexes")
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     commands.add_parser("demo-data", help="print the demo data set as a load file")
     manifest_parser = commands.add_parser(
@@ -210,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(settings, args.host, args.port, args.access_log)
+        if args.command == "indexes":
+            return indexes(settings, args.create)
         return load(settings, args.file)
     except EmbeddedUnavailable as error:
         print(f"gql-badges: {error}", file=sys.stderr)

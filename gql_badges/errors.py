@@ -104,7 +104,17 @@ class RateLimited(GatewayError):
 
 
 class DatabaseUnavailable(GatewayError):
+    """Unreachable, too slow, or mid-failover: the same request may succeed a little later."""
+
     http_status = 503
     capillary_code = 503
     graphql_code = "SERVICE_UNAVAILABLE"
     default_message = "Service unavailable"
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return super().extensions | {"retryAfterSeconds": self.retry_after_seconds}

@@ -9,7 +9,13 @@ import orjson
 from bson import ObjectId
 from starlette.responses import Response
 
-from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, RateLimited, Unauthenticated
+from gql_badges.errors import (
+    INTERNAL_ERROR_MESSAGE,
+    DatabaseUnavailable,
+    GatewayError,
+    RateLimited,
+    Unauthenticated,
+)
 
 Warning_ = dict[str, Any]
 
@@ -52,7 +58,7 @@ def error_response(error: GatewayError) -> JSONBody:
     headers = {}
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = 'Basic realm="gql-badges", Bearer'
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited | DatabaseUnavailable):
         headers["Retry-After"] = str(error.retry_after_seconds)
     return error_envelope(
         error.capillary_code,

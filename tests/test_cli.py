@@ -249,7 +249,10 @@ def test_serve_on_the_embedded_database(tmp_path) -> None:
         # `load` reaches the server that `serve` started, through the runtime file.
         runtime = json.loads((data_dir / RUNTIME_FILE).read_text())
         path = tmp_path / "good.json"
-        path.write_text(json.dumps(GOOD_FILE))
+        # Ids of its own: the demo data holds GOOD_FILE's ids in org 100606, and the loader
+        # refuses to move a stored document to another org.
+        text = json.dumps(GOOD_FILE).replace("62090013", "72090013")
+        path.write_text(text.replace('"$oid": "6', '"$oid": "7'))
         loaded = run(["load", str(path)], env)
         assert loaded.returncode == 0, loaded.stderr
         db_pid = runtime["pid"]
@@ -310,3 +313,32 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path) -> None:
     _wait_for(lambda: not _pid_alive(db_pid), 30, "the embedded database to stop")
     with EmbeddedServer(data_dir) as embedded, MongoClient(embedded.uri) as client:
         assert client["badges"].badge_meta.count_documents({"orgId": 100606}) > 0
+
+
+def test_indexes_check_and_create(cli_env) -> None:
+    """The deploy pipeline's step: --check exits 1 naming what is missing, --create builds."""
+    missing = run(["indexes", "--check"], cli_env)
+    assert missing.returncode == 1, missing.stderr
+    assert "customers.orgId_email missing" in missing.stderr
+    assert "gql-badges indexes --create" in missing.stderr
+    created = run(["indexes", "--create"], cli_env)
+    assert created.returncode == 0, created.stderr
+    present = run(["indexes"], cli_env)  # --check is the default
+    assert present.returncode == 0, present.stderr
+    assert "indexes present" in present.stdout
+
+
+def test_load_refuses_what_the_database_would_and_draws_no_bar_in_a_pipe(cli_env, tmp_path):
+    path = tmp_path / "good.json"
+    path.write_text(json.dumps(GOOD_FILE))
+    assert run(["load", str(path)], cli_env).returncode == 0
+    content = json.loads(json.dumps(GOOD_FILE))
+    content["customers"][0]["_id"] = 62090099  # another customer, the same email
+    content["customer_badges"][0]["customerId"] = 62090099
+    content["customer_badges"][0]["_id"] = {"$oid": "653dea07b3cda7078c7c6901"}
+    path.write_text(json.dumps(content))
+    result = run(["load", str(path)], cli_env)
+    assert result.returncode == 1
+    assert "customers[0].email: 'a@example.com' is already used by" in result.stderr
+    assert "Traceback" not in result.stderr and "\r" not in result.stdout
+    assert collection_counts(cli_env)["customers"] == 1

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from gql_badges.badges.model import GROUP_FIELDS, RECORD_FIELDS, IdentifierType
-from gql_badges.badges.query import CustomerRef
+from gql_badges.badges.model import GROUP_FIELDS, RECORD_FIELDS, BadgeType, IdentifierType
+from gql_badges.badges.query import BadgeFilter, BadgeQuery, CustomerRef, build_badge_pipeline
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.db import Database
 from gql_badges.loading import write_documents
-from tests.conftest import new_org_id
+from gql_badges.settings import Settings
+from tests.conftest import make_settings, new_org_id
 from tests.generated import NOW, badge_queries, org_data
 from tests.oracle import expected_order
 
@@ -81,3 +85,48 @@ async def test_a_badge_starting_after_its_expiry_is_expired_not_upcoming(databas
         query = BadgeQuery(ref, BadgeFilter(badge_type=BadgeType.EXPIRED, badge_status=status))
         page = await repository.badge_page(org_id, query, NOW)
         assert [row.badge["_id"] for row in page.rows] == expected
+
+
+def _stage_names(pipeline: list[dict]) -> list[str]:
+    return [next(iter(stage)) for stage in pipeline]
+
+
+def test_the_page_and_the_count_are_two_pipelines_without_facet() -> None:
+    """`$facet` answers one document, capped at 16 MiB: a page of large badges could not fit."""
+    query = BadgeQuery(CustomerRef(IdentifierType.ID, 1), page=2, size=1000)
+    pipelines = build_badge_pipeline(7, query, [], [], NOW)
+    assert "$facet" not in _stage_names(pipelines.page) + _stage_names(pipelines.count)
+    assert pipelines.page[-2:] == [{"$skip": 2000}, {"$limit": 1000}]
+    assert pipelines.count[-1] == {"$count": "n"}
+    assert pipelines.count[:-1] == pipelines.page[:2]  # the same two $match stages
+
+
+def test_the_largest_page_setting_is_at_most_1000() -> None:
+    assert Settings(max_page_size=1000).max_page_size == 1000
+    with pytest.raises(ValidationError):
+        Settings(max_page_size=1001)
+
+
+async def test_a_page_larger_than_16_mib_is_served(database: Database) -> None:
+    """1,000 badges of 20 KB: 20 MiB in one page, beyond what one `$facet` document holds
+    (the embedded server does not enforce that cap; MongoDB refuses such a `$facet`)."""
+    own = Database(make_settings(database.driver), database.uri)  # dropped at once afterwards
+    org_id = new_org_id()
+    badges = [
+        {"_id": ObjectId(), "orgId": org_id, "expiresOn": NOW, "description": "d" * 20_000}
+        for i in range(1000)
+    ]
+    try:
+        for start in range(0, len(badges), 250):
+            await own.db["badge_meta"].insert_many(badges[start : start + 250])
+        await own.db["customers"].insert_one({"_id": org_id, "orgId": org_id})
+        query = BadgeQuery(
+            CustomerRef(IdentifierType.ID, org_id),
+            BadgeFilter(badge_type=BadgeType.EXPIRED),
+            size=1000,
+        )
+        page = await BadgeRepository(own).badge_page(org_id, query, NOW)
+        assert len(page.rows) == 1000 and page.total == 1000
+    finally:
+        await own.drop()
+        await own.close()

@@ -35,7 +35,7 @@ from gql_badges.badges.model import (
     SortSource,
     customer_state,
 )
-from gql_badges.db import BADGE_GROUPS
+from gql_badges.db import BADGE_GROUPS, CUSTOMERS, lookup_filter
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
@@ -89,10 +89,13 @@ IDENTIFIER_FIELDS = {
 
 
 def customer_filter(org_id: int, ref: CustomerRef) -> Document:
-    """The `customers` filter for a reference; always scoped by org."""
+    """The `customers` filter for a reference; always scoped by org.
+
+    An identifier's predicate implies its partial index's filter, so MongoDB can use it.
+    """
     if ref.kind is IdentifierType.ID:
         return {"_id": ref.value, "orgId": org_id}
-    return {"orgId": org_id, IDENTIFIER_FIELDS[ref.kind]: ref.value}
+    return {"orgId": org_id, **lookup_filter(CUSTOMERS, IDENTIFIER_FIELDS[ref.kind], ref.value)}
 
 
 # Marks the org's groups among the documents of `customer_pipeline`.
@@ -331,6 +334,16 @@ def sort_stages(
 # --- the whole pipeline ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class PagePipelines:
+    """The page and the count of all matches: two aggregations over `badge_meta`, sent side
+    by side. (One `$facet` would be one round trip less, but its output is a single document,
+    capped at 16 MiB, and it keeps MongoDB from sorting only the top of the order.)"""
+
+    page: list[Document]
+    count: list[Document]
+
+
 def build_badge_pipeline(
     org_id: int,
     query: BadgeQuery,
@@ -338,11 +351,11 @@ def build_badge_pipeline(
     groups: Sequence[Document],
     now: datetime,
     projection: Iterable[str] | None = None,
-) -> list[Document]:
-    """Filter, sort and page `badge_meta` in one aggregation.
+) -> PagePipelines:
+    """Filter, sort and page `badge_meta`, and count the matches.
 
-    Its single result is `{"items": [...], "total": [{"n": N}]}`. `projection` names the
-    `badge_meta` fields to read besides `_id` and `orgId` (None: all of them).
+    The page yields its badges; the count one `{"n": N}` (or nothing when none match).
+    `projection` names the `badge_meta` fields to read besides `_id` and `orgId` (None: all).
     """
     stages, helpers = sort_stages(query.sort, query.order, records, groups)
     page: list[Document] = [{"$skip": query.page * query.size}, {"$limit": query.size}]
@@ -352,9 +365,8 @@ def build_badge_pipeline(
         page.append({"$unset": helpers})
     # The org alone first: every planner takes an orgId index for it (MongoDB merges the two
     # stages; the embedded server plans only a first $match that an index covers whole).
-    return [
+    match = [
         {"$match": {"orgId": org_id}},
         {"$match": badge_match(org_id, query.filter, records, now)},
-        *stages,
-        {"$facet": {"items": page, "total": [{"$count": "n"}]}},
     ]
+    return PagePipelines(page=[*match, *stages, *page], count=[*match, {"$count": "n"}])
