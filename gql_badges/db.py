@@ -41,7 +41,7 @@ def _identifier_index(field: str) -> IndexModel:
     )
 
 
-# One index per documented access path (SPEC §3, §4).
+# One index per access path of the queries (docs/semantics.md: Filters, Sorting).
 INDEXES: dict[str, list[IndexModel]] = {
     CUSTOMER_BADGES: [
         IndexModel(

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
 
-    # The largest page a request may ask for (SPEC §4: 100); the benchmark raises it.
+    # The largest page a request may ask for (documented as 100); the benchmark raises it.
     max_page_size: int = Field(default=100, ge=1, le=10_000)
 
     # GraphQL cost protection: refused documents answer QUERY_TOO_COMPLEX naming the limit.
