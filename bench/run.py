@@ -358,7 +358,7 @@ def print_table(rows: list[Row]) -> None:
 
 
 def targets(rows: list[Row]) -> list[dict[str, Any]]:
-    """The targets of issue #4, each with the figure that decides it."""
+    """The performance targets (baseline ratios, round trips, growth), each with its figure."""
     out: list[dict[str, Any]] = []
 
     def check(name: str, value: float, limit: float) -> None:

@@ -50,7 +50,7 @@ class Services:
     authenticator: Authenticator
     repository: BadgeRepository
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    """The request's `now` (SPEC §4); tests fix it to put data on the rules' boundaries."""
+    """The request's `now` (docs/semantics.md); tests set it to put data on the rules' edges."""
 
     @classmethod
     def create(cls, settings: Settings, uri: str) -> Services:

@@ -69,7 +69,7 @@ async def test_oauth_token_flow(client) -> None:
     response = await token(client)
     assert response.status_code == 200
     body = response.json()
-    # The envelope of every other answer (the spec's original `"errors": null` was one of a kind).
+    # The envelope of every other answer, not a one-off `"errors": null` (docs/semantics.md).
     assert set(body) == {"data", "errors", "warnings"}
     assert body["errors"] == [] and body["warnings"] == []
     assert body["data"]["ttlSeconds"] == 300

@@ -1,4 +1,4 @@
-"""The domain rules of SPEC §4, in plain Python."""
+"""The domain rules of docs/semantics.md, in plain Python."""
 
 from __future__ import annotations
 

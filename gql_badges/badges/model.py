@@ -1,4 +1,4 @@
-"""The domain: closed sets as enums, and the rules of SPEC §4 in plain Python.
+"""The domain: closed sets as enums, and the rules of docs/semantics.md in plain Python.
 
 No web or driver imports here. Documents are the MongoDB documents as the driver returns them
 (dicts with camelCase keys, timezone-aware datetimes).
@@ -212,7 +212,7 @@ def matches_badge_type(
     now: datetime,
     include_expired: bool = False,
 ) -> bool:
-    """The badgeType rule of SPEC §4 for one badge and the customer's state of it."""
+    """The badgeType rule for one badge and the customer's state of it (docs/semantics.md)."""
     status = badge_status(badge, now)
     match badge_type:
         case BadgeType.AVAILABLE_TO_ISSUE:

@@ -1,4 +1,4 @@
-"""Rows as the legacy callers read them (SPEC §5): the reference pages' keys, in their order.
+"""Rows as the legacy callers read them, their keys in order (docs/semantics.md, REST rendering).
 
 Instants become epoch seconds, each followed by an ISO-8601 twin named `<field>ISO`; ids become
 hex strings; stored sub-documents (images, ownership, tags, custom fields, constraints) pass

@@ -1,4 +1,4 @@
-"""The two legacy URIs on the demo data: parameters, identifiers and rendering (SPEC §4, §5)."""
+"""The two legacy URIs on the demo data: parameters, identifiers, rendering (docs/semantics.md)."""
 
 from __future__ import annotations
 
@@ -170,7 +170,7 @@ async def test_oauth_token_works_on_rest(client) -> None:
 
 
 async def test_largest_page_is_a_setting(services, org_b_auth) -> None:
-    """SPEC §4 caps pages at 100; `GQL_BADGES_MAX_PAGE_SIZE` moves the cap (the benchmark)."""
+    """Pages are capped at 100; `GQL_BADGES_MAX_PAGE_SIZE` moves the cap (the benchmark)."""
     import httpx
 
     from gql_badges.app import create_app

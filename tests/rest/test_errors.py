@@ -1,4 +1,4 @@
-"""Every row of SPEC §5's error table, over the REST URIs (and the same cases over GraphQL)."""
+"""Every row of the error table (docs/semantics.md), over REST and the same cases over GraphQL."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """Each example response of the reference pages, reproduced in shape on the demo data.
 
-`reference_examples.json` holds the JSON examples of the two pages in `shared/reference/`, as
+`reference_examples.json` holds the JSON examples of the legacy API's two reference pages, as
 published. For each, a demo customer in the same state is asked for the same badges; every item
 that comes back must have the example's keys, JSON types and nulls. Extra keys are only the
-`…ISO` twins, plus fields the examples themselves disagree on and SPEC §5 lists (DEVIATIONS).
+`…ISO` twins, plus fields the examples themselves disagree on and docs/semantics.md lists
+(DEVIATIONS).
 """
 
 from __future__ import annotations
@@ -37,16 +38,16 @@ CASES = [
     ("management", 6, BECKY, "b"),  # Birthday Badge, no record
 ]
 
-# Where SPEC §5 (newer than the pages) decides against an example: (key, why).
+# Where docs/semantics.md (REST rendering) decides against an example: (key, why).
 DEVIATIONS = {
     # The examples disagree with each other: some items carry these, some do not.
-    ("customer", "tags"): "listed by SPEC §5; missing from one example",
-    ("customer", "badgeGroupName"): "listed by SPEC §5; missing from one example",
-    # One management example shows earn dates on a badge earned 0 times; SPEC: only if earned.
-    ("management", "lastEarnedOnDate"): "only for earned badges (SPEC §5)",
-    ("management", "lastEarnEventDate"): "only for earned badges (SPEC §5)",
+    ("customer", "tags"): "a documented field; missing from one example",
+    ("customer", "badgeGroupName"): "a documented field; missing from one example",
+    # One management example shows earn dates on a badge earned 0 times; documented: only if earned.
+    ("management", "lastEarnedOnDate"): "only for earned badges",
+    ("management", "lastEarnEventDate"): "only for earned badges",
 }
-# One management example has earnCount null without a record; SPEC §5 says 0 then.
+# One management example has earnCount null without a record; it is documented as 0 then.
 NULL_MAY_BE_INT = {("management", "earnCount")}
 
 
@@ -142,7 +143,7 @@ async def test_example_shape(client, org_a_auth, org_b_auth, endpoint, index, cu
 
 
 def test_key_order_follows_the_spec_lists() -> None:
-    """Keys appear in SPEC §5's order (the reference order), each instant before its twin."""
+    """Keys appear in the reference pages' order, each instant before its twin."""
     from gql_badges.rest.render import CUSTOMER_ITEM_FIELDS, MANAGEMENT_ITEM_FIELDS
 
     first = EXAMPLES["customer"][0]["data"]["badges"][0]
