@@ -22,7 +22,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from gql_badges.auth import Authenticator, Caller
 from gql_badges.badges import requests
 from gql_badges.badges.model import IdentifierType
-from gql_badges.badges.projection import ALL_FIELDS, needs_groups, stored_fields
+from gql_badges.badges.projection import needs_groups, stored_fields
 from gql_badges.badges.query import MAX_PAGE_SIZE, BadgeQuery
 from gql_badges.badges.repository import BadgePage as BadgePageResult
 from gql_badges.badges.repository import BadgeRepository
@@ -107,16 +107,21 @@ def _field_names(selections: Iterable[Selection]) -> set[str]:
 
 
 def _item_fields(info: Info, list_field: str) -> set[str]:
-    """The fields selected on the page's items (fragments expanded)."""
+    """The fields selected on the page's items, by every selection of the list: under aliases
+    (`a: badges { name } b: badges { tags }`) and in fragments on the page, expanded."""
+    names: set[str] = set()
+
+    def collect(selections: Iterable[Selection]) -> None:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                if selection.name == list_field:
+                    names.update(_field_names(selection.selections))
+            elif isinstance(selection, FragmentSpread | InlineFragment):
+                collect(selection.selections)
+
     for page in info.selected_fields:
-        for selection in page.selections:
-            if isinstance(selection, SelectedField) and selection.name == list_field:
-                return _field_names(selection.selections)
-            if isinstance(selection, FragmentSpread | InlineFragment):
-                nested = _field_names(selection.selections)
-                if list_field in nested:
-                    return set(ALL_FIELDS)  # rare shape: read everything
-    return set()
+        collect(page.selections)
+    return names
 
 
 async def _fetch(info: Info, query: BadgeQuery, list_field: str) -> BadgePageResult:

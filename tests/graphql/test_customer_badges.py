@@ -181,3 +181,29 @@ async def test_group_object_and_dates(client, org_b_auth) -> None:
         }
         assert badge["expiresOn"].endswith("Z")
         assert badge["lastEarnedOnDate"] is not None
+
+
+_NAMES = "fragment Names on BadgePage { badges { badgeMetaId name } }"
+_MORE = "fragment More on BadgePage { c: badges { badgeMetaId description images { url } } }"
+
+
+@pytest.mark.usefixtures("demo")
+@pytest.mark.parametrize(
+    ("page", "fragments"),
+    [
+        ("a: badges { badgeMetaId name } b: badges { badgeMetaId description images { url } }", ""),
+        ("badges { badgeMetaId name } ...More", _MORE),
+        ("...Names ...More", _NAMES + " " + _MORE),
+    ],
+)
+async def test_every_selection_of_the_list_is_fetched(client, org_b_auth, page, fragments) -> None:
+    """Fields only a second selection of the list asks for (an alias, a fragment) are read
+    too, not answered null."""
+    query = f"""{{ customerBadges(customer: {{id: "62090013"}}, badgeType: EARNED) {{ {page} }} }}
+      {fragments}"""
+    body = await graphql(client, query, org_b_auth)
+    assert "errors" not in body, body
+    items = [item for items in body["data"]["customerBadges"].values() for item in items]
+    described = [item for item in items if "description" in item]
+    assert any(item["images"] for item in described), described
+    assert any(item["description"] is not None for item in described), described
