@@ -5,18 +5,16 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gql_badges.errors import InvalidParameter
 from gql_badges.graphql import view as graphql_view
-from gql_badges.responses import error_response
+from gql_badges.responses import error_envelope
 
 
 def _refusal(scope: Scope, status: int, message: str, graphql_code: str) -> Response:
     """A request refused before the app sees it, in the shape its endpoint's clients read."""
     if scope["path"] == graphql_view.GRAPHQL_PATH:
         return graphql_view.error_response(status, message, graphql_code)
-    response = error_response(InvalidParameter(message))
-    response.status_code = status
-    return response
+    # The legacy envelope's code follows the HTTP status, as for 401, 429 and 503.
+    return error_envelope(status, message, None, status)
 
 
 class HeaderSizeLimit:

@@ -114,7 +114,7 @@ async def test_a_huge_authorization_header_is_431_unread(client, size: int) -> N
     assert graphql.json()["errors"][0]["extensions"]["code"] == "REQUEST_HEADER_FIELDS_TOO_LARGE"
     rest = await client.get("/api_gateway/v1/badges/customer/62090013", headers=headers)
     assert rest.status_code == 431
-    assert rest.json()["errors"][0]["code"] == 400
+    assert rest.json()["errors"][0]["code"] == 431
 
 
 async def test_an_authorization_over_8_kib_is_refused_without_decoding(client) -> None:

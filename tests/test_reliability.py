@@ -61,7 +61,7 @@ async def test_bodies_are_bounded(client, org_b_auth) -> None:
     assert error["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     token = await client.post("/v3/oauth/token/generate", content=b"{" + b" " * 300_000 + b"}")
     assert token.status_code == 413
-    assert token.json()["errors"][0]["code"] == 400  # the REST envelope elsewhere
+    assert token.json()["errors"][0]["code"] == 413  # the REST envelope elsewhere
 
 
 @pytest.mark.usefixtures("demo")
