@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -26,6 +25,11 @@ from gql_badges.errors import DatabaseUnavailable, GatewayError, InvalidParamete
 from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.schema import GraphQLContext, create_schema
 from gql_badges.middleware import BodySizeLimit
+from gql_badges.observability import context as observed
+from gql_badges.observability.metrics import Metrics
+from gql_badges.observability.middleware import ObserveRequests
+from gql_badges.observability.mongodb import listeners, watch_database
+from gql_badges.observability.tracing import Tracing, tracing_from_environment
 from gql_badges.responses import (
     JSONBody,
     error_envelope,
@@ -49,15 +53,23 @@ class Services:
     repository: BadgeRepository
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """The request's `now` (SPEC §4); tests fix it to put data on the rules' boundaries."""
+    metrics: Metrics | None = None
+    tracing: Tracing | None = None
 
     @classmethod
     def create(cls, settings: Settings, uri: str) -> Services:
-        database = Database(settings, uri)
+        metrics = Metrics(settings.driver.value) if settings.metrics else None
+        tracing = tracing_from_environment()
+        database = Database(settings, uri, listeners(metrics, tracing))
+        if metrics is not None:
+            watch_database(metrics, database.client)
         return cls(
             settings=settings,
             database=database,
             authenticator=Authenticator(database, settings),
             repository=BadgeRepository(database),
+            metrics=metrics,
+            tracing=tracing,
         )
 
 
@@ -119,11 +131,19 @@ async def openapi(request: Request) -> Response:
 
 async def handle_gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
+    observed.gateway_error(exc)
     return error_response(exc)
 
 
+async def metrics_endpoint(request: Request) -> Response:
+    metrics: Metrics | None = request.app.state.services.metrics
+    if metrics is None:  # services made with metrics off
+        raise HTTPException(404, "Not Found")
+    return await metrics.endpoint(request)
+
+
 async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
-    request_id = uuid.uuid4().hex[:16]
+    request_id = observed.request_id()
     logger.error("unexpected error (request %s)", request_id, exc_info=exc)
     return internal_error_response(request_id)
 
@@ -149,11 +169,19 @@ def create_app(
             await app.state.services.database.ensure_indexes()
         except DatabaseUnavailable:
             logger.warning("database unreachable at start-up; indexes not yet ensured")
+        metrics: Metrics | None = app.state.services.metrics
+        listener = None
+        if metrics is not None and settings.metrics_address:
+            listener, _ = metrics.serve(settings.metrics_address)
         try:
             yield
         finally:
+            if listener is not None:
+                listener.shutdown()  # type: ignore[attr-defined]
             if owned:
                 await app.state.services.database.close()
+                if app.state.services.tracing is not None:
+                    app.state.services.tracing.shutdown()
 
     limits = QueryLimits(
         max_depth=settings.graphql_max_depth,
@@ -167,6 +195,10 @@ def create_app(
         introspection=settings.graphql_introspection,
     )
     graphql_view = GraphQLView(schema)
+    # Scrapes go to a listener of their own when one is set, so /metrics need not be public.
+    metrics_routes = []
+    if settings.metrics and not settings.metrics_address:
+        metrics_routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -175,9 +207,13 @@ def create_app(
             Route("/graphql", graphql_view, methods=["GET", "POST"]),
             Route("/openapi.json", openapi),
             *rest_routes(),
+            *metrics_routes,
         ],
         lifespan=lifespan,
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(ObserveRequests),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        ],
         exception_handlers={
             GatewayError: handle_gateway_error,
             HTTPException: handle_http_error,

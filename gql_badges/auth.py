@@ -22,6 +22,7 @@ from cachetools import TTLCache
 
 from gql_badges.db import API_CLIENTS, Database, Document
 from gql_badges.errors import Forbidden, Unauthenticated
+from gql_badges.observability import context as observed
 from gql_badges.ratelimit import TokenBucket
 from gql_badges.settings import Settings
 
@@ -111,6 +112,7 @@ class Authenticator:
         Raises Unauthenticated, Forbidden (inactive client) or RateLimited (over its rate).
         """
         caller = await self._identify(headers)
+        observed.caller_known(caller.org_id)
         self.limiter.take(f"{caller.org_id}:{caller.client}")
         return caller
 

@@ -85,8 +85,9 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
-def _create_client(settings: Settings, uri: str) -> Any:
+def _create_client(settings: Settings, uri: str, listeners: Sequence[object] = ()) -> Any:
     options: dict[str, Any] = {
+        "event_listeners": list(listeners),  # command and topology monitoring (observability/)
         "tz_aware": True,
         "serverSelectionTimeoutMS": settings.server_selection_timeout_ms,
         "connectTimeoutMS": settings.server_selection_timeout_ms,
@@ -114,11 +115,11 @@ async def unavailable_on_driver_errors() -> AsyncIterator[None]:
 class Database:
     """The gateway's view of one MongoDB database, the same for both drivers."""
 
-    def __init__(self, settings: Settings, uri: str) -> None:
+    def __init__(self, settings: Settings, uri: str, listeners: Sequence[object] = ()) -> None:
         self.settings = settings
         self.uri = uri
         self.driver = settings.driver
-        self.client = _create_client(settings, uri)
+        self.client = _create_client(settings, uri, listeners)
         self.db = self.client[settings.database]
         self.max_time_ms = settings.db_timeout_ms
 

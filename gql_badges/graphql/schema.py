@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +46,8 @@ from gql_badges.graphql.types import (
     to_customer_badge,
     to_pagination,
 )
+from gql_badges.observability import context as observed
+from gql_badges.observability.graphql import OperationObserver, errors_seen
 
 logger = logging.getLogger(__name__)
 
@@ -221,10 +222,11 @@ class GatewaySchema(strawberry.Schema):
                 logger.debug("GraphQL input error: %s", error.message)
                 continue
             # Unexpected: the details go to the log only, under an id the caller can quote.
-            request_id = uuid.uuid4().hex[:16]
+            request_id = observed.request_id()
             logger.error("unexpected error (request %s)", request_id, exc_info=error.original_error)
             error.message = INTERNAL_ERROR_MESSAGE
             error.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+        errors_seen(errors)  # metrics and the access log, once the codes are final
 
 
 def create_schema(
@@ -247,6 +249,7 @@ def create_schema(
         ValidationCache,
         ShapeLimits,
         cost_limit(limits, largest_page),
+        OperationObserver,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
