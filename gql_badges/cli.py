@@ -18,6 +18,7 @@ from gql_badges.db import Database
 from gql_badges.embedded import EmbeddedServer, EmbeddedUnavailable
 from gql_badges.errors import DatabaseUnavailable
 from gql_badges.loading import LoadError, parse_load_file, validate_documents, write_documents
+from gql_badges.observability.logs import configure_logging
 from gql_badges.settings import Settings
 
 logger = logging.getLogger("gql_badges")
@@ -70,12 +71,16 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> 
             )
             asyncio.run(_prepare_embedded(settings, uri))
         print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
+        # The gateway writes its own access line (route, org, operation, DB time), and uvicorn's
+        # loggers go through the handlers configure_logging set up.
+        logging.getLogger("gql_badges.access").disabled = not access_log
         uvicorn.run(
             create_app(settings, uri),
             host=host,
             port=port,
-            log_level="info",
-            access_log=access_log,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+            access_log=False,
             timeout_graceful_shutdown=20,
         )
     finally:
@@ -167,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo-data":
         return demo_data()
     settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
     try:
         if args.command == "serve":
             return serve(settings, args.host, args.port, args.access_log)
