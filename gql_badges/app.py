@@ -179,6 +179,7 @@ def create_app(
             if listener is not None:
                 listener.shutdown()  # type: ignore[attr-defined]
             if owned:
+                await app.state.services.authenticator.limiter.close()
                 await app.state.services.database.close()
                 if app.state.services.tracing is not None:
                     app.state.services.tracing.shutdown()

@@ -23,8 +23,8 @@ from cachetools import TTLCache
 from gql_badges.db import API_CLIENTS, Database, Document
 from gql_badges.errors import Forbidden, Unauthenticated
 from gql_badges.observability import context as observed
-from gql_badges.ratelimit import TokenBucket
 from gql_badges.settings import Settings
+from gql_badges.shared_limits import Limiter
 
 _hasher = PasswordHasher()
 # Verified against when a username or key does not exist, so failure costs the same either way.
@@ -77,7 +77,9 @@ class Authenticator:
         self.database = database
         self.jwt_secret = settings.jwt_secret.get_secret_value()
         self.token_ttl = settings.token_ttl_seconds
-        self.limiter = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.limiter = Limiter(
+            settings.rate_limit_per_second, settings.rate_limit_burst, settings.redis_url
+        )
         ttl = settings.auth_cache_seconds
         self._clients: TTLCache[tuple[str, str], Document | None] = TTLCache(4096, ttl or 1e-9)
         self._verified: TTLCache[tuple[str, str], bool] = TTLCache(4096, ttl or 1e-9)
@@ -113,7 +115,7 @@ class Authenticator:
         """
         caller = await self._identify(headers)
         observed.caller_known(caller.org_id)
-        self.limiter.take(f"{caller.org_id}:{caller.client}")
+        await self.limiter.take(f"{caller.org_id}:{caller.client}")
         return caller
 
     async def _identify(self, headers: Mapping[str, str]) -> Caller:

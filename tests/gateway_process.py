@@ -12,6 +12,11 @@ from pathlib import Path
 
 import httpx
 
+from gql_badges.db import Database
+from gql_badges.demo import demo_documents
+from gql_badges.loading import validate_documents, write_documents
+from gql_badges.settings import Driver, Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -73,3 +78,14 @@ class GatewayProcess:
 
     def log(self) -> str:
         return self.stderr_path.read_text()
+
+
+async def load_demo(mongo_uri: str, database_name: str) -> None:
+    """The demo data set in a database of its own, for gateways started as processes."""
+    settings = Settings(database=database_name, driver=Driver.PYMONGO)
+    database = Database(settings, mongo_uri)
+    try:
+        await database.ensure_indexes()
+        await write_documents(database, validate_documents(demo_documents()))
+    finally:
+        await database.close()

@@ -11,14 +11,9 @@ import httpx
 import pytest
 
 from gql_badges.auth import md5_hex
-from gql_badges.db import Database
-from gql_badges.demo import demo_documents
-from gql_badges.loading import validate_documents, write_documents
 from gql_badges.observability import context
 from gql_badges.observability.logs import JsonFormatter, TextFormatter
-from gql_badges.settings import Driver
-from tests.conftest import make_settings
-from tests.gateway_process import GatewayProcess
+from tests.gateway_process import GatewayProcess, load_demo
 
 USERNAME, PASSWORD = "demo.100606", "demo-password-100606"
 KEY, SECRET = "demo-key-100606", "demo-secret-100606"
@@ -41,12 +36,7 @@ ACCESS_FIELDS = {
 @pytest.fixture
 async def demo_database(mongo_uri: str) -> str:
     name = f"logs_{uuid.uuid4().hex[:8]}"
-    database = Database(make_settings(Driver.PYMONGO, database=name), mongo_uri)
-    try:
-        await database.ensure_indexes()
-        await write_documents(database, validate_documents(demo_documents()))
-    finally:
-        await database.close()
+    await load_demo(mongo_uri, name)
     return name
 
 

@@ -53,8 +53,8 @@ async def proxied(services: Services) -> AsyncIterator[tuple[httpx.AsyncClient, 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield client, proxy
+    await proxy.stop()  # first: motor's close would wait for its monitor's long poll
     await own.database.close()
-    await proxy.stop()
 
 
 async def scrape(client: httpx.AsyncClient) -> Samples:

@@ -36,6 +36,7 @@ class CountingProxy:
         self.commands: list[str] = []
         self.server: asyncio.Server | None = None
         self.port = 0
+        self._writers: set[asyncio.StreamWriter] = set()
 
     @property
     def uri(self) -> str:
@@ -47,6 +48,10 @@ class CountingProxy:
         return self
 
     async def stop(self) -> None:
+        """Stop listening and cut the open connections (a driver closing its client then need
+        not wait for its monitor's long-polling `hello` to come back)."""
+        for writer in list(self._writers):
+            writer.close()
         if self.server is not None:
             self.server.close()
             with contextlib.suppress(Exception):
@@ -54,6 +59,7 @@ class CountingProxy:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+        self._writers |= {writer, up_writer}
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(
                 self._pump(reader, up_writer, from_client=True),

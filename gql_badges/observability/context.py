@@ -109,6 +109,12 @@ def query_refused(limit: str) -> None:
         record.metrics.query_refused.labels(limit).inc()
 
 
+def limiter_fallback() -> None:
+    record = _current.get()
+    if record is not None and record.metrics is not None:
+        record.metrics.limiter_fallbacks.inc()
+
+
 def _set(record: RequestRecord) -> object:
     return _current.set(record)
 
