@@ -113,6 +113,8 @@ async def main_async(args: argparse.Namespace) -> int:
                     if round_:  # the first round warms caches and connections
                         cpu[name].append(used / len(latencies) * 1000)
                         p50[name].append(statistics.median(latencies) * 1000)
+                        print(f"[round {round_}] {name}: {cpu[name][-1]:.3f} CPU ms/request",
+                              flush=True)  # fmt: skip
     finally:
         for server in running.values():
             server.stop()

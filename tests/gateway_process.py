@@ -46,6 +46,10 @@ class GatewayProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> GatewayProcess:
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> GatewayProcess:
+        """Start the process without waiting (several start side by side, then wait_ready)."""
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gql_badges.cli", "serve", "--port", str(self.port)],
             env=self.env,
@@ -53,6 +57,10 @@ class GatewayProcess:
             stdout=self.stdout_path.open("wb"),
             stderr=self.stderr_path.open("wb"),
         )
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> GatewayProcess:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

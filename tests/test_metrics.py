@@ -82,6 +82,9 @@ async def test_counters_move_by_what_was_sent(proxied, org_b_auth) -> None:
     assert refused.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     wrong = {"Authorization": "Basic ZGVtby4xMDA2MDY6bm90LXRoZS1wYXNzd29yZA=="}
     assert (await client.get(rest_path, headers=wrong)).status_code == 401
+    bad_secret = {"key": "demo-key-100606", "secret": "not-the-secret"}
+    assert (await client.post("/v3/oauth/token/generate", json=bad_secret)).status_code == 401
+    assert (await client.get(rest_path)).status_code == 401
     for path in ("/no/such/path", "/another/one"):
         assert (await client.get(path)).status_code == 404
     sent_commands = len(proxy.commands)
@@ -93,7 +96,7 @@ async def test_counters_move_by_what_was_sent(proxied, org_b_auth) -> None:
     requests = "gql_badges_http_requests_total"
     assert moved(requests, route="/graphql", method="POST", status="200") == n + 1
     assert moved(requests, route=CUSTOMER_ROUTE, method="GET", status="200") == n
-    assert moved(requests, route=CUSTOMER_ROUTE, method="GET", status="401") == 1
+    assert moved(requests, route=CUSTOMER_ROUTE, method="GET", status="401") == 2
     assert moved(requests, route="unmatched", method="GET", status="404") == 2
     assert not any("/no/such" in str(labels) for (_, labels) in after)
     histogram = "gql_badges_http_request_duration_seconds_count"
@@ -104,7 +107,10 @@ async def test_counters_move_by_what_was_sent(proxied, org_b_auth) -> None:
     assert moved(operations, operation="other", outcome="ok") == n
     assert moved(operations, operation="anonymous", outcome="QUERY_TOO_COMPLEX") == 1
     assert moved("gql_badges_query_refused_total", limit="maxDepth") == 1
-    assert moved("gql_badges_auth_failures_total", scheme="basic", reason="invalid") == 1
+    failures = "gql_badges_auth_failures_total"
+    assert moved(failures, scheme="basic", reason="invalid") == 1
+    assert moved(failures, scheme="client_secret", reason="invalid") == 1
+    assert moved(failures, scheme="none", reason="missing") == 1
 
     commands = total(after, "gql_badges_mongodb_commands_total") - total(
         before, "gql_badges_mongodb_commands_total"

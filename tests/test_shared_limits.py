@@ -128,7 +128,9 @@ async def test_two_gateways_share_the_limit_and_ride_out_a_redis_outage(
     gateways = [GatewayProcess(mongo_uri, database, tmp_path, **env) for _ in range(2)]
     try:
         for gateway in gateways:
-            gateway.start()
+            gateway.launch()
+        for gateway in gateways:
+            gateway.wait_ready()
         urls = [gateway.base for gateway in gateways]
         async with httpx.AsyncClient(timeout=30) as client:
             # Each gateway verifies the password once (a slow hash) before the timed run.

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 class RequestRecord:
     method: str
     headers: list[tuple[bytes, bytes]]
+    path: str = ""
     metrics: Metrics | None = None
     tracing: Tracing | None = None
     trace_id: str | None = None
@@ -52,6 +53,7 @@ class RequestRecord:
         return None
 
 
+TOKEN_PATH = "/oauth/token/generate"
 _current: ContextVar[RequestRecord | None] = ContextVar("gql_badges_request", default=None)
 
 
@@ -72,6 +74,8 @@ def caller_known(org_id: int) -> None:
 
 
 def _auth_scheme(record: RequestRecord) -> str:
+    if record.path.endswith(TOKEN_PATH):
+        return "client_secret"  # an OAuth client's key and secret, exchanged for a token
     if record.header(b"x-cap-api-oauth-token") is not None:
         return "oauth"
     authorization = (record.header(b"authorization") or b"").strip().lower()

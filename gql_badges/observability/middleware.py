@@ -48,7 +48,7 @@ class ObserveRequests:
         metrics: Metrics | None = services.metrics
         tracing: Tracing | None = services.tracing
         record = context.RequestRecord(
-            scope["method"], scope["headers"], metrics=metrics, tracing=tracing
+            scope["method"], scope["headers"], scope["path"], metrics=metrics, tracing=tracing
         )
         span = tracing.start_server_span(scope, record) if tracing is not None else None
         token = context._set(record)
