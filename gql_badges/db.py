@@ -87,7 +87,7 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 def _create_client(settings: Settings, uri: str, listeners: Sequence[object] = ()) -> Any:
     options: dict[str, Any] = {
-        "event_listeners": list(listeners),  # command and topology monitoring (observability/)
+        "event_listeners": list(listeners),  # command monitoring: metrics, DB time, spans
         "tz_aware": True,
         "serverSelectionTimeoutMS": settings.server_selection_timeout_ms,
         "connectTimeoutMS": settings.server_selection_timeout_ms,
