@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,11 @@ from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView
 from gql_badges.middleware import BodySizeLimit, HeaderSizeLimit
+from gql_badges.observability import context as observed
+from gql_badges.observability.metrics import Metrics
+from gql_badges.observability.middleware import ObserveRequests
+from gql_badges.observability.mongodb import listeners, watch_database
+from gql_badges.observability.tracing import Tracing, tracing_from_environment
 from gql_badges.responses import (
     JSONBody,
     envelope,
@@ -51,15 +55,23 @@ class Services:
     repository: BadgeRepository
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """The request's `now` (docs/semantics.md); tests set it to put data on the rules' edges."""
+    metrics: Metrics | None = None
+    tracing: Tracing | None = None
 
     @classmethod
     def create(cls, settings: Settings, uri: str) -> Services:
-        database = Database(settings, uri)
+        metrics = Metrics(settings.driver.value) if settings.metrics else None
+        tracing = tracing_from_environment()
+        database = Database(settings, uri, listeners(metrics, tracing))
+        if metrics is not None:
+            watch_database(metrics, database.client)
         return cls(
             settings=settings,
             database=database,
             authenticator=Authenticator(database, settings),
             repository=BadgeRepository(database),
+            metrics=metrics,
+            tracing=tracing,
         )
 
 
@@ -125,11 +137,19 @@ async def openapi(request: Request) -> Response:
 
 async def handle_gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
+    observed.gateway_error(exc)
     return error_response(exc)
 
 
+async def metrics_endpoint(request: Request) -> Response:
+    metrics: Metrics | None = request.app.state.services.metrics
+    if metrics is None:  # services made with metrics off
+        raise HTTPException(404, "Not Found")
+    return await metrics.endpoint(request)
+
+
 async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
-    request_id = uuid.uuid4().hex[:16]
+    request_id = observed.request_id()
     logger.error("unexpected error (request %s)", request_id, exc_info=exc)
     return internal_error_response(request_id)
 
@@ -152,11 +172,20 @@ def create_app(
             assert uri is not None, "create_app needs a MongoDB URI or ready services"
             app.state.services = Services.create(settings, uri)
         await prepare_indexes(app.state.services.database)
+        metrics: Metrics | None = app.state.services.metrics
+        listener = None
+        if metrics is not None and settings.metrics_address:
+            listener, _ = metrics.serve(settings.metrics_address)
         try:
             yield
         finally:
+            if listener is not None:
+                listener.shutdown()  # type: ignore[attr-defined]
             if owned:
+                await app.state.services.authenticator.close()
                 await app.state.services.database.close()
+                if app.state.services.tracing is not None:
+                    app.state.services.tracing.shutdown()
 
     limits = QueryLimits(
         max_depth=settings.graphql_max_depth,
@@ -172,6 +201,10 @@ def create_app(
         persisted=settings.persisted_operations,
     )
     graphql_view = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    # Scrapes go to a listener of their own when one is set, so /metrics need not be public.
+    metrics_routes = []
+    if settings.metrics and not settings.metrics_address:
+        metrics_routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -182,9 +215,11 @@ def create_app(
             Route("/openapi.json", openapi),
             *rest_routes(),
             *(graphiql_routes() if settings.graphiql else []),
+            *metrics_routes,
         ],
         lifespan=lifespan,
         middleware=[
+            Middleware(ObserveRequests),
             Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         ],

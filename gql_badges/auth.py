@@ -29,8 +29,9 @@ from cachetools import TTLCache
 
 from gql_badges.db import API_CLIENTS, Database, Document, lookup_filter
 from gql_badges.errors import Forbidden, Unauthenticated
-from gql_badges.ratelimit import TokenBucket
+from gql_badges.observability import context as observed
 from gql_badges.settings import Settings
+from gql_badges.shared_limits import Limiter
 
 _hasher = PasswordHasher()
 # Verified against when a username or key does not exist, so failure costs the same either way.
@@ -110,14 +111,19 @@ class Authenticator:
         self.database = database
         self.jwt_secret = settings.jwt_secret.get_secret_value()
         self.token_ttl = settings.token_ttl_seconds
-        self.limiter = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.limiter = Limiter(
+            settings.rate_limit_per_second, settings.rate_limit_burst, settings.redis_url
+        )
         logins = logins or LoginLimits(
             concurrent=settings.login_max_concurrent,
             per_minute=settings.login_attempts_per_minute,
             burst=settings.login_attempts_burst,
         )
         self._verifications = asyncio.Semaphore(logins.concurrent)
-        self._attempts = TokenBucket(logins.per_minute / 60, logins.burst)
+        # Shared by the replicas like the client limit: a flood spread over them counts once.
+        self._attempts = Limiter(
+            logins.per_minute / 60, logins.burst, settings.redis_url, name="logins"
+        )
         ttl = settings.auth_cache_seconds
         self._clients: TTLCache[tuple[str, str], Document | None] = TTLCache(4096, ttl or 1e-9)
         self._verified: TTLCache[tuple[str, str], bool] = TTLCache(4096, ttl or 1e-9)
@@ -150,8 +156,8 @@ class Authenticator:
             return
         address, name = attempt
         if address is not None:
-            self._attempts.take(f"address:{address}")
-        self._attempts.take(f"{hash_field}:{name}")
+            await self._attempts.take(f"address:{address}")
+        await self._attempts.take(f"{hash_field}:{name}")
         async with self._verifications:
             verified = await asyncio.to_thread(_verify, stored, secret)
         if not verified:
@@ -164,6 +170,11 @@ class Authenticator:
             raise Forbidden()
         return Caller(org_id=client["orgId"], client=name)
 
+    async def close(self) -> None:
+        """Let go of the limiters' Redis connections, if any."""
+        await self.limiter.close()
+        await self._attempts.close()
+
     async def authenticate(self, headers: Mapping[str, str], address: str | None = None) -> Caller:
         """The caller of a request, from its `Authorization` or `X-CAP-API-OAUTH-TOKEN` header.
 
@@ -172,7 +183,8 @@ class Authenticator:
         logins from its address or for its username).
         """
         caller = await self._identify(headers, address)
-        self.limiter.take(f"{caller.org_id}:{caller.client}")
+        observed.caller_known(caller.org_id)
+        await self.limiter.take(f"{caller.org_id}:{caller.client}")
         return caller
 
     async def _identify(self, headers: Mapping[str, str], address: str | None) -> Caller:

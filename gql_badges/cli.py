@@ -25,6 +25,7 @@ from gql_badges.loading import (
     validate_documents,
     write_documents,
 )
+from gql_badges.observability.logs import configure_logging
 from gql_badges.settings import Settings
 
 logger = logging.getLogger("gql_badges")
@@ -90,12 +91,16 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> 
         else:
             print(f"Serving {describe_target(settings, uri, None)}", flush=True)
         print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
+        # The gateway writes its own access line (route, org, operation, DB time), and uvicorn's
+        # loggers go through the handlers configure_logging set up.
+        logging.getLogger("gql_badges.access").disabled = not access_log
         uvicorn.run(
             create_app(settings, uri),
             host=host,
             port=port,
-            log_level="info",
-            access_log=access_log,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+            access_log=False,
             timeout_graceful_shutdown=20,
         )
     finally:
@@ -268,6 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "persisted-manifest":
         return persisted_manifest(args.directory)
     settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
     try:
         if args.command == "serve":
             return serve(settings, args.host, args.port, args.access_log)

@@ -257,8 +257,11 @@ def _uri_options(uri: str) -> set[str]:
     return {name.lower() for name, _ in parse_qsl(urlsplit(uri).query)}
 
 
-def _create_client(settings: Settings, uri: str, loading: bool) -> Any:
+def _create_client(
+    settings: Settings, uri: str, loading: bool, listeners: Sequence[object] = ()
+) -> Any:
     options: dict[str, Any] = {
+        "event_listeners": list(listeners),  # command monitoring: metrics, DB time, spans
         "tz_aware": True,
         "serverSelectionTimeoutMS": settings.server_selection_timeout_ms,
         "connectTimeoutMS": settings.server_selection_timeout_ms,
@@ -289,11 +292,18 @@ class Database:
     `loading=True` makes the loader's client: no socket timeout, no `maxTimeMS`, primary only.
     """
 
-    def __init__(self, settings: Settings, uri: str, *, loading: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        uri: str,
+        listeners: Sequence[object] = (),
+        *,
+        loading: bool = False,
+    ) -> None:
         self.settings = settings
         self.uri = uri
         self.driver = settings.driver
-        self.client = _create_client(settings, uri, loading)
+        self.client = _create_client(settings, uri, loading, listeners)
         self.db = self.client[settings.database]
         self.max_time_ms: int | None = None if loading else settings.db_timeout_ms
         # What the last index check or creation found; None until one reached the database.

@@ -15,7 +15,7 @@ class TokenBucket:
     """`rate` requests a second on average, bursts of up to `burst`; rate 0 turns it off.
 
     State is per process: with N gateway processes behind a balancer, a client gets up to N
-    times the rate.
+    times the rate. `shared_limits.Limiter` keeps the buckets in Redis and falls back to this.
     """
 
     def __init__(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -83,3 +84,11 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     # The largest request body (a GraphQL document with its variables); larger answers 413.
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    # Operations: Prometheus metrics (on /metrics, or on a listener of their own at host:port),
+    # logs (JSON lines unless stdout is a terminal), and rate limits shared through Redis.
+    metrics: bool = True
+    metrics_address: str | None = Field(default=None, pattern=r"^[^:\s]*:\d{1,5}$")
+    log_format: Literal["json", "text"] | None = None
+    log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")
+    redis_url: str | None = None

@@ -21,7 +21,10 @@ def compose() -> dict:
 
 def test_services_and_replica_set() -> None:
     services = compose()["services"]
-    assert set(services) == {"mongo", "gateway"}
+    assert {name for name, service in services.items() if "profiles" not in service} == {
+        "mongo",
+        "gateway",
+    }
     mongo = services["mongo"]
     assert "--replSet" in mongo["command"]
     assert "rs.initiate" in " ".join(mongo["healthcheck"]["test"])
@@ -96,3 +99,23 @@ def test_the_build_backend_reads_the_licence_string() -> None:
     (setuptools,) = [r for r in pyproject["build-system"]["requires"] if "setuptools" in r]
     minimum = re.fullmatch(r"setuptools>=(\d+)(\.\d+)*", setuptools)
     assert minimum and int(minimum.group(1)) >= 77, setuptools
+
+
+def test_scale_profile_shares_the_limit_behind_one_port() -> None:
+    services = compose()["services"]
+    scale = {name for name, service in services.items() if "scale" in service.get("profiles", [])}
+    assert scale == {"redis", "replica", "balancer"}
+    replica, gateway = services["replica"], services["gateway"]
+    assert replica["deploy"]["replicas"] >= 2
+    known = {f"GQL_BADGES_{name.upper()}" for name in Settings.model_fields}
+    assert set(replica["environment"]) <= known
+    assert replica["environment"]["GQL_BADGES_REDIS_URL"].startswith("redis://redis:")
+    for shared in ("GQL_BADGES_MONGODB_URI", "GQL_BADGES_JWT_SECRET", "GQL_BADGES_DATABASE"):
+        assert replica["environment"][shared] == gateway["environment"][shared]
+    balancer = services["balancer"]
+    assert "ports" not in replica and balancer["ports"]
+    mounted = balancer["volumes"][0].split(":")[0]
+    conf = (ROOT / mounted).read_text()
+    assert "server replica:8000" in conf and "proxy_pass http://gateways" in conf
+    published = balancer["ports"][0].split(":")[-1]
+    assert f"listen {published}" in conf

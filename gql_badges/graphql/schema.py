@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +45,8 @@ from gql_badges.graphql.types import (
     to_customer_badge,
     to_pagination,
 )
+from gql_badges.observability import context as observed
+from gql_badges.observability.graphql import OperationObserver, errors_seen
 
 logger = logging.getLogger(__name__)
 
@@ -247,6 +248,7 @@ class GatewaySchema(strawberry.Schema):
                 self._enum_details(error)
             else:
                 error.message = _SUGGESTION.sub("", error.message)
+        errors_seen(errors)  # metrics and the access log, once the codes are final
 
     def _classify(self, error: GraphQLError) -> None:
         original = error.original_error
@@ -275,7 +277,7 @@ class GatewaySchema(strawberry.Schema):
             logger.debug("GraphQL input error: %s", error.message)
             return
         # Unexpected: the details go to the log only, under an id the caller can quote.
-        request_id = uuid.uuid4().hex[:16]
+        request_id = observed.request_id()
         logger.error("unexpected error (request %s)", request_id, exc_info=original)
         error.message = INTERNAL_ERROR_MESSAGE
         error.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
@@ -301,6 +303,7 @@ def create_schema(
         lambda: ParserCache(maxsize=256),
         guarded_validation(limits, largest_page, suggestions=introspection),
         OperationNameRequired,
+        OperationObserver,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -26,7 +26,6 @@ the rest (`get_context`, `render_graphql_ide`, `process_result`, `schema.execute
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +49,7 @@ from gql_badges.graphql._accept import GRAPHQL_RESPONSE_JSON, JSON, negotiate
 from gql_badges.graphql.operation import MESSAGE as OPERATION_NAME_REQUIRED
 from gql_badges.graphql.operation import OPERATION_RESOLUTION_FAILURE
 from gql_badges.graphql.schema import GraphQLContext
+from gql_badges.observability import context as observed
 
 if TYPE_CHECKING:
     from gql_badges.app import Services
@@ -228,7 +228,7 @@ class GraphQLView(GraphQL):
             raise
         except Exception as exc:
             # Not expected: the details go to the log only, under an id the caller can quote.
-            request_id = uuid.uuid4().hex[:16]
+            request_id = observed.request_id()
             logger.error("unexpected error (request %s)", request_id, exc_info=exc)
             body = error_body(INTERNAL_ERROR_MESSAGE, INTERNAL_SERVER_ERROR, requestId=request_id)
             return Response(orjson.dumps(body), 500, media_type=_content_type(media_type))

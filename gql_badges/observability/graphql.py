@@ -1,0 +1,80 @@
+"""A schema extension that names the operation for the access log, the metrics and the trace.
+
+Only the operation hook is used: per-field hooks would make every field a coroutine.
+
+    schema = strawberry.Schema(query=Query, extensions=[OperationObserver])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from opentelemetry import trace
+from strawberry.extensions import SchemaExtension
+
+from gql_badges.errors import GatewayError
+from gql_badges.graphql.limits import QUERY_TOO_COMPLEX
+from gql_badges.observability import context
+
+_MAX_LOGGED_NAME = 100
+
+
+class OperationObserver(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        record = context.current()
+        if record is None:
+            yield
+            return
+        tracing = record.tracing
+        span = tracing.start_operation_span(record) if tracing is not None else None
+        try:
+            yield
+        finally:
+            name = self.execution_context.operation_name
+            record.operation = name[:_MAX_LOGGED_NAME] if name else None
+            outcome = record.graphql_outcome or "ok"
+            if record.metrics is not None:
+                label = record.metrics.operation_label(name)
+                record.metrics.graphql_operations.labels(label, outcome).inc()
+            if span is not None and tracing is not None:
+                tracing.end_operation_span(span, self.execution_context, outcome)
+
+    # The phases, as events of the operation's span (not spans of their own).
+    def on_parse(self) -> Iterator[None]:
+        yield
+        _phase_done("graphql.parse")
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        _phase_done("graphql.validate")
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        _phase_done("graphql.execute")
+
+
+def _phase_done(name: str) -> None:
+    record = context.current()
+    if record is not None and record.tracing is not None:
+        trace.get_current_span().add_event(name)
+
+
+def errors_seen(errors: list[GraphQLError]) -> None:
+    """Called by the schema once its errors have their final codes: refusals, auth failures,
+    rate limits, and the operation's outcome (the first error's code)."""
+    record = context.current()
+    if record is None or not errors:
+        return
+    for error in errors:
+        extensions = error.extensions or {}
+        if extensions.get("code") == QUERY_TOO_COMPLEX:
+            limit = extensions.get("limit")
+            context.query_refused(limit if isinstance(limit, str) else "unknown")
+        if isinstance(error.original_error, GatewayError):
+            context.gateway_error(error.original_error)
+    code = (errors[0].extensions or {}).get("code")
+    record.graphql_outcome = code if isinstance(code, str) else "GRAPHQL_ERROR"
+
+
+__all__ = ["OperationObserver", "errors_seen"]

@@ -1,0 +1,156 @@
+"""Prometheus series of one gateway app, in a registry of its own.
+
+Every label is bounded: routes are Starlette's route templates (an unknown path is one value),
+methods a fixed set, GraphQL operation names only those the gateway was told about (persisted
+or safelisted operations, up to a hard cap), MongoDB collections the gateway's own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gql_badges import __version__
+
+logger = logging.getLogger(__name__)
+
+UNMATCHED_ROUTE = "unmatched"
+ANONYMOUS_OPERATION = "anonymous"
+OTHER = "other"
+MAX_OPERATION_NAMES = 200
+_METHODS = frozenset({"GET", "POST", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+# Most requests take a few milliseconds; the tail reaches the database time limit (seconds).
+_REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_COMMAND_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5)
+
+
+def method_label(method: str) -> str:
+    return method if method in _METHODS else OTHER
+
+
+class Metrics:
+    """The series of the gateway; `render` answers a scrape."""
+
+    def __init__(self, driver: str) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.http_requests = Counter(
+            "gql_badges_http_requests",
+            "HTTP requests answered, by route template, method and status.",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.http_duration = Histogram(
+            "gql_badges_http_request_duration_seconds",
+            "Time from the request's arrival to the end of its answer.",
+            ["route", "method"],
+            buckets=_REQUEST_BUCKETS,
+            registry=r,
+        )
+        self.graphql_operations = Counter(
+            "gql_badges_graphql_operations",
+            "GraphQL operations by name (known operations only) and outcome (ok or error code).",
+            ["operation", "outcome"],
+            registry=r,
+        )
+        self.mongodb_commands = Counter(
+            "gql_badges_mongodb_commands",
+            "MongoDB commands sent, by collection and command name.",
+            ["collection", "command"],
+            registry=r,
+        )
+        self.mongodb_duration = Histogram(
+            "gql_badges_mongodb_command_duration_seconds",
+            "MongoDB command round-trip time, as the driver measures it.",
+            ["collection", "command"],
+            buckets=_COMMAND_BUCKETS,
+            registry=r,
+        )
+        self.mongodb_failures = Counter(
+            "gql_badges_mongodb_command_failures",
+            "MongoDB commands that failed (an error answer or a network failure).",
+            ["collection", "command"],
+            registry=r,
+        )
+        self.auth_failures = Counter(
+            "gql_badges_auth_failures",
+            "Requests refused for their credentials, by scheme and reason.",
+            ["scheme", "reason"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "gql_badges_rate_limited", "Requests refused with 429 (rate limits).", registry=r
+        )
+        self.query_refused = Counter(
+            "gql_badges_query_refused",
+            "GraphQL documents refused as too complex, by the limit they broke.",
+            ["limit"],
+            registry=r,
+        )
+        self.limiter_fallbacks = Counter(
+            "gql_badges_limiter_store_failures",
+            "Rate-limit decisions taken in this process because Redis could not be reached.",
+            registry=r,
+        )
+        self.build_info = Gauge(
+            "gql_badges_build_info",
+            "Always 1; the labels tell the version and the MongoDB driver.",
+            ["version", "driver"],
+            registry=r,
+        )
+        self.build_info.labels(__version__, driver).set(1)
+        self.database_up = Gauge(
+            "gql_badges_database_up",
+            "1 while the driver sees a server it can read from, else 0.",
+            registry=r,
+        )
+        self._operation_names: set[str] = set()
+        self._lock = threading.Lock()
+
+    def allow_operations(self, names: Iterable[str]) -> None:
+        """Name these operations in the operation label (persisted or safelisted ones)."""
+        with self._lock:
+            for name in names:
+                if len(self._operation_names) >= MAX_OPERATION_NAMES:
+                    logger.warning(
+                        "more than %d operation names; the rest are counted as %r",
+                        MAX_OPERATION_NAMES,
+                        OTHER,
+                    )
+                    return
+                self._operation_names.add(name)
+
+    def operation_label(self, name: str | None) -> str:
+        if not name:
+            return ANONYMOUS_OPERATION
+        return name if name in self._operation_names else OTHER
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    async def endpoint(self, request: Request) -> Response:
+        return Response(self.render(), media_type=CONTENT_TYPE_LATEST)
+
+    def serve(self, address: str) -> tuple[object, threading.Thread]:
+        """Answer scrapes on a listener of their own (`host:port`), apart from the API."""
+        host, _, port = address.rpartition(":")
+        server, thread = start_http_server(int(port), host or "0.0.0.0", registry=self.registry)
+        logger.info("metrics on http://%s/metrics", address)
+        return server, thread
+
+
+__all__ = ["Metrics", "method_label"]
