@@ -22,8 +22,13 @@ pytestmark = pytest.mark.usefixtures("demo")
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 CUSTOMER_ROUTE = "/api_gateway/v1/badges/customer/{customerId}"
 QUERY = 'query Earned { customerBadges(customer: {id: "62090013"}) { badges { name } } }'
+# Thirteen fields deep (not a real nesting: the depth limit refuses it before validation).
 TOO_DEEP = (
-    "{ " + "__schema { types { fields { type { ofType " * 3 + "{ name }" + " } } } }" * 3 + " }"
+    '{ customerBadges(customer: {id: "1"}) { badges { '
+    + "group { " * 11
+    + "name"
+    + " }" * 13
+    + " }"
 )
 
 
