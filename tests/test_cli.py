@@ -88,6 +88,13 @@ GOOD_FILE = {
 }
 
 
+def good_file_beside_the_demo() -> str:
+    """GOOD_FILE with ids of its own: the demo data holds GOOD_FILE's ids in org 100606, and
+    the loader refuses to move a stored document to another org."""
+    text = json.dumps(GOOD_FILE).replace("62090013", "72090013")
+    return text.replace('"$oid": "6', '"$oid": "7')
+
+
 def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*GQL_BADGES, *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT
@@ -249,10 +256,7 @@ def test_serve_on_the_embedded_database(tmp_path) -> None:
         # `load` reaches the server that `serve` started, through the runtime file.
         runtime = json.loads((data_dir / RUNTIME_FILE).read_text())
         path = tmp_path / "good.json"
-        # Ids of its own: the demo data holds GOOD_FILE's ids in org 100606, and the loader
-        # refuses to move a stored document to another org.
-        text = json.dumps(GOOD_FILE).replace("62090013", "72090013")
-        path.write_text(text.replace('"$oid": "6', '"$oid": "7'))
+        path.write_text(good_file_beside_the_demo())
         loaded = run(["load", str(path)], env)
         assert loaded.returncode == 0, loaded.stderr
         db_pid = runtime["pid"]

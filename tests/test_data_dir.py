@@ -16,7 +16,14 @@ import pytest
 from gql_badges.cli import describe_target
 from gql_badges.embedded import LOCK_FILE, RUNTIME_FILE, DataDirInUse, EmbeddedServer
 from gql_badges.settings import Settings
-from tests.test_cli import GOOD_FILE, GQL_BADGES, ROOT, _free_port, _serve_embedded, run
+from tests.test_cli import (
+    GQL_BADGES,
+    ROOT,
+    _free_port,
+    _serve_embedded,
+    good_file_beside_the_demo,
+    run,
+)
 
 # A process that holds a data dir's lock as gql-badges does, until it is killed.
 _HOLDER = textwrap.dedent(
@@ -64,7 +71,7 @@ def test_a_second_serve_is_refused_and_the_first_keeps_working(tmp_path) -> None
         # The first server's runtime file is untouched, so `load` still finds its database.
         assert (data_dir / RUNTIME_FILE).read_text() == runtime
         path = tmp_path / "good.json"
-        path.write_text(json.dumps(GOOD_FILE))
+        path.write_text(good_file_beside_the_demo())
         loaded = run(["load", str(path)], env)
         assert loaded.returncode == 0, loaded.stderr
         assert f"on the embedded server at {data_dir}" in loaded.stdout

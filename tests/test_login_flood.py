@@ -16,18 +16,11 @@ import psutil
 import pytest
 
 from tests.conftest import basic_auth
+from tests.graphql.hostile import PAGE_ALIASES as ALIASES
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 ROOT = Path(__file__).resolve().parents[1]
-ALIASES = (
-    "{ "
-    + " ".join(
-        f'a{n}: customerBadges(customer: {{id: "62090013"}}) {{ pagination {{ total }} }}'
-        for n in range(30)
-    )
-    + " }"
-)
 SECONDS = 8.0
 FLOODERS = 6
 

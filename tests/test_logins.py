@@ -12,18 +12,11 @@ import pytest
 
 from gql_badges.app import Services, create_app
 from tests.conftest import basic_auth, make_settings
+from tests.graphql.hostile import PAGE_ALIASES as ALIASES
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 QUERY = '{ customerBadges(customer: {id: "62090013"}) { pagination { total } } }'
-ALIASES = (
-    "{ "
-    + " ".join(
-        f'a{n}: customerBadges(customer: {{id: "62090013"}}) {{ pagination {{ total }} }}'
-        for n in range(30)
-    )
-    + " }"
-)
 WRONG = basic_auth("demo.100606", "wrong-password")
 BURST = 3
 

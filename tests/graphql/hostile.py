@@ -16,6 +16,18 @@ ITEM_FIELDS = """badgeMetaId name description startOn expiresOn tags customField
   ownership { restrictedToOwners claims { ownerType referenceId isActive } }"""
 
 
+# Thirty aliases of a page (within the alias limit), each needing the caller: with a wrong
+# password, thirty chances to make the gateway verify it.
+PAGE_ALIASES = (
+    "{ "
+    + " ".join(
+        f"a{n}: customerBadges(customer: {CUSTOMER}) {{ pagination {{ total }} }}"
+        for n in range(30)
+    )
+    + " }"
+)
+
+
 def doubling_fragments(n: int) -> str:
     """`F_i` spreads `F_(i-1)` twice: 2ⁿ fields once expanded, from about 40 bytes a level."""
     fragments = ["fragment F0 on Query { __typename }"]
