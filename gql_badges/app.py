@@ -23,7 +23,8 @@ from gql_badges.db import Database
 from gql_badges.errors import DatabaseUnavailable, GatewayError, InvalidParameter
 from gql_badges.graphiql import graphiql_routes
 from gql_badges.graphql.limits import QueryLimits
-from gql_badges.graphql.schema import create_schema
+from gql_badges.graphql.persisted import Safelist
+from gql_badges.graphql.schema import create_schema, load_safelist
 from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView
 from gql_badges.middleware import BodySizeLimit, HeaderSizeLimit
 from gql_badges.observability import context as observed
@@ -160,6 +161,12 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     return error_envelope(exc.status_code, exc.detail, None, exc.status_code, exc.headers)
 
 
+def _name_safelisted(metrics: Metrics | None, safelist: Safelist | None) -> None:
+    """Safelisted operations are named in the metrics; any other is counted as "other"."""
+    if metrics is not None and safelist is not None:
+        metrics.allow_operations(o.name for o in safelist.by_id.values() if o.name)
+
+
 def create_app(
     settings: Settings, uri: str | None = None, services: Services | None = None
 ) -> Starlette:
@@ -173,6 +180,7 @@ def create_app(
             app.state.services = Services.create(settings, uri)
         await prepare_indexes(app.state.services.database)
         metrics: Metrics | None = app.state.services.metrics
+        _name_safelisted(metrics, safelist)
         listener = None
         if metrics is not None and settings.metrics_address:
             listener, _ = metrics.serve(settings.metrics_address)
@@ -187,6 +195,9 @@ def create_app(
                 if app.state.services.tracing is not None:
                     app.state.services.tracing.shutdown()
 
+    safelist = (
+        load_safelist(settings.persisted_operations) if settings.persisted_operations else None
+    )
     limits = QueryLimits(
         max_depth=settings.graphql_max_depth,
         max_introspection_depth=settings.graphql_max_introspection_depth,
@@ -198,7 +209,7 @@ def create_app(
         largest_page=settings.max_page_size,
         max_tokens=settings.graphql_max_tokens,
         introspection=settings.graphql_introspection,
-        persisted=settings.persisted_operations,
+        safelist=safelist,
     )
     graphql_view = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
     # Scrapes go to a listener of their own when one is set, so /metrics need not be public.
@@ -231,6 +242,7 @@ def create_app(
     )
     if services is not None:
         app.state.services = services
+        _name_safelisted(services.metrics, safelist)
     return app
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLEnumType, GraphQLError, GraphQLSchema
+from graphql import GraphQLEnumType, GraphQLError
 from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
@@ -28,7 +28,7 @@ from gql_badges.badges.repository import BadgeRepository
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, InvalidParameter
 from gql_badges.graphql.limits import QUERY_TOO_COMPLEX, QueryLimits, guarded_validation
 from gql_badges.graphql.operation import OperationNameRequired
-from gql_badges.graphql.persisted import load_manifest, persisted_queries
+from gql_badges.graphql.persisted import Safelist, load_manifest, persisted_queries
 from gql_badges.graphql.scalars import SCALAR_MAP
 from gql_badges.graphql.types import (
     BadgeAction,
@@ -288,15 +288,13 @@ def create_schema(
     largest_page: int = MAX_PAGE_SIZE,
     max_tokens: int = 2_500,
     introspection: bool = True,
-    persisted: Path | None = None,
+    safelist: Safelist | None = None,
 ) -> strawberry.Schema:
     """The schema, refusing documents over `limits` (and `max_tokens` while parsing).
 
-    Persisted queries (APQ) are always on; with a `persisted` manifest, only the operations it
-    lists run (safelist mode).
+    Persisted queries (APQ) are always on; with a `safelist`, only the operations it lists run.
     """
     limits = limits or QueryLimits()
-    safelist = load_manifest(persisted, _bare_schema()) if persisted is not None else None
     extensions: list[Any] = [
         persisted_queries(safelist),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
@@ -316,11 +314,12 @@ def create_schema(
     return schema
 
 
-def _bare_schema() -> GraphQLSchema:
-    """The schema's types alone, to check documents against without running them."""
-    return GatewaySchema(
+def load_safelist(manifest: Path) -> Safelist:
+    """The operations of a persisted-query manifest, each checked against the schema."""
+    bare = GatewaySchema(
         query=Query, config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP)
-    )._schema
+    )
+    return load_manifest(manifest, bare._schema)
 
 
 def export_sdl() -> str:

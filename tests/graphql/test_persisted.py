@@ -147,6 +147,9 @@ async def test_the_safelist_runs_only_listed_operations(services, tmp_path, org_
         assert first_code(unlisted) == "PERSISTED_QUERY_NOT_IN_LIST"
         registering = await send({"query": QUERY, "extensions": apq(sha256_hex(QUERY))})
         assert first_code(registering) == "PERSISTED_QUERY_NOT_IN_LIST"  # no APQ around it
+        # A safelisted operation is named in the metrics (others are "other").
+        scrape = (await client.get("/metrics")).text
+        assert 'gql_badges_graphql_operations_total{operation="Earned",outcome="ok"}' in scrape
 
 
 def test_a_bad_manifest_stops_the_gateway_at_start_up(services, tmp_path) -> None:
