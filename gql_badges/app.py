@@ -23,7 +23,7 @@ from gql_badges.db import Database
 from gql_badges.errors import DatabaseUnavailable, GatewayError, InvalidParameter
 from gql_badges.graphiql import graphiql_routes
 from gql_badges.graphql.limits import QueryLimits
-from gql_badges.graphql.persisted import Safelist
+from gql_badges.graphql.persisted import Documents, Safelist
 from gql_badges.graphql.schema import create_schema, load_safelist
 from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView
 from gql_badges.middleware import BodySizeLimit, HeaderSizeLimit
@@ -187,6 +187,7 @@ def create_app(
         try:
             yield
         finally:
+            await documents.close()
             if listener is not None:
                 listener.shutdown()  # type: ignore[attr-defined]
             if owned:
@@ -198,6 +199,7 @@ def create_app(
     safelist = (
         load_safelist(settings.persisted_operations) if settings.persisted_operations else None
     )
+    documents = Documents(settings.redis_url)  # APQ's registered documents
     limits = QueryLimits(
         max_depth=settings.graphql_max_depth,
         max_introspection_depth=settings.graphql_max_introspection_depth,
@@ -210,6 +212,7 @@ def create_app(
         max_tokens=settings.graphql_max_tokens,
         introspection=settings.graphql_introspection,
         safelist=safelist,
+        documents=documents,
     )
     graphql_view = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
     # Scrapes go to a listener of their own when one is set, so /metrics need not be public.

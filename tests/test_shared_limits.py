@@ -162,3 +162,47 @@ async def test_two_gateways_share_the_limit_and_ride_out_a_redis_outage(
         log = gateway.log()
         assert log.count("Redis unreachable") == 1, log[-3000:]
         assert "Traceback" not in log
+
+
+async def test_persisted_queries_and_login_limits_are_shared(
+    redis_server: RedisServer, services, demo
+) -> None:
+    """Two gateways on one Redis: a document registered through one runs by its hash through
+    the other, and wrong passwords spread over both spend one allowance of attempts."""
+    import httpx
+
+    from gql_badges.app import Services, create_app
+    from gql_badges.graphql.persisted import sha256_hex
+    from tests.conftest import make_settings
+
+    gateways = []
+    for _ in range(2):
+        settings = make_settings(
+            services.settings.driver,
+            database=services.settings.database,
+            redis_url=redis_server.url,
+            login_attempts_burst=3,
+            login_attempts_per_minute=0.001,
+        )
+        own = Services.create(settings, services.database.uri)
+        transport = httpx.ASGITransport(app=create_app(settings, services=own))
+        gateways.append(httpx.AsyncClient(transport=transport, base_url="http://gateway"))
+    query = '{ customerBadges(customer: {id: "62090013"}) { pagination { total } } }'
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(query)}}
+    try:
+        first, second = gateways
+        await first.post("/graphql", json={"query": query, "extensions": persisted}, headers=AUTH)
+        by_hash = await second.post("/graphql", json={"extensions": persisted}, headers=AUTH)
+        assert by_hash.json()["data"]["customerBadges"]["pagination"]["total"] >= 1
+
+        wrong = basic_auth("demo.100606", "wrong-password")
+        codes = []
+        for n in range(5):
+            response = await gateways[n % 2].post("/graphql", json={"query": query}, headers=wrong)
+            codes.append(response.json()["errors"][0]["extensions"]["code"])
+        # The address's three attempts, shared: the two good logins (one per gateway) spent
+        # two, so one wrong password is checked and the rest refused. Per process, four would be.
+        assert codes == ["UNAUTHENTICATED"] + ["RATE_LIMITED"] * 4, codes
+    finally:
+        for gateway in gateways:
+            await gateway.aclose()

@@ -5,8 +5,10 @@ APQ lets a client send a hash instead of its document:
     {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "<hex>"}}, "variables": …}
 
 The first time, the gateway answers PERSISTED_QUERY_NOT_FOUND; the client sends the document once
-with its hash, the gateway checks that the hash is the document's and keeps it (a bounded LRU per
-process), and from then on the hash alone runs it, over POST or GET (cacheable URLs).
+with its hash, the gateway checks that the hash is the document's and keeps it, and from then on
+the hash alone runs it, over POST or GET (cacheable URLs). Documents are kept in a bounded LRU per
+process, or, with `GQL_BADGES_REDIS_URL`, in Redis for every replica (a day each; while Redis
+cannot be reached, in the process's LRU, with one warning).
 
 Safelist mode (`GQL_BADGES_PERSISTED_OPERATIONS=manifest.json`, Apollo's persisted-query
 manifest): only the listed operations run, named by their id (sent as the APQ hash) or sent with
@@ -21,8 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,10 @@ from strawberry.extensions import SchemaExtension
 
 MANIFEST_FORMAT = "apollo-persisted-query-manifest"
 REGISTERED_DOCUMENTS = 1_000  # APQ documents kept per process
+_REDIS_PREFIX = "gql_badges:apq:"
+_REDIS_TTL_SECONDS = 24 * 3600
+_REDIS_TIMEOUT_SECONDS = 0.25
+logger = logging.getLogger(__name__)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -113,20 +120,67 @@ def load_manifest(path: Path, schema: GraphQLSchema) -> Safelist:
     return Safelist.of(operations)
 
 
-def persisted_queries(safelist: Safelist | None = None) -> type[SchemaExtension]:
+class Documents:
+    """Registered APQ documents by hash: this process's LRU, or Redis shared by the replicas."""
+
+    def __init__(self, redis_url: str | None = None) -> None:
+        self.local: LRUCache[str, str] = LRUCache(maxsize=REGISTERED_DOCUMENTS)
+        self._redis: Any = None
+        self._warned = False
+        if redis_url:
+            import redis.asyncio
+
+            self._redis = redis.asyncio.Redis.from_url(
+                redis_url, socket_timeout=_REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
+            )  # fmt: skip
+
+    async def get(self, digest: str) -> str | None:
+        if self._redis is not None:
+            try:
+                found = await self._redis.get(_REDIS_PREFIX + digest)
+                return found.decode() if found is not None else self.local.get(digest)
+            except Exception as error:  # any Redis failure: this process's documents answer
+                self._failed(error)
+        return self.local.get(digest)
+
+    async def put(self, digest: str, query: str) -> None:
+        self.local[digest] = query
+        if self._redis is not None:
+            try:
+                await self._redis.set(_REDIS_PREFIX + digest, query, ex=_REDIS_TTL_SECONDS)
+            except Exception as error:
+                self._failed(error)
+
+    def _failed(self, error: Exception) -> None:
+        if not self._warned:
+            self._warned = True
+            logger.warning(
+                "Redis unreachable (%s): persisted queries are per process until it is back",
+                type(error).__name__,
+            )
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+
+
+def persisted_queries(
+    safelist: Safelist | None = None, documents: Documents | None = None
+) -> type[SchemaExtension]:
     """The extension that turns a persisted-query request into its document (or refuses it)."""
-    registered: LRUCache[str, str] = LRUCache(maxsize=REGISTERED_DOCUMENTS)
+    registered = documents or Documents()
 
     class PersistedQueries(SchemaExtension):
         documents = registered  # the class's, shared by every request to its schema
 
-        def on_operation(self) -> Iterator[None]:
+        async def on_operation(self) -> AsyncIterator[None]:
             context = self.execution_context
             digest = _requested_hash(context.operation_extensions)
             if safelist is not None:
                 context.query = _listed(safelist, context.query, digest)
             elif digest is not None:
-                context.query = _registered(registered, context.query, digest)
+                context.query = await _registered(registered, context.query, digest)
             yield
 
     return PersistedQueries
@@ -144,15 +198,15 @@ def _requested_hash(extensions: Mapping[str, Any] | None) -> str | None:
     return digest
 
 
-def _registered(registered: LRUCache[str, str], query: str | None, digest: str) -> str:
+async def _registered(registered: Documents, query: str | None, digest: str) -> str:
     if query is None:
-        known = registered.get(digest)
+        known = await registered.get(digest)
         if known is None:
             raise _error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
         return known
     if sha256_hex(query) != digest:
         raise _error("provided sha does not match query", "BAD_REQUEST")
-    registered[digest] = query
+    await registered.put(digest, query)
     return query
 
 
@@ -240,6 +294,7 @@ def _spread_names(node: Any) -> set[str]:
 
 
 __all__ = [
+    "Documents",
     "ManifestError",
     "Safelist",
     "load_manifest",

@@ -28,7 +28,7 @@ from gql_badges.badges.repository import BadgeRepository
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, InvalidParameter
 from gql_badges.graphql.limits import QUERY_TOO_COMPLEX, QueryLimits, guarded_validation
 from gql_badges.graphql.operation import OperationNameRequired
-from gql_badges.graphql.persisted import Safelist, load_manifest, persisted_queries
+from gql_badges.graphql.persisted import Documents, Safelist, load_manifest, persisted_queries
 from gql_badges.graphql.scalars import SCALAR_MAP
 from gql_badges.graphql.types import (
     BadgeAction,
@@ -289,6 +289,7 @@ def create_schema(
     max_tokens: int = 2_500,
     introspection: bool = True,
     safelist: Safelist | None = None,
+    documents: Documents | None = None,
 ) -> strawberry.Schema:
     """The schema, refusing documents over `limits` (and `max_tokens` while parsing).
 
@@ -296,7 +297,7 @@ def create_schema(
     """
     limits = limits or QueryLimits()
     extensions: list[Any] = [
-        persisted_queries(safelist),
+        persisted_queries(safelist, documents),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=256),
         guarded_validation(limits, largest_page, suggestions=introspection),
