@@ -426,6 +426,11 @@ async def main_async(args: argparse.Namespace) -> int:
         settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
         document = {"settings": settings, "rows": [asdict(r) for r in rows], "targets": results}
         args.json.write_text(json.dumps(document, indent=1))
+    if args.chart:
+        from bench.chart import draw
+
+        document = {"rows": [asdict(r) for r in rows]}
+        print(f"chart: {draw(document, args.chart)}")
     return 0
 
 
@@ -443,6 +448,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--accounting", type=int, default=5, help="requests through the proxy")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--chart", type=Path, help="also draw the ratios to the baseline (PNG)")
     parser.add_argument(
         "--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "gql-badges-bench"
     )
