@@ -47,6 +47,13 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
+async def drop_quietly(database: Database) -> None:
+    """Drop a test's own database, best effort: the embedded server drops one at a time and a
+    large one can take longer than the client waits, which is no failure of the test."""
+    with contextlib.suppress(PyMongoError):
+        await database.drop()
+
+
 def make_settings(driver: Driver, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database": f"gql_badges_test_{uuid.uuid4().hex[:8]}",

@@ -29,7 +29,7 @@ from gql_badges.loading import (
     load_documents,
     validate_documents,
 )
-from tests.conftest import make_settings, new_org_id
+from tests.conftest import drop_quietly, make_settings, new_org_id
 from tests.generated import NOW
 
 
@@ -139,7 +139,7 @@ async def test_a_refusal_half_way_rolls_everything_back(services) -> None:
             await load_documents(loader, validate_documents(docs))
         assert await counts(loader, org_id) == dict.fromkeys(COLLECTIONS, 0)
     finally:
-        await loader.drop()
+        await drop_quietly(loader)
         await loader.close()
 
 

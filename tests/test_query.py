@@ -14,7 +14,7 @@ from gql_badges.badges.repository import BadgeRepository
 from gql_badges.db import Database
 from gql_badges.loading import write_documents
 from gql_badges.settings import Settings
-from tests.conftest import make_settings, new_org_id
+from tests.conftest import drop_quietly, make_settings, new_org_id
 from tests.generated import NOW, badge_queries, org_data
 from tests.oracle import expected_order
 
@@ -128,5 +128,5 @@ async def test_a_page_larger_than_16_mib_is_served(database: Database) -> None:
         page = await BadgeRepository(own).badge_page(org_id, query, NOW)
         assert len(page.rows) == 1000 and page.total == 1000
     finally:
-        await own.drop()
+        await drop_quietly(own)
         await own.close()
