@@ -22,13 +22,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 
+from bench.login_timing import _basic
+from bench.observability import _Sink
 from gql_badges.app import Services, create_app
-from gql_badges.auth import md5_hex
 from gql_badges.demo import demo_documents
 from gql_badges.embedded import EmbeddedServer
 from gql_badges.loading import validate_documents, write_documents
@@ -36,24 +37,6 @@ from gql_badges.settings import Settings
 
 QUERY = """{ customerBadges(customer: {id: "62090013"}, badgeType: EARNED) {
   badges { badgeMetaId name expiresOn badgeGroupName earnedCount } pagination { total } } }"""
-
-
-def _basic(username: str, password: str) -> dict[str, str]:
-    import base64
-
-    token = base64.b64encode(f"{username}:{md5_hex(password)}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-class _Sink(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @contextlib.contextmanager

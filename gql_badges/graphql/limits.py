@@ -150,14 +150,8 @@ class OperationFigures:
 
     def least_cost(self, largest: int) -> int:
         """The cost whatever the variables say (each variable page at 1 item)."""
-        return self.total_cost(_AtLeastOne(), largest)
-
-
-class _AtLeastOne(dict[str, Any]):
-    """Variables that make every variable page as small as it can be."""
-
-    def get(self, key: str, default: Any = None) -> int:
-        return 1
+        smallest = {str(key[1]): 1 for key in self.cost if key[0] == "var"}
+        return self.total_cost(smallest, largest)
 
 
 @dataclass(frozen=True, slots=True)
