@@ -20,18 +20,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gql_badges.badges.model import IdentifierType
-from gql_badges.badges.projection import needs_groups, stored_fields
-from gql_badges.badges.query import (
+from gql_badges.badges.pipeline import (
     GROUP_KIND,
     KIND,
     RECORD_PROJECTION,
-    BadgeQuery,
-    CustomerRef,
     build_badge_pipeline,
     customer_pipeline,
     records_filter,
 )
+from gql_badges.badges.projection import needs_groups, stored_fields
+from gql_badges.badges.request import BadgeQuery, CustomerRef
+from gql_badges.badges.rules import IdentifierType
 from gql_badges.rest.render import CUSTOMER_ITEM_FIELDS
 
 ORG_ID = int(os.environ.get("BENCH_ORG_ID", "900001"))

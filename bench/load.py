@@ -24,9 +24,9 @@ from typing import Any
 
 import httpx
 import psutil
+from gql_badges.auth.hashing import md5_hex
 
 from bench.run import Server, _free_port
-from gql_badges.auth import md5_hex
 
 DEMO_AUTH = ("demo.100606", "demo-password-100606")
 CUSTOMERS = ["62090013", "62090014"]

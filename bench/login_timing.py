@@ -18,13 +18,14 @@ import time
 from pathlib import Path
 
 import httpx
+from gql_badges.auth.hashing import md5_hex
+from gql_badges.services import Services
 
-from gql_badges.app import Services, create_app
-from gql_badges.auth import md5_hex
+from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
-from gql_badges.embedded import EmbeddedServer
-from gql_badges.loading import validate_documents, write_documents
 from gql_badges.settings import Settings
+from gql_badges.storage.embedded import EmbeddedServer
+from gql_badges.storage.loading import validate_documents, write_documents
 
 
 def _basic(username: str, password: str) -> dict[str, str]:

@@ -26,14 +26,15 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+from gql_badges.services import Services
 
 from bench.login_timing import _basic
 from bench.observability import _Sink
-from gql_badges.app import Services, create_app
+from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
-from gql_badges.embedded import EmbeddedServer
-from gql_badges.loading import validate_documents, write_documents
 from gql_badges.settings import Settings
+from gql_badges.storage.embedded import EmbeddedServer
+from gql_badges.storage.loading import validate_documents, write_documents
 
 QUERY = """{ customerBadges(customer: {id: "62090013"}, badgeType: EARNED) {
   badges { badgeMetaId name expiresOn badgeGroupName earnedCount } pagination { total } } }"""

@@ -36,7 +36,7 @@ from bench.run import (
     timed,
     token,
 )
-from gql_badges.embedded import EmbeddedServer
+from gql_badges.storage.embedded import EmbeddedServer
 
 
 class _Sink(BaseHTTPRequestHandler):

@@ -37,12 +37,12 @@ from urllib.parse import urlparse
 import httpx
 import jwt
 import psutil
+from gql_badges.auth.hashing import hash_secret, password_hash
+from gql_badges.storage.indexes import INDEXES
 from pymongo import MongoClient
 
 from bench import data
-from gql_badges.auth import hash_secret, password_hash
-from gql_badges.db import INDEXES
-from gql_badges.embedded import EmbeddedServer
+from gql_badges.storage.embedded import EmbeddedServer
 
 VARIANTS = ("raw", "rest", "graphql-all", "graphql-two")
 JWT_SECRET = "bench-secret-" + "x" * 32

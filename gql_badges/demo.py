@@ -12,7 +12,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from gql_badges.db import Document
+from gql_badges.storage.collections import Document
 
 ORG_A, ORG_B = 100458, 100606
 GROUP_A = ObjectId("660bf2c98bdfa71c4496a940")

@@ -15,14 +15,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from gql_badges.services import Services
 from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
 from pymongo.errors import PyMongoError
 
-from gql_badges.app import Services, create_app
-from gql_badges.db import Database
-from gql_badges.embedded import EmbeddedServer
+from gql_badges.app import create_app
 from gql_badges.settings import Driver, Settings
+from gql_badges.storage.client import Database
+from gql_badges.storage.embedded import EmbeddedServer
 
 DRIVERS = [Driver.MOTOR, Driver.PYMONGO]
 
@@ -109,7 +110,7 @@ def org_id() -> int:
 def basic_auth(username: str, password: str) -> dict[str, str]:
     from base64 import b64encode
 
-    from gql_badges.auth import md5_hex
+    from gql_badges.auth.hashing import md5_hex
 
     token = b64encode(f"{username}:{md5_hex(password)}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
@@ -119,7 +120,7 @@ def basic_auth(username: str, password: str) -> dict[str, str]:
 async def demo(services: Services) -> dict[str, object]:
     """The demo data set in the session's database; returns the documents written."""
     from gql_badges.demo import demo_documents
-    from gql_badges.loading import validate_documents, write_documents
+    from gql_badges.storage.loading import validate_documents, write_documents
 
     documents = validate_documents(demo_documents())
     await write_documents(services.database, documents)

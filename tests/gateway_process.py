@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 
-from gql_badges.db import Database
 from gql_badges.demo import demo_documents
-from gql_badges.loading import validate_documents, write_documents
 from gql_badges.settings import Driver, Settings
+from gql_badges.storage.client import Database
+from gql_badges.storage.loading import validate_documents, write_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 

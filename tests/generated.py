@@ -12,7 +12,8 @@ from typing import Any
 from bson import Int64, ObjectId
 from hypothesis import strategies as st
 
-from gql_badges.badges.model import (
+from gql_badges.badges.request import BadgeFilter, BadgeQuery, CustomerRef, DateBound
+from gql_badges.badges.rules import (
     BadgeAction,
     BadgeStatus,
     BadgeType,
@@ -21,7 +22,6 @@ from gql_badges.badges.model import (
     SortField,
     SortOrder,
 )
-from gql_badges.badges.query import BadgeFilter, BadgeQuery, CustomerRef, DateBound
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 _OFFSETS = [

@@ -1,6 +1,6 @@
 """An independent, in-memory answer to a BadgeQuery: what MongoDB must return.
 
-It applies the domain rules of `gql_badges.badges.model` badge by badge and sorts in Python, so
+It applies the domain rules of `gql_badges.badges.rules` badge by badge and sorts in Python, so
 a test can compare it with the query layer's MongoDB pipeline on any generated data.
 """
 
@@ -10,11 +10,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from gql_badges.badges.model import (
+from gql_badges.storage.collections import Document
+
+from gql_badges.badges.request import BadgeQuery, DateBound
+from gql_badges.badges.rules import (
     SORT_KEYS,
     BadgeAction,
     DateOperator,
-    Document,
     SortField,
     SortOrder,
     SortSource,
@@ -22,7 +24,6 @@ from gql_badges.badges.model import (
     customer_state,
     matches_badge_type,
 )
-from gql_badges.badges.query import BadgeQuery, DateBound
 
 
 def _date_ok(value: datetime | None, bound: DateBound | None) -> bool:

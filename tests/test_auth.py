@@ -8,8 +8,8 @@ import time
 
 import jwt
 import pytest
+from gql_badges.auth.hashing import md5_hex
 
-from gql_badges.auth import md5_hex
 from tests.conftest import basic_auth, graphql
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -199,7 +199,7 @@ async def test_a_badge_can_join_only_its_own_orgs_group(client, database, org_id
 
     from bson import ObjectId
 
-    from gql_badges.loading import validate_documents, write_documents
+    from gql_badges.storage.loading import validate_documents, write_documents
 
     now = datetime.now(UTC)
     foreign_group = ObjectId("660bf2c98bdfa71c4496a940")  # org 100458's "Group"

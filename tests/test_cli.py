@@ -15,7 +15,7 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
-from gql_badges.embedded import RUNTIME_FILE, EmbeddedServer
+from gql_badges.storage.embedded import RUNTIME_FILE, EmbeddedServer
 from tests.conftest import basic_auth
 
 ROOT = Path(__file__).resolve().parent.parent

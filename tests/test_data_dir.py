@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from gql_badges.cli import describe_target
-from gql_badges.embedded import LOCK_FILE, RUNTIME_FILE, DataDirInUse, EmbeddedServer
 from gql_badges.settings import Settings
+from gql_badges.storage.embedded import LOCK_FILE, RUNTIME_FILE, DataDirInUse, EmbeddedServer
 from tests.test_cli import (
     GQL_BADGES,
     ROOT,

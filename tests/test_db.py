@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from bson import ObjectId
+from gql_badges.auth.hashing import password_hash
+from gql_badges.services import Services
 from pymongo import ASCENDING
 from pymongo.errors import (
     AutoReconnect,
@@ -29,19 +31,17 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
 )
 
-from gql_badges.app import Services, create_app
-from gql_badges.auth import password_hash
-from gql_badges.db import (
-    BADGE_META,
-    CUSTOMERS,
-    INDEXES,
+from gql_badges.app import create_app
+from gql_badges.errors import DatabaseUnavailable
+from gql_badges.settings import ReadPreference
+from gql_badges.storage.client import Database
+from gql_badges.storage.collections import BADGE_META, CUSTOMERS
+from gql_badges.storage.errors import (
     RETRY_AFTER_SECONDS,
-    Database,
     translate_driver_error,
     unavailable_on_driver_errors,
 )
-from gql_badges.errors import DatabaseUnavailable
-from gql_badges.settings import ReadPreference
+from gql_badges.storage.indexes import INDEXES
 from tests.conftest import basic_auth, drop_quietly, graphql, make_settings
 
 # Codes of elections, shutdowns, killed queries and lost cursors: "not now", never a 500.
@@ -295,10 +295,10 @@ async def test_duplicates_under_a_unique_index_are_a_problem_not_a_crash(service
     ],
 )
 def test_each_refusal_says_what_to_do(code: int, code_name: str, advice: str) -> None:
-    from gql_badges.db import _advice
+    from gql_badges.storage.indexes import IndexProblem
 
     error = OperationFailure(f"{code_name} (test)", code, {"codeName": code_name, "code": code})
-    problem = _advice(CUSTOMERS, "orgId_email", error)
+    problem = IndexProblem.refused(CUSTOMERS, "orgId_email", error)
     assert (problem.code, problem.reason) == (code, code_name)
     assert advice in problem.action
     assert problem.as_dict()["index"] == "customers.orgId_email"

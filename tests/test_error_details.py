@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from gql_badges.badges.model import BadgeType, ManagementSortOn, Owner
+from gql_badges.badges.rules import BadgeType, ManagementSortOn, Owner
 from tests.conftest import basic_auth, graphql
 from tests.rest.conftest import CUSTOMER, MANAGEMENT, get
 

@@ -16,8 +16,25 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from gql_badges.storage.collections import (
+    API_CLIENTS,
+    BADGE_GROUPS,
+    BADGE_META,
+    CUSTOMER_BADGES,
+    CUSTOMERS,
+)
+from gql_badges.storage.indexes import INDEXES, LOOKUP_INDEXES, lookup_filter
 
-from gql_badges.badges.model import (
+from gql_badges.badges.pipeline import (
+    IDENTIFIER_FIELDS,
+    RECORD_PROJECTION,
+    build_badge_pipeline,
+    customer_filter,
+    customer_pipeline,
+    records_filter,
+)
+from gql_badges.badges.request import BadgeFilter, BadgeQuery, CustomerRef, DateBound
+from gql_badges.badges.rules import (
     BadgeAction,
     BadgeStatus,
     BadgeType,
@@ -27,30 +44,8 @@ from gql_badges.badges.model import (
     SortField,
     SortOrder,
 )
-from gql_badges.badges.query import (
-    IDENTIFIER_FIELDS,
-    RECORD_PROJECTION,
-    BadgeFilter,
-    BadgeQuery,
-    CustomerRef,
-    DateBound,
-    build_badge_pipeline,
-    customer_filter,
-    customer_pipeline,
-    records_filter,
-)
-from gql_badges.db import (
-    API_CLIENTS,
-    BADGE_GROUPS,
-    BADGE_META,
-    CUSTOMER_BADGES,
-    CUSTOMERS,
-    INDEXES,
-    LOOKUP_INDEXES,
-    Database,
-    lookup_filter,
-)
 from gql_badges.demo import ORG_B
+from gql_badges.storage.client import Database
 from tests.generated import NOW
 
 pytestmark = pytest.mark.usefixtures("demo")

@@ -12,23 +12,19 @@ from typing import Any
 
 import pytest
 from bson import Int64, ObjectId
-from pymongo import ASCENDING
-
-from gql_badges import loading
-from gql_badges.db import (
+from gql_badges.storage.collections import (
     API_CLIENTS,
     BADGE_GROUPS,
     BADGE_META,
     COLLECTIONS,
     CUSTOMER_BADGES,
     CUSTOMERS,
-    Database,
 )
-from gql_badges.loading import (
-    LoadError,
-    load_documents,
-    validate_documents,
-)
+from pymongo import ASCENDING
+
+from gql_badges.storage import loading
+from gql_badges.storage.client import Database
+from gql_badges.storage.loading import LoadError, load_documents, validate_documents
 from tests.conftest import drop_quietly, make_settings, new_org_id
 from tests.generated import NOW
 

@@ -21,15 +21,15 @@ import httpx
 import jwt
 import pytest
 from bson import ObjectId
+from gql_badges.services import Services
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gql_badges.app import Services, create_app
-from gql_badges.badges import requests
-from gql_badges.badges.model import BadgeType, IdentifierType
-from gql_badges.badges.query import CustomerRef
-from gql_badges.loading import write_documents
+from gql_badges.app import create_app
+from gql_badges.badges.request import CustomerRef, customer_badges_query, management_query
+from gql_badges.badges.rules import BadgeType, IdentifierType
 from gql_badges.rest.params import CUSTOMER_PARAMS, MANAGEMENT_PARAMS, Param
+from gql_badges.storage.loading import write_documents
 from gql_badges.timefmt import format_iso
 from tests.conftest import new_org_id
 from tests.generated import NOW, dates, names, org_data
@@ -73,7 +73,7 @@ def _values(param: Param, group_ids: list[ObjectId]) -> st.SearchStrategy[Any]:
 
 @st.composite
 def endpoint_requests(draw: st.DrawFn, group_ids: list[ObjectId]) -> tuple[str, dict[str, Any]]:
-    """An endpoint and some of its arguments (by `badges.requests` keyword)."""
+    """An endpoint and some of its arguments (by `badges.request` keyword)."""
     endpoint = draw(st.sampled_from(sorted(ENDPOINTS)))
     params = ENDPOINTS[endpoint][1]
     chosen = draw(st.sets(st.sampled_from([param.argument for param in params]), max_size=4))
@@ -168,8 +168,8 @@ async def test_rest_and_graphql_answer_as_the_rules_say(
             customer["email"] if kind == "email" else customer["cardNumbers"][0]
         )  # fmt: skip
 
-        build = requests.customer_badges_query if endpoint == "customer" else (
-            requests.management_query
+        build = customer_badges_query if endpoint == "customer" else (
+            management_query
         )  # fmt: skip
         query = build(CustomerRef(IdentifierType(kind), value), **arguments)
         order = expected_order(query, docs["badge_meta"], records, groups, NOW)

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from gql_badges.services import Services
 
-from gql_badges.app import Services, create_app
+from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
-from gql_badges.embedded import EmbeddedServer
-from gql_badges.loading import validate_documents, write_documents
 from gql_badges.settings import Driver
+from gql_badges.storage.embedded import EmbeddedServer
+from gql_badges.storage.loading import validate_documents, write_documents
 from tests.conftest import basic_auth, graphql, make_settings
 
 CUSTOMER_URI = "/api_gateway/v1/badges/customer/62090013"

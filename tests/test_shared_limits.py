@@ -18,8 +18,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gql_badges.auth.limits import Limiter
 from gql_badges.errors import RateLimited
-from gql_badges.shared_limits import Limiter
 from tests.conftest import basic_auth
 from tests.gateway_process import GatewayProcess, free_port, load_demo
 
@@ -170,8 +170,9 @@ async def test_persisted_queries_and_login_limits_are_shared(
     """Two gateways on one Redis: a document registered through one runs by its hash through
     the other, and wrong passwords spread over both spend one allowance of attempts."""
     import httpx
+    from gql_badges.services import Services
 
-    from gql_badges.app import Services, create_app
+    from gql_badges.app import create_app
     from gql_badges.graphql.persisted import sha256_hex
     from tests.conftest import make_settings
 

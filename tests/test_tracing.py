@@ -7,9 +7,10 @@ import logging
 
 import httpx
 import pytest
+from gql_badges.services import Services
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from gql_badges.app import Services, create_app
+from gql_badges.app import create_app
 from gql_badges.observability.tracing import tracing_from_environment
 from tests.conftest import make_settings
 from tests.otlp_receiver import OTLPReceiver, attributes

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from gql_badges.badges.model import Document, IdentifierType, SortField
-from gql_badges.badges.query import (
+from gql_badges.badges.pipeline import (
     GROUP_KIND,
     KIND,
     RECORD_PROJECTION,
-    BadgeQuery,
-    CustomerRef,
     build_badge_pipeline,
     customer_pipeline,
     records_filter,
 )
-from gql_badges.db import BADGE_META, CUSTOMER_BADGES, CUSTOMERS, Database
+from gql_badges.badges.request import BadgeQuery, CustomerRef
+from gql_badges.badges.rules import IdentifierType, SortField
 from gql_badges.errors import CustomerNotFound
+from gql_badges.storage.client import Database
+from gql_badges.storage.collections import (
+    BADGE_META,
+    CUSTOMER_BADGES,
+    CUSTOMERS,
+    BadgeGroup,
+    BadgeMeta,
+    BadgeRecord,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,17 +36,17 @@ class CustomerContext:
     """The customer, their records keyed by badgeMetaId, and (when asked for) the org's groups."""
 
     customer_id: int
-    records: dict[object, Document]
-    groups: dict[object, Document]
+    records: dict[object, BadgeRecord]
+    groups: dict[object, BadgeGroup]
 
 
 @dataclass(frozen=True, slots=True)
 class BadgeRow:
     """One badge of a page, with the customer's record of it and its group (each or None)."""
 
-    badge: Document
-    record: Document | None
-    group: Document | None
+    badge: BadgeMeta
+    record: BadgeRecord | None
+    group: BadgeGroup | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,15 +88,17 @@ class BadgeRepository:
         groups = [document for document in found if document.get(KIND) == GROUP_KIND]
         for group in groups:
             del group[KIND]
+        # What the pipelines and the projection asked for: these shapes, perhaps projected.
         return CustomerContext(
             customer_id=customer_id,
             records={record["badgeMetaId"]: record for record in records},
-            groups={group["_id"]: group for group in groups},
+            groups={group["_id"]: cast(BadgeGroup, group) for group in groups},
         )
 
-    async def _records(self, org_id: int, customer_id: int) -> list[Document]:
+    async def _records(self, org_id: int, customer_id: int) -> list[BadgeRecord]:
         match = records_filter(org_id, customer_id)
-        return await self.database.find(CUSTOMER_BADGES, match, RECORD_PROJECTION)
+        found = await self.database.find(CUSTOMER_BADGES, match, RECORD_PROJECTION)
+        return cast(list[BadgeRecord], found)
 
     async def badge_page(
         self,
@@ -102,7 +112,7 @@ class BadgeRepository:
         steps (a numeric id) or three (an identifier, which gives the id first)."""
         with_groups = with_groups or query.sort is SortField.RANK
         context = await self.customer_context(org_id, query.customer, with_groups)
-        records: Sequence[Document] = list(context.records.values())
+        records = list(context.records.values())
         pipelines = build_badge_pipeline(
             org_id, query, records, list(context.groups.values()), now, projection
         )
@@ -113,7 +123,7 @@ class BadgeRepository:
         total = counted[0]["n"] if counted else 0
         rows = [
             BadgeRow(
-                badge=badge,
+                badge=cast(BadgeMeta, badge),
                 record=context.records.get(badge["_id"]),
                 group=context.groups.get(badge.get("badgeGroupId")),
             )

@@ -18,13 +18,19 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
-from gql_badges.auth import Authenticator, Caller
-from gql_badges.badges import requests
-from gql_badges.badges.model import IdentifierType
+from gql_badges.auth.credentials import Authenticator, Caller
 from gql_badges.badges.projection import needs_groups, stored_fields
-from gql_badges.badges.query import MAX_PAGE_SIZE, BadgeQuery
 from gql_badges.badges.repository import BadgePage as BadgePageResult
 from gql_badges.badges.repository import BadgeRepository
+from gql_badges.badges.request import (
+    MAX_PAGE_SIZE,
+    BadgeQuery,
+    CustomerRef,
+    customer_badges_query,
+    customer_ref,
+    management_query,
+)
+from gql_badges.badges.rules import IdentifierType
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, InvalidParameter
 from gql_badges.graphql.limits import QUERY_TOO_COMPLEX, QueryLimits, guarded_validation
 from gql_badges.graphql.operation import OperationNameRequired
@@ -76,15 +82,17 @@ class GraphQLContext:
         return await asyncio.shield(self._caller)
 
 
-@strawberry.input(one_of=True, description="Exactly one way of naming the customer.")
-class CustomerRef:
+@strawberry.input(
+    name="CustomerRef", one_of=True, description="Exactly one way of naming the customer."
+)
+class CustomerInput:
     id: strawberry.ID | None = strawberry.UNSET
     email: str | None = strawberry.UNSET
     mobile: str | None = strawberry.UNSET
     external_id: str | None = strawberry.UNSET
     card_number: str | None = strawberry.UNSET
 
-    def to_ref(self) -> requests.CustomerRef:
+    def to_ref(self) -> CustomerRef:
         for kind, value in (
             (IdentifierType.ID, self.id),
             (IdentifierType.EMAIL, self.email),
@@ -93,7 +101,7 @@ class CustomerRef:
             (IdentifierType.CARD_NUMBER, self.card_number),
         ):
             if value is not strawberry.UNSET and value is not None:
-                return requests.customer_ref(kind, str(value), reference="customer")
+                return customer_ref(kind, str(value), reference="customer")
         raise InvalidParameter(reference="customer")
 
 
@@ -144,7 +152,7 @@ class Query:
     async def customer_badges(
         self,
         info: Info,
-        customer: CustomerRef,
+        customer: CustomerInput,
         badge_type: BadgeType | None = BadgeType.AVAILABLE_TO_ISSUE,  # type: ignore[valid-type]
         include_expired: bool | None = False,
         group_id: strawberry.ID | None = None,
@@ -152,7 +160,7 @@ class Query:
         limit: int | None = 10,
         page: int | None = 0,
     ) -> BadgePage:
-        query = requests.customer_badges_query(
+        query = customer_badges_query(
             customer.to_ref(),
             badge_type,
             include_expired,
@@ -172,7 +180,7 @@ class Query:
     async def badge_management(
         self,
         info: Info,
-        customer: CustomerRef,
+        customer: CustomerInput,
         page: int | None = 0,
         size: int | None = 10,
         sort_on: ManagementSortOn | None = ManagementSortOn.EXPIRES_ON,  # type: ignore[valid-type]
@@ -189,7 +197,7 @@ class Query:
         expires_on_operator: DateOperator | None = None,  # type: ignore[valid-type]
         group_id: strawberry.ID | None = None,
     ) -> CustomerBadgePage:
-        query = requests.management_query(
+        query = management_query(
             customer.to_ref(),
             page=page,
             size=size,

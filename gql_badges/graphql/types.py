@@ -13,21 +13,22 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 from strawberry.scalars import JSON
 
-from gql_badges.badges import model
-from gql_badges.badges.model import ConstraintType, Document, badge_status, customer_state
+from gql_badges.badges import rules
 from gql_badges.badges.repository import BadgePage as BadgePageResult
 from gql_badges.badges.repository import BadgeRow
+from gql_badges.badges.rules import ConstraintType, badge_status, customer_state
+from gql_badges.storage import collections
 
-BadgeType = strawberry.enum(model.BadgeType, description="Which badges of the customer to list.")
-BadgeStatus = strawberry.enum(model.BadgeStatus)
-EarnType = strawberry.enum(model.EarnType)
-Owner = strawberry.enum(model.Owner, description="A module that may own or claim a badge.")
-ImageTag = strawberry.enum(model.ImageTag)
-BadgeAction = strawberry.enum(model.BadgeAction)
-SortOrder = strawberry.enum(model.SortOrder)
-DateOperator = strawberry.enum(model.DateOperator)
-ManagementSortOn = strawberry.enum(model.ManagementSortOn)
-CustomerSortOn = strawberry.enum(model.CustomerSortOn)
+BadgeType = strawberry.enum(rules.BadgeType, description="Which badges of the customer to list.")
+BadgeStatus = strawberry.enum(rules.BadgeStatus)
+EarnType = strawberry.enum(rules.EarnType)
+Owner = strawberry.enum(rules.Owner, description="A module that may own or claim a badge.")
+ImageTag = strawberry.enum(rules.ImageTag)
+BadgeAction = strawberry.enum(rules.BadgeAction)
+SortOrder = strawberry.enum(rules.SortOrder)
+DateOperator = strawberry.enum(rules.DateOperator)
+ManagementSortOn = strawberry.enum(rules.ManagementSortOn)
+CustomerSortOn = strawberry.enum(rules.CustomerSortOn)
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -251,22 +252,22 @@ class CustomerBadgePage:
     pagination: Pagination
 
 
-def _image(stored: Document) -> BadgeImage:
+def _image(stored: collections.Image) -> BadgeImage:
     return BadgeImage(
         name=stored.get("name"),
         file_svc_handle=stored.get("fileSvcHandle"),
         url=stored.get("url"),
-        tag=_enum(model.ImageTag, stored.get("tag")),
+        tag=_enum(rules.ImageTag, stored.get("tag")),
     )
 
 
-def _ownership(stored: Document | None) -> Ownership | None:
+def _ownership(stored: collections.Ownership | None) -> Ownership | None:
     if stored is None:
         return None
-    owners = (_enum(model.Owner, owner) for owner in stored.get("restrictedToOwners") or ())
+    owners = (_enum(rules.Owner, owner) for owner in stored.get("restrictedToOwners") or ())
     claims = [
         Claim(
-            owner_type=_enum(model.Owner, claim.get("ownerType")),
+            owner_type=_enum(rules.Owner, claim.get("ownerType")),
             reference_id=claim.get("referenceId"),
             is_active=claim.get("isActive"),
         )
@@ -275,7 +276,7 @@ def _ownership(stored: Document | None) -> Ownership | None:
     return Ownership(restricted_to_owners=[o for o in owners if o is not None], claims=claims)
 
 
-def _group(stored: Document | None) -> BadgeGroup | None:
+def _group(stored: collections.BadgeGroup | None) -> BadgeGroup | None:
     if stored is None:
         return None
     return BadgeGroup(
@@ -311,12 +312,12 @@ def to_badge(row: BadgeRow, now: datetime) -> Badge:
         **_common(row, now),
         org_id=badge["orgId"],
         start_on=badge.get("startOn"),
-        tags=badge.get("tags"),
-        earn_type=_enum(model.EarnType, badge.get("earnType")),
+        tags=JSON(badge.get("tags")),
+        earn_type=_enum(rules.EarnType, badge.get("earnType")),
         customer_constraints=[to_constraint(c) for c in badge.get("customerConstraints") or ()],
         badge_constraints=[to_constraint(c) for c in badge.get("badgeConstraints") or ()],
         earned_count=record.get("earnCount") if record is not None else None,
-        custom_fields=badge.get("customFields"),
+        custom_fields=JSON(badge.get("customFields")),
     )
 
 
@@ -324,7 +325,7 @@ def to_customer_badge(row: BadgeRow, now: datetime) -> CustomerBadge:
     badge, record = row.badge, row.record
     return CustomerBadge(
         **_common(row, now),
-        badge_type=_enum(model.EarnType, badge.get("earnType")),
+        badge_type=_enum(rules.EarnType, badge.get("earnType")),
         created_on=badge.get("createdOn"),
         last_updated_on=badge.get("lastUpdatedOn"),
         last_earned_on=record.get("lastEarnedOn") if record else None,

@@ -52,7 +52,7 @@ from gql_badges.graphql.schema import GraphQLContext
 from gql_badges.observability import context as observed
 
 if TYPE_CHECKING:
-    from gql_badges.app import Services
+    from gql_badges.services import Services
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pymongo import ReadPreference, monitoring
 
-from gql_badges.db import COLLECTIONS
 from gql_badges.observability import context
+from gql_badges.storage.collections import COLLECTIONS
 
 if TYPE_CHECKING:
     from gql_badges.observability.metrics import Metrics

@@ -9,9 +9,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from gql_badges import __version__
-from gql_badges.badges.model import BadgeStatus, IdentifierType
-from gql_badges.badges.query import MAX_PAGE_SIZE
+from gql_badges.badges.request import MAX_PAGE_SIZE
+from gql_badges.badges.rules import BadgeStatus, IdentifierType
+from gql_badges.http.responses import JSONBody
 from gql_badges.rest.params import (
     CUSTOMER_IDENTIFIER_HEADER,
     CUSTOMER_PARAMS,
@@ -324,3 +328,8 @@ def openapi_document(max_page_size: int = MAX_PAGE_SIZE) -> Schema:
             },
         },
     }
+
+
+async def openapi(request: Request) -> Response:
+    """GET /openapi.json: the two URIs and the token endpoint, with this gateway's page limit."""
+    return JSONBody(openapi_document(request.app.state.services.settings.max_page_size))

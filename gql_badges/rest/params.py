@@ -1,4 +1,4 @@
-"""Query strings of the two legacy URIs, parsed into the typed arguments of `badges.requests`.
+"""Query strings of the two legacy URIs, parsed into the typed arguments of `badges.request`.
 
 Parameter names and enum values match case-insensitively; unknown parameters are ignored and
 reported as warnings. A bad value raises `InvalidEnumValue` or `InvalidParameter` naming the
@@ -15,12 +15,11 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
-from gql_badges.badges import model
-from gql_badges.badges.model import IdentifierType
-from gql_badges.badges.query import CustomerRef
-from gql_badges.badges.requests import customer_ref
+from gql_badges.badges import rules
+from gql_badges.badges.request import CustomerRef, customer_ref
+from gql_badges.badges.rules import IdentifierType
 from gql_badges.errors import InvalidEnumValue, InvalidIdentifierType, InvalidParameter
-from gql_badges.responses import Warning_
+from gql_badges.http.responses import Warning_
 from gql_badges.timefmt import parse_iso
 
 CUSTOMER_IDENTIFIER_HEADER = "X-CAP-CUSTOMER-IDENTIFIER"  # header look-ups ignore case
@@ -32,7 +31,7 @@ class Param:
     """One documented query parameter."""
 
     name: str  # as documented, e.g. `sortOn`
-    argument: str  # the keyword of the `badges.requests` function, e.g. `sort_on`
+    argument: str  # the keyword of the `badges.request` function, e.g. `sort_on`
     kind: str  # "enum" | "integer" | "boolean" | "date-time" | "string" | "object-id"
     description: str
     enum: type[StrEnum] | None = None
@@ -88,7 +87,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "boolean": _boolean,
     "date-time": parse_iso,
     "string": _string,
-    "object-id": _string,  # checked as an ObjectId by badges.requests, with the same reference
+    "object-id": _string,  # checked as an ObjectId by badges.request, with the same reference
 }
 _EXPECTED = {
     "integer": "expected a whole number",
@@ -103,7 +102,7 @@ _BADGE_TYPE = Param(
     "badge_type",
     "enum",
     "Which badges: AVAILABLE_TO_ISSUE (default), AVAILABLE, EARNED or EXPIRED.",
-    enum=model.BadgeType,
+    enum=rules.BadgeType,
 )
 _GROUP_ID = Param("groupId", "group_id", "object-id", "Only badges of this badge group.")
 _PAGE = Param("page", "page", "integer", "The 0-based page (default 0).", minimum=0)
@@ -115,7 +114,7 @@ CUSTOMER_PARAMS: tuple[Param, ...] = (
         "sort_on",
         "enum",
         "RANK, LAST_EARNED_ON_DATE or LAST_EARNED_EVENT_DATE; default: expiresOn descending.",
-        enum=model.CustomerSortOn,
+        enum=rules.CustomerSortOn,
     ),
     Param("includeExpired", "include_expired", "boolean", "EARNED: include expired earns."),
     Param("limit", "limit", "integer", "Items per page (default 10).", minimum=1, page_size=True),
@@ -132,9 +131,9 @@ MANAGEMENT_PARAMS: tuple[Param, ...] = (
         "sort_on",
         "enum",
         "The sort key (default EXPIRES_ON).",
-        enum=model.ManagementSortOn,
+        enum=rules.ManagementSortOn,
     ),
-    Param("order", "order", "enum", "DESC (default) or ASC.", enum=model.SortOrder),
+    Param("order", "order", "enum", "DESC (default) or ASC.", enum=rules.SortOrder),
     Param("name", "name", "string", "Badge name contains this (case-insensitive, literal)."),
     _BADGE_TYPE,
     Param(
@@ -142,20 +141,20 @@ MANAGEMENT_PARAMS: tuple[Param, ...] = (
         "action",
         "enum",
         "ACTIVATED or DEACTIVATED (also DE_ACTIVATED).",
-        enum=model.BadgeAction,
+        enum=rules.BadgeAction,
     ),
     Param(
-        "badgeStatus", "badge_status", "enum", "UPCOMING, LIVE or EXPIRED.", enum=model.BadgeStatus
+        "badgeStatus", "badge_status", "enum", "UPCOMING, LIVE or EXPIRED.", enum=rules.BadgeStatus
     ),
-    Param("owner", "owner", "enum", "One of the badge's restrictedToOwners.", enum=model.Owner),
-    Param("claimedBy", "claimed_by", "enum", "An active claim by this owner.", enum=model.Owner),
+    Param("owner", "owner", "enum", "One of the badge's restrictedToOwners.", enum=rules.Owner),
+    Param("claimedBy", "claimed_by", "enum", "An active claim by this owner.", enum=rules.Owner),
     Param("startOn", "start_on", "date-time", f"Compare startOn with this; {_DATE_HELP}."),
     Param(
         "startOnOperator",
         "start_on_operator",
         "enum",
         "GREATER_THAN (default) or LESS_THAN; needs startOn.",
-        enum=model.DateOperator,
+        enum=rules.DateOperator,
     ),
     Param("expiresOn", "expires_on", "date-time", f"Compare expiresOn with this; {_DATE_HELP}."),
     Param(
@@ -163,7 +162,7 @@ MANAGEMENT_PARAMS: tuple[Param, ...] = (
         "expires_on_operator",
         "enum",
         "LESS_THAN (default) or GREATER_THAN; needs expiresOn.",
-        enum=model.DateOperator,
+        enum=rules.DateOperator,
     ),
     _GROUP_ID,
 )

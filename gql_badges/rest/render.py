@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gql_badges.badges.model import Document, badge_status, customer_state
 from gql_badges.badges.repository import BadgePage, BadgeRow
+from gql_badges.badges.rules import badge_status, customer_state
+from gql_badges.storage.collections import BadgeMeta, BadgeRecord, Constraint
 from gql_badges.timefmt import epoch_seconds, format_iso
 
 # The item fields each endpoint renders (GraphQL names them the same); they decide what is read.
@@ -34,7 +35,7 @@ def _put_instant(item: dict[str, Any], name: str, value: datetime | None) -> Non
     item[name + "ISO"] = format_iso(value) if value is not None else None
 
 
-def _constraints(stored: list[Document] | None) -> list[Any]:
+def _constraints(stored: list[Constraint] | None) -> list[Any]:
     """Constraints as stored, their dates (`startDate`, `endDate`) as epoch seconds + twins."""
     out: list[Any] = []
     for constraint in stored or ():
@@ -47,17 +48,18 @@ def _constraints(stored: list[Document] | None) -> list[Any]:
                     _put_instant(converted, key, value)
                 else:
                     converted[key] = value
-            constraint = converted
-        out.append(constraint)
+            out.append(converted)
+        else:
+            out.append(constraint)
     return out
 
 
-def _group_id(badge: Document) -> str | None:
+def _group_id(badge: BadgeMeta) -> str | None:
     group_id = badge.get("badgeGroupId")
     return str(group_id) if group_id is not None else None
 
 
-def _put_earn_dates(item: dict[str, Any], record: Document | None, earn_count: int) -> None:
+def _put_earn_dates(item: dict[str, Any], record: BadgeRecord | None, earn_count: int) -> None:
     """lastEarnedOnDate and lastEarnEventDate appear only for badges the customer has earned."""
     if record is not None and earn_count >= 1:
         _put_instant(item, "lastEarnedOnDate", record.get("lastEarnedOn"))

@@ -13,11 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from gql_badges.badges import requests
 from gql_badges.badges.projection import needs_groups, stored_fields
-from gql_badges.badges.query import BadgeQuery
 from gql_badges.badges.repository import BadgePage
-from gql_badges.responses import envelope
+from gql_badges.badges.request import BadgeQuery, customer_badges_query, management_query
+from gql_badges.http.responses import envelope
 from gql_badges.rest.params import (
     CUSTOMER_IDENTIFIER_HEADER,
     CUSTOMER_PARAMS,
@@ -65,10 +64,10 @@ def _endpoint(
 
 
 customer_badges = _endpoint(
-    CUSTOMER_PARAMS, requests.customer_badges_query, CUSTOMER_ITEM_FIELDS, render_customer_page
+    CUSTOMER_PARAMS, customer_badges_query, CUSTOMER_ITEM_FIELDS, render_customer_page
 )
 badge_management = _endpoint(
-    MANAGEMENT_PARAMS, requests.management_query, MANAGEMENT_ITEM_FIELDS, render_management_page
+    MANAGEMENT_PARAMS, management_query, MANAGEMENT_ITEM_FIELDS, render_management_page
 )
 
 

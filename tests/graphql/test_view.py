@@ -8,8 +8,9 @@ from datetime import datetime
 
 import httpx
 import pytest
+from gql_badges.services import Services
 
-from gql_badges.app import Services, create_app
+from gql_badges.app import create_app
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"

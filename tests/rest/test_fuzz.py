@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 import uvicorn
+from gql_badges.services import Services
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -24,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from gql_badges.app import Services, create_app
+from gql_badges.app import create_app
 from gql_badges.rest.openapi import openapi_document
 
 schema = schemathesis.openapi.from_dict(openapi_document())

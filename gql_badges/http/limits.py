@@ -6,7 +6,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gql_badges.graphql import view as graphql_view
-from gql_badges.responses import error_envelope
+from gql_badges.http.responses import error_envelope
 
 
 def _refusal(scope: Scope, status: int, message: str, graphql_code: str) -> Response:

@@ -1,7 +1,7 @@
 """The domain: closed sets as enums, and the rules of docs/semantics.md in plain Python.
 
 No web or driver imports here. Documents are the MongoDB documents as the driver returns them
-(dicts with camelCase keys, timezone-aware datetimes).
+(dicts with camelCase keys, timezone-aware datetimes), typed by `storage.collections`.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum, StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
 
-Document = dict[str, Any]
+if TYPE_CHECKING:
+    from gql_badges.storage.collections import BadgeMeta, BadgeRecord
 
 
 class BadgeType(StrEnum):
@@ -146,7 +147,7 @@ RECORD_FIELDS = (
 GROUP_FIELDS = ("name", "rank")
 
 
-def badge_status(badge: Document, now: datetime) -> BadgeStatus:
+def badge_status(badge: BadgeMeta, now: datetime) -> BadgeStatus:
     """UPCOMING before startOn, EXPIRED from expiresOn on, LIVE between.
 
     A missing startOn counts as started, a missing expiresOn as never expiring.
@@ -180,7 +181,7 @@ class CustomerState:
 NO_RECORD = CustomerState(earn_count=0, enrolled=False, earn_active=False)
 
 
-def customer_state(record: Document | None, now: datetime) -> CustomerState:
+def customer_state(record: BadgeRecord | None, now: datetime) -> CustomerState:
     if record is None:
         return NO_RECORD
     earn_count = record.get("earnCount") or 0
@@ -194,20 +195,21 @@ def customer_state(record: Document | None, now: datetime) -> CustomerState:
     )
 
 
-def customer_limit(badge: Document) -> int | None:
+def customer_limit(badge: BadgeMeta) -> int | float | None:
     """The smallest maxEarnLimit among the badge's CUSTOMER_BADGE_FIXED_VALUE constraints."""
-    limits = [
-        constraint["maxEarnLimit"]
-        for constraint in badge.get("customerConstraints") or ()
-        if constraint.get("constraintType") == ConstraintType.CUSTOMER_BADGE_FIXED_VALUE
-        and isinstance(constraint.get("maxEarnLimit"), int | float)
-    ]
+    limits: list[int | float] = []
+    for constraint in badge.get("customerConstraints") or ():
+        limit = constraint.get("maxEarnLimit")
+        if constraint.get(
+            "constraintType"
+        ) == ConstraintType.CUSTOMER_BADGE_FIXED_VALUE and isinstance(limit, int | float):
+            limits.append(limit)
     return min(limits) if limits else None
 
 
 def matches_badge_type(
     badge_type: BadgeType,
-    badge: Document,
+    badge: BadgeMeta,
     state: CustomerState,
     now: datetime,
     include_expired: bool = False,

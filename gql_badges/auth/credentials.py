@@ -1,44 +1,39 @@
 """Who is calling: Basic (username + MD5 of the password) or an OAuth JWT, and their org.
 
-Secrets are stored only as Argon2 hashes (of the MD5 for passwords, of the secret itself for
-OAuth secrets). Verified credentials and client records are cached briefly so a steady caller
-does not pay a slow hash and a database read on every request.
+Secrets are stored only as Argon2 hashes (`auth.hashing`). Verified credentials and client
+records are cached briefly so a steady caller does not pay a slow hash and a database read on
+every request.
 
 A verification is the one expensive thing a caller without credentials can make the gateway do
 (Argon2: tens of milliseconds of CPU and 64 MiB), so it is fenced three ways: a bounded number
 run at once (a flood queues instead of taking every core and gigabytes), each client address and
-each username may ask for only so many (`LoginLimits`; a refusal is 429 before any hashing), and
-values too long to be credentials are refused before they are decoded or looked up. A client
-whose credentials are already verified skips all three, so someone else's flood never slows it.
+each username may ask for only so many (`auth.limits.LoginGate`; a refusal is 429 before any
+hashing), and values too long to be credentials are refused before they are decoded or looked
+up. A client whose credentials are already verified skips all three, so someone else's flood
+never slows it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
+import functools
 import hashlib
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from cachetools import TTLCache
 
-from gql_badges.db import API_CLIENTS, Database, Document, lookup_filter
+from gql_badges.auth import hashing, tokens
+from gql_badges.auth.limits import Limiter, LoginGate
 from gql_badges.errors import Forbidden, Unauthenticated
 from gql_badges.observability import context as observed
 from gql_badges.settings import Settings
-from gql_badges.shared_limits import Limiter
-
-_hasher = PasswordHasher()
-# Verified against when a username or key does not exist, so failure costs the same either way.
-_DUMMY_HASH = _hasher.hash("gql-badges: no such client")
+from gql_badges.storage.client import Database
+from gql_badges.storage.collections import API_CLIENTS, Document
+from gql_badges.storage.indexes import lookup_filter
 
 OAUTH_HEADER = "x-cap-api-oauth-token"
-JWT_ALGORITHM = "HS256"
 # The same for a wrong username and a wrong password, so it tells nothing about which exists.
 BASIC_HINT = (
     "Basic credentials are base64(username:md5hex(password)): the part after the colon is "
@@ -50,39 +45,9 @@ NO_CREDENTIALS_HINT = (
 )
 
 
-def md5_hex(password: str) -> str:
-    """What a legacy Basic client sends in place of its password."""
-    return hashlib.md5(password.encode()).hexdigest()
-
-
-def hash_secret(secret: str) -> str:
-    return _hasher.hash(secret)
-
-
-def password_hash(password: str) -> str:
-    """The stored form of a plain password: Argon2 of its MD5, as Basic clients send it."""
-    return hash_secret(md5_hex(password))
-
-
-def _verify(stored_hash: str | None, secret: str) -> bool:
-    try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, secret) and stored_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 # Longer values are no credentials of ours: refused before any decoding, look-up or hashing.
 MAX_CREDENTIAL_LENGTH = 256
 MAX_AUTHORIZATION_BYTES = 8 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class LoginLimits:
-    """How many verifications (attempts with credentials not yet verified) are allowed."""
-
-    concurrent: int = 1  # verifications at once in this process: a core (and 64 MiB) each
-    per_minute: float = 10.0  # per client address, and per username or key, on average
-    burst: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,24 +71,13 @@ def _basic_credentials(value: str) -> tuple[str, str]:
 
 class Authenticator:
     def __init__(
-        self, database: Database, settings: Settings, logins: LoginLimits | None = None
+        self, database: Database, settings: Settings, client_limit: Limiter, logins: LoginGate
     ) -> None:
         self.database = database
         self.jwt_secret = settings.jwt_secret.get_secret_value()
         self.token_ttl = settings.token_ttl_seconds
-        self.limiter = Limiter(
-            settings.rate_limit_per_second, settings.rate_limit_burst, settings.redis_url
-        )
-        logins = logins or LoginLimits(
-            concurrent=settings.login_max_concurrent,
-            per_minute=settings.login_attempts_per_minute,
-            burst=settings.login_attempts_burst,
-        )
-        self._verifications = asyncio.Semaphore(logins.concurrent)
-        # Shared by the replicas like the client limit: a flood spread over them counts once.
-        self._attempts = Limiter(
-            logins.per_minute / 60, logins.burst, settings.redis_url, name="logins"
-        )
+        self.client_limit = client_limit
+        self.logins = logins
         ttl = settings.auth_cache_seconds
         self._clients: TTLCache[tuple[str, str], Document | None] = TTLCache(4096, ttl or 1e-9)
         self._verified: TTLCache[tuple[str, str], bool] = TTLCache(4096, ttl or 1e-9)
@@ -155,11 +109,8 @@ class Authenticator:
         if stored is not None and self._verified.get(cache_key):
             return
         address, name = attempt
-        if address is not None:
-            await self._attempts.take(f"address:{address}")
-        await self._attempts.take(f"{hash_field}:{name}")
-        async with self._verifications:
-            verified = await asyncio.to_thread(_verify, stored, secret)
+        check = functools.partial(hashing.verify, stored, secret)
+        verified = await self.logins.verify(check, address, f"{hash_field}:{name}")
         if not verified:
             raise Unauthenticated(details=hint)
         self._verified[cache_key] = True
@@ -172,8 +123,8 @@ class Authenticator:
 
     async def close(self) -> None:
         """Let go of the limiters' Redis connections, if any."""
-        await self.limiter.close()
-        await self._attempts.close()
+        await self.client_limit.close()
+        await self.logins.close()
 
     async def authenticate(self, headers: Mapping[str, str], address: str | None = None) -> Caller:
         """The caller of a request, from its `Authorization` or `X-CAP-API-OAUTH-TOKEN` header.
@@ -184,7 +135,7 @@ class Authenticator:
         """
         caller = await self._identify(headers, address)
         observed.caller_known(caller.org_id)
-        await self.limiter.take(f"{caller.org_id}:{caller.client}")
+        await self.client_limit.take(f"{caller.org_id}:{caller.client}")
         return caller
 
     async def _identify(self, headers: Mapping[str, str], address: str | None) -> Caller:
@@ -210,17 +161,9 @@ class Authenticator:
     async def _from_token(self, token: str) -> Caller:
         if len(token) > MAX_AUTHORIZATION_BYTES:
             raise Unauthenticated()
-        try:
-            claims = jwt.decode(
-                token,
-                self.jwt_secret,
-                algorithms=[JWT_ALGORITHM],
-                options={"require": ["exp", "iat", "org_id", "client_id"]},
-            )
-        except jwt.PyJWTError:
-            raise Unauthenticated() from None
-        client = await self._client("key", str(claims["client_id"]))
-        if client is None or client.get("orgId") != claims["org_id"]:
+        claims = tokens.verified_claims(token, self.jwt_secret)
+        client = await self._client("key", claims.client_id)
+        if client is None or client.get("orgId") != claims.org_id:
             raise Unauthenticated()
         return self._caller(client, client["key"])
 
@@ -232,11 +175,5 @@ class Authenticator:
         await self._check_secret(client, "secretHash", secret, (address, key))
         assert client is not None
         caller = self._caller(client, key)
-        now = int(time.time())
-        claims = {
-            "org_id": caller.org_id,
-            "client_id": key,
-            "iat": now,
-            "exp": now + self.token_ttl,
-        }
-        return jwt.encode(claims, self.jwt_secret, algorithm=JWT_ALGORITHM)
+        claims = tokens.TokenClaims(org_id=caller.org_id, client_id=key)
+        return tokens.issue(claims, self.jwt_secret, self.token_ttl)

@@ -20,28 +20,30 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from bson import Int64, ObjectId, json_util
+from bson import Int64, json_util
 from bson.json_util import JSONOptions
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
-from pydantic.functional_validators import PlainValidator
+from pydantic import TypeAdapter, ValidationError
 from pymongo.errors import OperationFailure
 from pymongo.operations import ReplaceOne
 
-from gql_badges import auth
-from gql_badges.badges.model import EarnType, ImageTag, Owner
-from gql_badges.db import (
+from gql_badges.auth import hashing
+from gql_badges.storage.client import Database
+from gql_badges.storage.collections import (
     API_CLIENTS,
     BADGE_GROUPS,
     BADGE_META,
     CUSTOMER_BADGES,
     CUSTOMERS,
-    INDEXES,
-    Database,
+    ApiClientEntry,
+    BadgeGroup,
+    BadgeMeta,
+    BadgeRecord,
+    Customer,
     Document,
 )
+from gql_badges.storage.indexes import INDEXES
 
 logger = logging.getLogger(__name__)
 
@@ -59,121 +61,13 @@ class LoadError(ValueError):
     """The file cannot be loaded; the message names every problem found."""
 
 
-def _object_id(value: Any) -> ObjectId:
-    if not isinstance(value, ObjectId):
-        raise ValueError('expected an ObjectId ({"$oid": "<24 hex digits>"})')
-    return value
-
-
-def _date(value: Any) -> datetime:
-    if not isinstance(value, datetime):
-        raise ValueError('expected a date ({"$date": "YYYY-MM-DDTHH:MM:SSZ"})')
-    return value
-
-
-Oid = Annotated[ObjectId, PlainValidator(_object_id)]
-Date = Annotated[datetime, PlainValidator(_date)]
-# Enum fields hold their value as a string; anything outside the closed set is refused.
-OwnerName = Annotated[Owner, Strict(False)]
-ImageTagName = Annotated[ImageTag, Strict(False)]
-EarnTypeName = Annotated[EarnType, Strict(False)]
-
-
-class _Document(BaseModel):
-    model_config = ConfigDict(strict=True, extra="allow", arbitrary_types_allowed=True)
-
-
-class BadgeGroupDoc(_Document):
-    id: Oid = Field(alias="_id")
-    orgId: int
-    name: str
-    rank: int | None = None
-    createdOn: Date | None = None
-    lastUpdatedOn: Date | None = None
-
-
-class ImageDoc(_Document):
-    name: str | None = None
-    fileSvcHandle: str | None = None
-    url: str | None = None
-    tag: ImageTagName
-
-
-class ClaimDoc(_Document):
-    ownerType: OwnerName
-    referenceId: str | None = None
-    isActive: bool
-
-
-class OwnershipDoc(_Document):
-    restrictedToOwners: list[OwnerName] = []
-    claims: list[ClaimDoc] = []
-
-
-class ConstraintDoc(_Document):
-    constraintType: str
-
-
-class BadgeMetaDoc(_Document):
-    id: Oid = Field(alias="_id")
-    orgId: int
-    name: str
-    description: str | None = None
-    earnType: EarnTypeName
-    startOn: Date
-    expiresOn: Date
-    images: list[ImageDoc] = []
-    tags: list[Any] = []
-    badgeGroupId: Oid | None = None
-    badgeRank: int | None = None
-    ownership: OwnershipDoc
-    customerConstraints: list[ConstraintDoc] = []
-    badgeConstraints: list[ConstraintDoc] = []
-    customFields: dict[str, str] = {}
-    active: bool
-    createdOn: Date | None = None
-    lastUpdatedOn: Date | None = None
-
-
-class CustomerDoc(_Document):
-    id: int = Field(alias="_id", gt=0)
-    orgId: int
-    email: str | None = None
-    mobile: str | None = None
-    externalId: str | None = None
-    cardNumbers: list[str] = []
-
-
-class CustomerBadgeDoc(_Document):
-    id: Oid = Field(alias="_id")
-    orgId: int
-    customerId: int
-    badgeMetaId: Oid
-    issuedOn: Date | None = None
-    issueStatus: str | None = None
-    earnCount: int = Field(ge=0)
-    lastEarnedOn: Date | None = None
-    lastEarnEventDate: Date | None = None
-    earnExpiresOn: Date | None = None
-    active: bool
-    lastUpdatedOn: Date | None = None
-
-
-class ApiClientDoc(_Document):
-    orgId: int
-    username: str = Field(min_length=1)
-    password: str = Field(min_length=1)
-    key: str | None = None
-    secret: str | None = None
-    active: bool = True
-
-
-_SCHEMAS: dict[str, type[_Document]] = {
-    BADGE_GROUPS: BadgeGroupDoc,
-    BADGE_META: BadgeMetaDoc,
-    CUSTOMERS: CustomerDoc,
-    CUSTOMER_BADGES: CustomerBadgeDoc,
-    API_CLIENTS: ApiClientDoc,
+# Each collection's documents are checked against the shape the gateway reads them in.
+_SCHEMAS: dict[str, TypeAdapter[Any]] = {
+    BADGE_GROUPS: TypeAdapter(BadgeGroup),
+    BADGE_META: TypeAdapter(BadgeMeta),
+    CUSTOMERS: TypeAdapter(Customer),
+    CUSTOMER_BADGES: TypeAdapter(BadgeRecord),
+    API_CLIENTS: TypeAdapter(ApiClientEntry),
 }
 # Write order: what is referred to before what refers to it.
 _ORDER = (BADGE_GROUPS, BADGE_META, CUSTOMERS, CUSTOMER_BADGES, API_CLIENTS)
@@ -221,11 +115,13 @@ def _identity(collection: str) -> str:
 def _location(collection: str, index: int, loc: Sequence[str | int]) -> str:
     path = f"{collection}[{index}]"
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{'_id' if part == 'id' else part}"
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path
 
 
-def _raw_problems(value: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple, str]]:
+def _raw_problems(
+    value: Any, loc: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """Field names MongoDB refuses at the top level, and integers BSON cannot hold."""
     if isinstance(value, dict):
         for key, item in value.items():
@@ -281,9 +177,9 @@ def _stored_form(collection: str, document: Document) -> Document:
         stored["customerId"] = Int64(stored["customerId"])
     elif collection == API_CLIENTS:
         stored["active"] = stored.get("active", True)  # a client is active unless it says not
-        stored["passwordHash"] = auth.password_hash(stored.pop("password"))
+        stored["passwordHash"] = hashing.password_hash(stored.pop("password"))
         secret = stored.pop("secret", None)
-        stored["secretHash"] = auth.hash_secret(secret) if secret else None
+        stored["secretHash"] = hashing.hash_secret(secret) if secret else None
     return stored
 
 
@@ -341,7 +237,7 @@ def validate_documents(content: Mapping[str, Any]) -> dict[str, list[Document]]:
                 problems += raw
                 continue
             try:
-                schema.model_validate(document)
+                schema.validate_python(document)
             except ValidationError as error:
                 problems += [
                     f"{_location(collection, index, e['loc'])}: {e['msg']}" for e in error.errors()

@@ -1,4 +1,6 @@
-"""Rate limits shared by every replica: the token bucket kept in Redis, taken atomically.
+"""How often a caller may ask: per client, and per login attempt.
+
+Both are token buckets, shared by every replica: the bucket is kept in Redis, taken atomically.
 
 With `GQL_BADGES_REDIS_URL` set, a bucket's state lives in Redis and one Lua script refills and
 spends it in a single step (on Redis's clock, so replicas with skewed clocks agree). Without
@@ -9,14 +11,18 @@ fails a request.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from cachetools import LRUCache
 
 from gql_badges.errors import RateLimited
 from gql_badges.observability import context as observed
-from gql_badges.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +50,35 @@ return {spent, tostring(tokens)}
 # After a failure, Redis is left alone this long: a dead server costs no time per request.
 _RETRY_AFTER_FAILURE_SECONDS = 1.0
 _REDIS_TIMEOUT_SECONDS = 0.25
+
+
+class TokenBucket:
+    """`rate` requests a second on average, bursts of up to `burst`; rate 0 turns it off.
+
+    State is per process: with N gateway processes behind a balancer, a client gets up to N
+    times the rate. `Limiter` keeps the buckets in Redis and falls back to this.
+    """
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = max(burst, 1)
+        self.clock = clock
+        # client → (tokens left, when they were counted); only authenticated clients get here.
+        self._buckets: LRUCache[str, tuple[float, float]] = LRUCache(maxsize=100_000)
+
+    def take(self, client: str) -> None:
+        """Spend one token of `client`'s bucket, or raise RateLimited with when to retry."""
+        if self.rate <= 0:
+            return
+        now = self.clock()
+        tokens, counted = self._buckets.get(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - counted) * self.rate)
+        if tokens < 1:
+            self._buckets[client] = (tokens, now)
+            raise RateLimited(retry_after_seconds=max(1, math.ceil((1 - tokens) / self.rate)))
+        self._buckets[client] = (tokens - 1, now)
 
 
 class Limiter:
@@ -114,4 +149,35 @@ class Limiter:
             await self._redis.aclose()
 
 
-__all__ = ["Limiter"]
+@dataclass(frozen=True, slots=True)
+class LoginLimits:
+    """How many verifications (attempts with credentials not yet verified) are allowed."""
+
+    concurrent: int = 1  # verifications at once in this process: a core (and 64 MiB) each
+    per_minute: float = 10.0  # per client address, and per username or key, on average
+    burst: int = 20
+
+
+class LoginGate:
+    """Fences secret verifications, the one expensive thing a caller without credentials can
+    make the gateway do: each spends an attempt of its address and of its username or key
+    (RateLimited when either has none left), and only `concurrent` run at once."""
+
+    def __init__(self, limits: LoginLimits, redis_url: str | None = None) -> None:
+        self._running = asyncio.Semaphore(limits.concurrent)
+        # Shared by the replicas like the client limit: a flood spread over them counts once.
+        self._attempts = Limiter(limits.per_minute / 60, limits.burst, redis_url, name="logins")
+
+    async def verify(self, check: Callable[[], bool], address: str | None, name: str) -> bool:
+        """Run `check` (a slow hash) in a thread once the attempt is allowed; its answer."""
+        if address is not None:
+            await self._attempts.take(f"address:{address}")
+        await self._attempts.take(name)
+        async with self._running:
+            return await asyncio.to_thread(check)
+
+    async def close(self) -> None:
+        await self._attempts.close()
+
+
+__all__ = ["Limiter", "LoginGate", "LoginLimits", "TokenBucket"]

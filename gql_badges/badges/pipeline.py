@@ -1,4 +1,4 @@
-"""One typed request for both endpoints, and the MongoDB pipeline that answers it.
+"""The MongoDB pipeline that answers a `BadgeQuery`.
 
 Nothing here does I/O: `build_badge_pipeline` turns a request, the customer's own records and the
 org's groups into an aggregation over `badge_meta` that filters, sorts and pages in MongoDB.
@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 
-from gql_badges.badges.model import (
+from gql_badges.badges.request import BadgeFilter, BadgeQuery, CustomerRef, DateBound
+from gql_badges.badges.rules import (
     GROUP_FIELDS,
     RECORD_FIELDS,
     SORT_KEYS,
@@ -26,58 +27,21 @@ from gql_badges.badges.model import (
     BadgeType,
     ConstraintType,
     DateOperator,
-    Document,
     EarnType,
     IdentifierType,
-    Owner,
     SortField,
     SortOrder,
     SortSource,
     customer_state,
 )
-from gql_badges.db import BADGE_GROUPS, CUSTOMERS, lookup_filter
-
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 10
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerRef:
-    kind: IdentifierType
-    value: str | int
-
-
-@dataclass(frozen=True, slots=True)
-class DateBound:
-    operator: DateOperator
-    value: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class BadgeFilter:
-    badge_type: BadgeType = BadgeType.AVAILABLE_TO_ISSUE
-    include_expired: bool = False
-    name: str | None = None
-    action: BadgeAction | None = None
-    badge_status: BadgeStatus | None = None
-    owner: Owner | None = None
-    claimed_by: Owner | None = None
-    start_on: DateBound | None = None
-    expires_on: DateBound | None = None
-    group_id: ObjectId | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BadgeQuery:
-    """One request of either endpoint, already validated."""
-
-    customer: CustomerRef
-    filter: BadgeFilter = field(default_factory=BadgeFilter)
-    sort: SortField = SortField.EXPIRES_ON
-    order: SortOrder = SortOrder.DESC
-    page: int = 0
-    size: int = DEFAULT_PAGE_SIZE
-
+from gql_badges.storage.collections import (
+    BADGE_GROUPS,
+    CUSTOMERS,
+    BadgeGroup,
+    BadgeRecord,
+    Document,
+)
+from gql_badges.storage.indexes import lookup_filter
 
 # The customers field each identifier is stored in (a customer has several card numbers).
 IDENTIFIER_FIELDS = {
@@ -166,7 +130,7 @@ def _within_customer_limit(earn_count: int) -> Document:
 
 
 def _badge_type_clauses(
-    badge_filter: BadgeFilter, records: Sequence[Document], now: datetime
+    badge_filter: BadgeFilter, records: Sequence[BadgeRecord], now: datetime
 ) -> list[Document]:
     states = [(record["badgeMetaId"], customer_state(record, now)) for record in records]
     match badge_filter.badge_type:
@@ -206,7 +170,7 @@ def _date_clause(field_name: str, bound: DateBound) -> Document:
 
 
 def badge_match(
-    org_id: int, badge_filter: BadgeFilter, records: Sequence[Document], now: datetime
+    org_id: int, badge_filter: BadgeFilter, records: Sequence[BadgeRecord], now: datetime
 ) -> Document:
     """The `badge_meta` filter: the org, the badgeType rule, and every optional filter (AND)."""
     clauses: list[Document] = [{"orgId": org_id}]
@@ -292,7 +256,7 @@ class _SortBuilder:
         return self.stages, self.added
 
 
-def _rank_order(builder: _SortBuilder, groups: Sequence[Document]) -> None:
+def _rank_order(builder: _SortBuilder, groups: Sequence[BadgeGroup]) -> None:
     """Grouped badges first; groups by rank (unranked last), name, id; then badgeRank, expiresOn."""
     group_ids = [group["_id"] for group in groups]
     position = "_gi"
@@ -313,7 +277,7 @@ def _rank_order(builder: _SortBuilder, groups: Sequence[Document]) -> None:
 
 
 def sort_stages(
-    sort: SortField, order: SortOrder, records: Sequence[Document], groups: Sequence[Document]
+    sort: SortField, order: SortOrder, records: Sequence[BadgeRecord], groups: Sequence[BadgeGroup]
 ) -> tuple[list[Document], list[str]]:
     """The stages that order the badges, and the helper fields they add (to drop afterwards)."""
     builder = _SortBuilder()
@@ -347,8 +311,8 @@ class PagePipelines:
 def build_badge_pipeline(
     org_id: int,
     query: BadgeQuery,
-    records: Sequence[Document],
-    groups: Sequence[Document],
+    records: Sequence[BadgeRecord],
+    groups: Sequence[BadgeGroup],
     now: datetime,
     projection: Iterable[str] | None = None,
 ) -> PagePipelines:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gql_badges.badges.model import (
+from gql_badges.badges.rules import (
     BadgeStatus,
     BadgeType,
     badge_status,

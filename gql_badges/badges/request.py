@@ -1,4 +1,4 @@
-"""Validated `BadgeQuery`s from the typed arguments of either endpoint.
+"""One typed request for both endpoints, and how the arguments of either become one.
 
 GraphQL hands these functions enums and datetimes already; the REST shim parses query strings
 into the same types first. Range and consistency checks happen here, once.
@@ -6,12 +6,13 @@ into the same types first. Range and consistency checks happen here, once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from gql_badges.badges.model import (
+from gql_badges.badges.rules import (
     BadgeAction,
     BadgeStatus,
     BadgeType,
@@ -23,15 +24,49 @@ from gql_badges.badges.model import (
     SortField,
     SortOrder,
 )
-from gql_badges.badges.query import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    BadgeFilter,
-    BadgeQuery,
-    CustomerRef,
-    DateBound,
-)
 from gql_badges.errors import InvalidParameter
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRef:
+    kind: IdentifierType
+    value: str | int
+
+
+@dataclass(frozen=True, slots=True)
+class DateBound:
+    operator: DateOperator
+    value: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeFilter:
+    badge_type: BadgeType = BadgeType.AVAILABLE_TO_ISSUE
+    include_expired: bool = False
+    name: str | None = None
+    action: BadgeAction | None = None
+    badge_status: BadgeStatus | None = None
+    owner: Owner | None = None
+    claimed_by: Owner | None = None
+    start_on: DateBound | None = None
+    expires_on: DateBound | None = None
+    group_id: ObjectId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeQuery:
+    """One request of either endpoint, already validated."""
+
+    customer: CustomerRef
+    filter: BadgeFilter = field(default_factory=BadgeFilter)
+    sort: SortField = SortField.EXPIRES_ON
+    order: SortOrder = SortOrder.DESC
+    page: int = 0
+    size: int = DEFAULT_PAGE_SIZE
+
 
 MAX_IDENTIFIER_LENGTH = 256
 INT64_MAX = 2**63 - 1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from gql_badges.auth.limits import TokenBucket
 from gql_badges.errors import RateLimited
-from gql_badges.ratelimit import TokenBucket
 
 
 class FakeClock:

@@ -1,0 +1,35 @@
+"""The operational endpoints: liveness, readiness and (when on) the Prometheus metrics."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gql_badges.http.responses import JSONBody
+from gql_badges.observability.metrics import Metrics
+from gql_badges.storage.client import Database
+from gql_badges.storage.indexes import prepare_indexes
+
+
+async def healthz(request: Request) -> Response:
+    return JSONBody({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready when a server the read preference admits answers; missing indexes are listed in
+    `degraded` (still 200: the gateway answers, some look-ups more slowly)."""
+    database: Database = request.app.state.services.database
+    if not await database.ping():
+        return JSONBody({"status": "database unreachable"}, status_code=503)
+    if database.index_problems is None:
+        await prepare_indexes(database)
+    degraded = [problem.as_dict() for problem in database.index_problems or ()]
+    return JSONBody({"status": "degraded" if degraded else "ready", "degraded": degraded})
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    metrics: Metrics | None = request.app.state.services.metrics
+    if metrics is None:  # services made with metrics off
+        raise HTTPException(404, "Not Found")
+    return await metrics.endpoint(request)

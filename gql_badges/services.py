@@ -1,0 +1,60 @@
+"""What every request needs, made once per process from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from gql_badges.auth.credentials import Authenticator
+from gql_badges.auth.limits import Limiter, LoginGate, LoginLimits
+from gql_badges.badges.repository import BadgeRepository
+from gql_badges.observability.metrics import Metrics
+from gql_badges.observability.mongodb import listeners, watch_database
+from gql_badges.observability.tracing import Tracing, tracing_from_environment
+from gql_badges.settings import Settings
+from gql_badges.storage.client import Database
+
+
+@dataclass
+class Services:
+    """What every request needs, made once per process."""
+
+    settings: Settings
+    database: Database
+    authenticator: Authenticator
+    repository: BadgeRepository
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """The request's `now` (docs/semantics.md); tests set it to put data on the rules' edges."""
+    metrics: Metrics | None = None
+    tracing: Tracing | None = None
+
+    @classmethod
+    def create(cls, settings: Settings, uri: str) -> Services:
+        metrics = Metrics(settings.driver.value) if settings.metrics else None
+        tracing = tracing_from_environment()
+        database = Database(settings, uri, listeners(metrics, tracing))
+        if metrics is not None:
+            watch_database(metrics, database.client)
+        return cls(
+            settings=settings,
+            database=database,
+            authenticator=Authenticator(
+                database,
+                settings,
+                client_limit=Limiter(
+                    settings.rate_limit_per_second, settings.rate_limit_burst, settings.redis_url
+                ),
+                logins=LoginGate(
+                    LoginLimits(
+                        concurrent=settings.login_max_concurrent,
+                        per_minute=settings.login_attempts_per_minute,
+                        burst=settings.login_attempts_burst,
+                    ),
+                    settings.redis_url,
+                ),
+            ),
+            repository=BadgeRepository(database),
+            metrics=metrics,
+            tracing=tracing,
+        )
