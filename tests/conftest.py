@@ -15,12 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gql_badges.services import Services
 from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
 from pymongo.errors import PyMongoError
 
 from gql_badges.app import create_app
+from gql_badges.services import Services
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
 from gql_badges.storage.embedded import EmbeddedServer

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from gql_badges.badges.request import BadgeFilter, BadgeQuery, CustomerRef, DateBound
 from gql_badges.badges.rules import (
+    EVERY_SORT,
     BadgeAction,
     BadgeStatus,
     BadgeType,
     DateOperator,
     Owner,
-    SortField,
     SortOrder,
 )
 
@@ -174,7 +174,7 @@ def badge_queries(draw: st.DrawFn, customer: CustomerRef, group_ids: list[Object
     return BadgeQuery(
         customer=customer,
         filter=badge_filter,
-        sort=draw(st.sampled_from(list(SortField))),
+        sort=draw(st.sampled_from(list(EVERY_SORT))),
         order=draw(st.sampled_from(list(SortOrder))),
         page=draw(st.integers(0, 3)),
         size=draw(st.integers(1, 6)),

@@ -10,20 +10,19 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from gql_badges.storage.collections import Document
-
 from gql_badges.badges.request import BadgeQuery, DateBound
 from gql_badges.badges.rules import (
     SORT_KEYS,
     BadgeAction,
+    CustomerSortOn,
     DateOperator,
-    SortField,
     SortOrder,
     SortSource,
     badge_status,
     customer_state,
     matches_badge_type,
 )
+from gql_badges.storage.collections import Document
 
 
 def _date_ok(value: datetime | None, bound: DateBound | None) -> bool:
@@ -83,7 +82,7 @@ def expected_order(
     rows.sort(key=lambda b: b["_id"])
     # Keys from the least significant to the most, each a stable sort.
     keys: list[tuple[Callable[[Document], Any], bool]]
-    if query.sort is SortField.RANK:
+    if query.sort is CustomerSortOn.RANK:
 
         def group(b: Document) -> Document:
             return groups.get(b.get("badgeGroupId")) or {}

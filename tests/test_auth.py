@@ -8,8 +8,8 @@ import time
 
 import jwt
 import pytest
-from gql_badges.auth.hashing import md5_hex
 
+from gql_badges.auth.hashing import md5_hex
 from tests.conftest import basic_auth, graphql
 
 pytestmark = pytest.mark.usefixtures("demo")

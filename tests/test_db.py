@@ -15,8 +15,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from bson import ObjectId
-from gql_badges.auth.hashing import password_hash
-from gql_badges.services import Services
 from pymongo import ASCENDING
 from pymongo.errors import (
     AutoReconnect,
@@ -32,7 +30,9 @@ from pymongo.errors import (
 )
 
 from gql_badges.app import create_app
+from gql_badges.auth.hashing import password_hash
 from gql_badges.errors import DatabaseUnavailable
+from gql_badges.services import Services
 from gql_badges.settings import ReadPreference
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import BADGE_META, CUSTOMERS

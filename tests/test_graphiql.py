@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gql_badges.services import Services
 
 from gql_badges.app import create_app
 from gql_badges.graphiql.assets import IMMUTABLE, assets_version, manifest
 from gql_badges.graphiql.page import DEFAULT_HEADERS
+from gql_badges.services import Services
 from tests.conftest import graphql, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from gql_badges.services import Services
 
 from gql_badges.app import create_app
+from gql_badges.services import Services
 from gql_badges.settings import Driver
 from tests.conftest import make_settings
 

@@ -16,14 +16,6 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
-from gql_badges.storage.collections import (
-    API_CLIENTS,
-    BADGE_GROUPS,
-    BADGE_META,
-    CUSTOMER_BADGES,
-    CUSTOMERS,
-)
-from gql_badges.storage.indexes import INDEXES, LOOKUP_INDEXES, lookup_filter
 
 from gql_badges.badges.pipeline import (
     IDENTIFIER_FIELDS,
@@ -35,17 +27,27 @@ from gql_badges.badges.pipeline import (
 )
 from gql_badges.badges.request import BadgeFilter, BadgeQuery, CustomerRef, DateBound
 from gql_badges.badges.rules import (
+    EVERY_SORT,
     BadgeAction,
     BadgeStatus,
     BadgeType,
     DateOperator,
     IdentifierType,
+    ManagementSortOn,
     Owner,
-    SortField,
+    SortOn,
     SortOrder,
 )
 from gql_badges.demo import ORG_B
 from gql_badges.storage.client import Database
+from gql_badges.storage.collections import (
+    API_CLIENTS,
+    BADGE_GROUPS,
+    BADGE_META,
+    CUSTOMER_BADGES,
+    CUSTOMERS,
+)
+from gql_badges.storage.indexes import INDEXES, LOOKUP_INDEXES, lookup_filter
 from tests.generated import NOW
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -212,9 +214,9 @@ FILTERS: dict[str, Any] = {
 @pytest.mark.parametrize(
     ("badge_type", "sort", "order"),
     [
-        *itertools.product(BadgeType, SortField, [SortOrder.DESC]),
-        (BadgeType.EARNED, SortField.EXPIRES_ON, SortOrder.ASC),
-        (BadgeType.EXPIRED, SortField.LAST_EARNED_ON_DATE, SortOrder.ASC),
+        *itertools.product(BadgeType, EVERY_SORT, [SortOrder.DESC]),
+        (BadgeType.EARNED, ManagementSortOn.EXPIRES_ON, SortOrder.ASC),
+        (BadgeType.EXPIRED, ManagementSortOn.LAST_EARNED_ON_DATE, SortOrder.ASC),
     ],
 )  # fmt: skip
 async def test_every_badge_type_and_sort(database: Database, badge_type, sort, order) -> None:
@@ -225,12 +227,12 @@ async def test_every_badge_type_and_sort(database: Database, badge_type, sort, o
 async def test_every_filter(database: Database, name: str) -> None:
     badge_filter = BadgeFilter(badge_type=BadgeType.EARNED, **{name: FILTERS[name]})
     await assert_badge_page_uses_an_index(
-        database, badge_filter, SortField.EXPIRES_ON, SortOrder.DESC
+        database, badge_filter, ManagementSortOn.EXPIRES_ON, SortOrder.DESC
     )
 
 
 async def assert_badge_page_uses_an_index(
-    database: Database, badge_filter: BadgeFilter, sort: SortField, order: SortOrder
+    database: Database, badge_filter: BadgeFilter, sort: SortOn, order: SortOrder
 ) -> None:
     """The page and its count each scan one of badge_meta's org indexes (which one is the
     planner's choice: MongoDB may take the index that also gives the order)."""

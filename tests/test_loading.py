@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 from bson import Int64, ObjectId
+from pymongo import ASCENDING
+
+from gql_badges.storage import loading
+from gql_badges.storage.client import Database
 from gql_badges.storage.collections import (
     API_CLIENTS,
     BADGE_GROUPS,
@@ -20,10 +24,6 @@ from gql_badges.storage.collections import (
     CUSTOMER_BADGES,
     CUSTOMERS,
 )
-from pymongo import ASCENDING
-
-from gql_badges.storage import loading
-from gql_badges.storage.client import Database
 from gql_badges.storage.loading import LoadError, load_documents, validate_documents
 from tests.conftest import drop_quietly, make_settings, new_org_id
 from tests.generated import NOW

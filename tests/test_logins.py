@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from gql_badges.services import Services
 
 from gql_badges.app import create_app
+from gql_badges.services import Services
 from tests.conftest import basic_auth, make_settings
 from tests.graphql.hostile import PAGE_ALIASES as ALIASES
 

@@ -9,8 +9,8 @@ import uuid
 
 import httpx
 import pytest
-from gql_badges.auth.hashing import md5_hex
 
+from gql_badges.auth.hashing import md5_hex
 from gql_badges.observability import context
 from gql_badges.observability.logs import JsonFormatter, TextFormatter
 from tests.gateway_process import GatewayProcess, load_demo

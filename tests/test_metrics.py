@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from gql_badges.services import Services
 from prometheus_client.parser import text_string_to_metric_families
 
 from gql_badges.app import create_app
+from gql_badges.services import Services
 from tests.conftest import make_settings
 from tests.wire_proxy import CountingProxy
 

@@ -21,7 +21,6 @@ import httpx
 import jwt
 import pytest
 from bson import ObjectId
-from gql_badges.services import Services
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +28,7 @@ from gql_badges.app import create_app
 from gql_badges.badges.request import CustomerRef, customer_badges_query, management_query
 from gql_badges.badges.rules import BadgeType, IdentifierType
 from gql_badges.rest.params import CUSTOMER_PARAMS, MANAGEMENT_PARAMS, Param
+from gql_badges.services import Services
 from gql_badges.storage.loading import write_documents
 from gql_badges.timefmt import format_iso
 from tests.conftest import new_org_id

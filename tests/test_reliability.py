@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gql_badges.services import Services
 
 from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
+from gql_badges.services import Services
 from gql_badges.settings import Driver
 from gql_badges.storage.embedded import EmbeddedServer
 from gql_badges.storage.loading import validate_documents, write_documents

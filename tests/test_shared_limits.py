@@ -170,10 +170,10 @@ async def test_persisted_queries_and_login_limits_are_shared(
     """Two gateways on one Redis: a document registered through one runs by its hash through
     the other, and wrong passwords spread over both spend one allowance of attempts."""
     import httpx
-    from gql_badges.services import Services
 
     from gql_badges.app import create_app
     from gql_badges.graphql.persisted import sha256_hex
+    from gql_badges.services import Services
     from tests.conftest import make_settings
 
     gateways = []

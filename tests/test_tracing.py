@@ -7,11 +7,11 @@ import logging
 
 import httpx
 import pytest
-from gql_badges.services import Services
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from gql_badges.app import create_app
 from gql_badges.observability.tracing import tracing_from_environment
+from gql_badges.services import Services
 from tests.conftest import make_settings
 from tests.otlp_receiver import OTLPReceiver, attributes
 from tests.wire_proxy import CountingProxy

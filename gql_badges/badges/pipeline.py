@@ -26,10 +26,11 @@ from gql_badges.badges.rules import (
     BadgeStatus,
     BadgeType,
     ConstraintType,
+    CustomerSortOn,
     DateOperator,
     EarnType,
     IdentifierType,
-    SortField,
+    SortOn,
     SortOrder,
     SortSource,
     customer_state,
@@ -277,11 +278,11 @@ def _rank_order(builder: _SortBuilder, groups: Sequence[BadgeGroup]) -> None:
 
 
 def sort_stages(
-    sort: SortField, order: SortOrder, records: Sequence[BadgeRecord], groups: Sequence[BadgeGroup]
+    sort: SortOn, order: SortOrder, records: Sequence[BadgeRecord], groups: Sequence[BadgeGroup]
 ) -> tuple[list[Document], list[str]]:
     """The stages that order the badges, and the helper fields they add (to drop afterwards)."""
     builder = _SortBuilder()
-    if sort is SortField.RANK:
+    if sort is CustomerSortOn.RANK:
         _rank_order(builder, groups)
     else:
         source, key = SORT_KEYS[sort]

@@ -18,7 +18,7 @@ from gql_badges.badges.pipeline import (
     records_filter,
 )
 from gql_badges.badges.request import BadgeQuery, CustomerRef
-from gql_badges.badges.rules import IdentifierType, SortField
+from gql_badges.badges.rules import CustomerSortOn, IdentifierType
 from gql_badges.errors import CustomerNotFound
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import (
@@ -110,7 +110,7 @@ class BadgeRepository:
     ) -> BadgePage:
         """The page of badges `query` asks for, whatever the page size: four queries, in two
         steps (a numeric id) or three (an identifier, which gives the id first)."""
-        with_groups = with_groups or query.sort is SortField.RANK
+        with_groups = with_groups or query.sort is CustomerSortOn.RANK
         context = await self.customer_context(org_id, query.customer, with_groups)
         records = list(context.records.values())
         pipelines = build_badge_pipeline(

@@ -21,7 +21,7 @@ from gql_badges.badges.rules import (
     IdentifierType,
     ManagementSortOn,
     Owner,
-    SortField,
+    SortOn,
     SortOrder,
 )
 from gql_badges.errors import InvalidParameter
@@ -62,7 +62,7 @@ class BadgeQuery:
 
     customer: CustomerRef
     filter: BadgeFilter = field(default_factory=BadgeFilter)
-    sort: SortField = SortField.EXPIRES_ON
+    sort: SortOn = ManagementSortOn.EXPIRES_ON
     order: SortOrder = SortOrder.DESC
     page: int = 0
     size: int = DEFAULT_PAGE_SIZE
@@ -146,7 +146,7 @@ def customer_badges_query(
             include_expired=bool(include_expired),
             group_id=object_id(group_id, "groupId"),
         ),
-        sort=SortField(sort_on.value) if sort_on is not None else SortField.EXPIRES_ON,
+        sort=sort_on if sort_on is not None else ManagementSortOn.EXPIRES_ON,
         order=SortOrder.DESC,
         page=page,
         size=size,
@@ -192,7 +192,7 @@ def management_query(
             ),
             group_id=object_id(group_id, "groupId"),
         ),
-        sort=SortField((sort_on or ManagementSortOn.EXPIRES_ON).value),
+        sort=sort_on or ManagementSortOn.EXPIRES_ON,
         order=order or SortOrder.DESC,
         page=page,
         size=size,

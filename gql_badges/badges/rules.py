@@ -108,26 +108,23 @@ class SortSource(Enum):
     RECORD = "record"
 
 
-class SortField(StrEnum):
-    """Every order either endpoint can ask for; each ends with badgeMetaId ascending."""
+SortOn = ManagementSortOn | CustomerSortOn
+"""An order either endpoint can ask for; each ends with badgeMetaId ascending. The two enums
+share their common members' values, so either member names the same order."""
 
-    EXPIRES_ON = "EXPIRES_ON"
-    LAST_MODIFIED_DATE = "LAST_MODIFIED_DATE"
-    LAST_ISSUED_DATE = "LAST_ISSUED_DATE"
-    LAST_EXPIRED_BADGE = "LAST_EXPIRED_BADGE"
-    LAST_EARNED_EVENT_DATE = "LAST_EARNED_EVENT_DATE"
-    LAST_EARNED_ON_DATE = "LAST_EARNED_ON_DATE"
-    RANK = "RANK"
+# Every distinct order, for tests and tools that go through them all.
+EVERY_SORT: tuple[SortOn, ...] = (*ManagementSortOn, CustomerSortOn.RANK)
 
 
 # Where each single-key order reads its key: the badge_meta document or the customer's record.
-SORT_KEYS: dict[SortField, tuple[SortSource, str]] = {
-    SortField.EXPIRES_ON: (SortSource.BADGE, "expiresOn"),
-    SortField.LAST_MODIFIED_DATE: (SortSource.BADGE, "lastUpdatedOn"),
-    SortField.LAST_ISSUED_DATE: (SortSource.RECORD, "issuedOn"),
-    SortField.LAST_EXPIRED_BADGE: (SortSource.RECORD, "earnExpiresOn"),
-    SortField.LAST_EARNED_EVENT_DATE: (SortSource.RECORD, "lastEarnEventDate"),
-    SortField.LAST_EARNED_ON_DATE: (SortSource.RECORD, "lastEarnedOn"),
+# (Keyed by value: a CustomerSortOn member finds its ManagementSortOn twin's entry.)
+SORT_KEYS: dict[str, tuple[SortSource, str]] = {
+    ManagementSortOn.EXPIRES_ON: (SortSource.BADGE, "expiresOn"),
+    ManagementSortOn.LAST_MODIFIED_DATE: (SortSource.BADGE, "lastUpdatedOn"),
+    ManagementSortOn.LAST_ISSUED_DATE: (SortSource.RECORD, "issuedOn"),
+    ManagementSortOn.LAST_EXPIRED_BADGE: (SortSource.RECORD, "earnExpiresOn"),
+    ManagementSortOn.LAST_EARNED_EVENT_DATE: (SortSource.RECORD, "lastEarnEventDate"),
+    ManagementSortOn.LAST_EARNED_ON_DATE: (SortSource.RECORD, "lastEarnedOn"),
 }
 
 REVOKED = "REVOKED"

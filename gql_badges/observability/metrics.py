@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -38,6 +38,25 @@ _REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 
 _COMMAND_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5)
 
 
+def _declare(
+    registry: CollectorRegistry,
+) -> tuple[Callable[..., Counter], Callable[..., Histogram], Callable[..., Gauge]]:
+    """Constructors of `gql_badges_`-prefixed series in `registry`, as (name, help, labels)."""
+
+    def counter(name: str, help: str, labels: Sequence[str] = ()) -> Counter:
+        return Counter(f"gql_badges_{name}", help, labels, registry=registry)
+
+    def histogram(
+        name: str, help: str, labels: Sequence[str], buckets: Sequence[float]
+    ) -> Histogram:
+        return Histogram(f"gql_badges_{name}", help, labels, buckets=buckets, registry=registry)
+
+    def gauge(name: str, help: str, labels: Sequence[str] = ()) -> Gauge:
+        return Gauge(f"gql_badges_{name}", help, labels, registry=registry)
+
+    return counter, histogram, gauge
+
+
 def method_label(method: str) -> str:
     return method if method in _METHODS else OTHER
 
@@ -47,77 +66,63 @@ class Metrics:
 
     def __init__(self, driver: str) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
-        self.http_requests = Counter(
-            "gql_badges_http_requests",
+        counter, histogram, gauge = _declare(self.registry)
+        self.http_requests = counter(
+            "http_requests",
             "HTTP requests answered, by route template, method and status.",
-            ["route", "method", "status"],
-            registry=r,
+            ("route", "method", "status"),
         )
-        self.http_duration = Histogram(
-            "gql_badges_http_request_duration_seconds",
+        self.http_duration = histogram(
+            "http_request_duration_seconds",
             "Time from the request's arrival to the end of its answer.",
-            ["route", "method"],
+            ("route", "method"),
             buckets=_REQUEST_BUCKETS,
-            registry=r,
         )
-        self.graphql_operations = Counter(
-            "gql_badges_graphql_operations",
+        self.graphql_operations = counter(
+            "graphql_operations",
             "GraphQL operations by name (known operations only) and outcome (ok or error code).",
-            ["operation", "outcome"],
-            registry=r,
+            ("operation", "outcome"),
         )
-        self.mongodb_commands = Counter(
-            "gql_badges_mongodb_commands",
+        self.mongodb_commands = counter(
+            "mongodb_commands",
             "MongoDB commands sent, by collection and command name.",
-            ["collection", "command"],
-            registry=r,
+            ("collection", "command"),
         )
-        self.mongodb_duration = Histogram(
-            "gql_badges_mongodb_command_duration_seconds",
+        self.mongodb_duration = histogram(
+            "mongodb_command_duration_seconds",
             "MongoDB command round-trip time, as the driver measures it.",
-            ["collection", "command"],
+            ("collection", "command"),
             buckets=_COMMAND_BUCKETS,
-            registry=r,
         )
-        self.mongodb_failures = Counter(
-            "gql_badges_mongodb_command_failures",
+        self.mongodb_failures = counter(
+            "mongodb_command_failures",
             "MongoDB commands that failed (an error answer or a network failure).",
-            ["collection", "command"],
-            registry=r,
+            ("collection", "command"),
         )
-        self.auth_failures = Counter(
-            "gql_badges_auth_failures",
+        self.auth_failures = counter(
+            "auth_failures",
             "Requests refused for their credentials, by scheme and reason.",
-            ["scheme", "reason"],
-            registry=r,
+            ("scheme", "reason"),
         )
-        self.rate_limited = Counter(
-            "gql_badges_rate_limited", "Requests refused with 429 (rate limits).", registry=r
-        )
-        self.query_refused = Counter(
-            "gql_badges_query_refused",
+        self.rate_limited = counter("rate_limited", "Requests refused with 429 (rate limits).")
+        self.query_refused = counter(
+            "query_refused",
             "GraphQL documents refused as too complex, by the limit they broke.",
-            ["limit"],
-            registry=r,
+            ("limit",),
         )
-        self.limiter_fallbacks = Counter(
-            "gql_badges_limiter_store_failures",
+        self.limiter_fallbacks = counter(
+            "limiter_store_failures",
             "Rate-limit decisions taken in this process because Redis could not be reached.",
-            registry=r,
         )
-        self.build_info = Gauge(
-            "gql_badges_build_info",
+        self.build_info = gauge(
+            "build_info",
             "Always 1; the labels tell the version and the MongoDB driver.",
-            ["version", "driver"],
-            registry=r,
+            ("version", "driver"),
+        )
+        self.database_up = gauge(
+            "database_up", "1 while the driver sees a server it can read from, else 0."
         )
         self.build_info.labels(__version__, driver).set(1)
-        self.database_up = Gauge(
-            "gql_badges_database_up",
-            "1 while the driver sees a server it can read from, else 0.",
-            registry=r,
-        )
         self._operation_names: set[str] = set()
         self._lock = threading.Lock()
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from gql_badges.services import Services
 
 from gql_badges.app import create_app
+from gql_badges.services import Services
 
 AUDIT_DIR = Path(__file__).parent / "http_audit"
 

@@ -8,9 +8,9 @@ from datetime import datetime
 
 import httpx
 import pytest
-from gql_badges.services import Services
 
 from gql_badges.app import create_app
+from gql_badges.services import Services
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"

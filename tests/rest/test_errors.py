@@ -6,9 +6,9 @@ import base64
 
 import httpx
 import pytest
-from gql_badges.services import Services
 
 from gql_badges.app import create_app
+from gql_badges.services import Services
 from tests.conftest import basic_auth, graphql, make_settings
 from tests.rest.conftest import CUSTOMER, MANAGEMENT, get
 

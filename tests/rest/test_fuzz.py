@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 import uvicorn
-from gql_badges.services import Services
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -27,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from gql_badges.app import create_app
 from gql_badges.rest.openapi import openapi_document
+from gql_badges.services import Services
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 schema.config.generation.update(
