@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Union
 from urllib.parse import parse_qsl, urlsplit
 
+from motor.motor_asyncio import AsyncIOMotorClient
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure, PyMongoError
 
 from gql_badges.settings import Driver, Settings
@@ -31,9 +34,14 @@ def _uri_options(uri: str) -> set[str]:
     return {name.lower() for name, _ in parse_qsl(urlsplit(uri).query)}
 
 
+Client = Union["AsyncIOMotorClient[Document]", "AsyncMongoClient[Document]"]
+"""Either driver's client; `Database` papers over where they differ (awaitable cursors,
+sessions and `close`)."""
+
+
 def _create_client(
     settings: Settings, uri: str, loading: bool, listeners: Sequence[object] = ()
-) -> Any:
+) -> Client:
     options: dict[str, Any] = {
         "event_listeners": list(listeners),  # command monitoring: metrics, DB time, spans
         "tz_aware": True,
@@ -52,11 +60,7 @@ def _create_client(
         if "readpreference" not in _uri_options(uri):
             options["readPreference"] = settings.read_preference.value
     if settings.driver is Driver.PYMONGO:
-        from pymongo import AsyncMongoClient
-
         return AsyncMongoClient(uri, **options)
-    from motor.motor_asyncio import AsyncIOMotorClient
-
     return AsyncIOMotorClient(uri, **options)
 
 
@@ -90,12 +94,12 @@ class Database:
         self, collection: str, pipeline: Sequence[Document], session: Any = None
     ) -> list[Document]:
         async with unavailable_on_driver_errors():
-            cursor = self.db[collection].aggregate(
-                list(pipeline), session=session, **self._limits()
-            )
-            if self.driver is Driver.PYMONGO:
-                cursor = await cursor
-            return list(await cursor.to_list(None))
+            target = self.db[collection]
+            stages, limits = list(pipeline), self._limits()
+            if isinstance(target, AsyncCollection):  # PyMongo's aggregate is a coroutine
+                cursor = await target.aggregate(stages, session=session, **limits)
+                return list(await cursor.to_list(None))
+            return list(await target.aggregate(stages, session=session, **limits).to_list(None))
 
     async def find(
         self,
@@ -131,13 +135,15 @@ class Database:
             hello = await self.client.admin.command("hello")
         return bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
 
-    async def in_transaction(self, work: Callable[[Any], Awaitable[None]]) -> None:
+    async def in_transaction(self, work: Callable[[Any], Coroutine[Any, Any, None]]) -> None:
         """Run `work(session)` in one transaction: all of its writes, or none of them."""
-        session = self.client.start_session()
-        if inspect.isawaitable(session):  # motor's start_session is a coroutine
-            session = await session
-        async with session, unavailable_on_driver_errors():
-            await session.with_transaction(work)
+        if isinstance(self.client, AsyncMongoClient):
+            async with self.client.start_session() as session, unavailable_on_driver_errors():
+                await session.with_transaction(work)
+            return
+        # motor's start_session is a coroutine
+        async with await self.client.start_session() as motor, unavailable_on_driver_errors():
+            await motor.with_transaction(work)
 
     async def ping(self) -> bool:
         """Whether a server the read preference admits answers (a secondary may, mid-election)."""
