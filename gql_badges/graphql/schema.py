@@ -41,8 +41,8 @@ from gql_badges.graphql.types import (
     ManagementSortOn,
     Owner,
     SortOrder,
-    to_badge,
-    to_customer_badge,
+    to_badges,
+    to_customer_badges,
     to_pagination,
 )
 from gql_badges.observability import context as observed
@@ -164,9 +164,7 @@ class Query:
         )
         result = await _fetch(info, query, "badges")
         now = info.context.now
-        return BadgePage(
-            badges=[to_badge(row, now) for row in result.rows], pagination=to_pagination(result)
-        )
+        return BadgePage(badges=to_badges(result.rows, now), pagination=to_pagination(result))
 
     @strawberry.field(description="Badges of a customer, as GET /badges/management/{customerId}.")
     async def badge_management(
@@ -211,7 +209,7 @@ class Query:
         result = await _fetch(info, query, "customerBadges")
         now = info.context.now
         return CustomerBadgePage(
-            customer_badges=[to_customer_badge(row, now) for row in result.rows],
+            customer_badges=to_customer_badges(result.rows, now),
             pagination=to_pagination(result),
         )
 

@@ -1,11 +1,15 @@
-"""The GraphQL object types, and how a `BadgeRow` becomes one.
+"""The GraphQL object types, and how a page's rows become them.
 
 Rows are converted once per item into plain Strawberry dataclasses: every field then resolves
-as a plain attribute, with no per-field resolver work.
+as a plain attribute, with no per-field resolver work. The item fields' values come from the
+item table (`badges/items.py`); `tests/test_items.py` checks that the item types here have
+exactly its fields, of its kinds.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -14,9 +18,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gql_badges.badges import model
-from gql_badges.badges.model import ConstraintType, Document, badge_status, customer_state
+from gql_badges.badges.items import Endpoint, Item, ItemField, Kind, Row, derive, graphql_fields
+from gql_badges.badges.model import ConstraintType, Document
 from gql_badges.badges.repository import BadgePage as BadgePageResult
-from gql_badges.badges.repository import BadgeRow
 
 BadgeType = strawberry.enum(model.BadgeType, description="Which badges of the customer to list.")
 BadgeStatus = strawberry.enum(model.BadgeStatus)
@@ -283,55 +287,70 @@ def _group(stored: Document | None) -> BadgeGroup | None:
     )
 
 
-def _common(row: BadgeRow, now: datetime) -> dict[str, Any]:
-    badge, record, group = row.badge, row.record, row.group
-    earned = customer_state(record, now).earn_count >= 1
-    group_id = badge.get("badgeGroupId")
-    return {
-        "badge_meta_id": strawberry.ID(str(badge["_id"])),
-        "name": badge.get("name"),
-        "description": badge.get("description"),
-        "badge_group_id": strawberry.ID(str(group_id)) if group_id is not None else None,
-        "badge_group_name": group.get("name") if group else None,
-        "group": _group(group),
-        "badge_rank": badge.get("badgeRank"),
-        "expires_on": badge.get("expiresOn"),
-        "images": [_image(image) for image in badge.get("images") or ()],
-        "ownership": _ownership(badge.get("ownership")),
-        "active": badge.get("active"),
-        "badge_status": badge_status(badge, now),
-        "last_earned_on_date": record.get("lastEarnedOn") if earned and record else None,
-        "last_earn_event_date": record.get("lastEarnEventDate") if earned and record else None,
-    }
+# How a GraphQL item field is made of its item value, when not the value itself: enums by kind,
+# sub-documents into their object types by field.
+_OBJECTS: dict[str, Callable[[Any], Any]] = {
+    "images": lambda stored: [_image(image) for image in stored],
+    "ownership": _ownership,
+    "group": _group,
+    "customerConstraints": lambda stored: [to_constraint(c) for c in stored],
+    "badgeConstraints": lambda stored: [to_constraint(c) for c in stored],
+}
+Plan = tuple[tuple[str, Callable[[Item], Any], Callable[[Any], Any] | None], ...]
 
 
-def to_badge(row: BadgeRow, now: datetime) -> Badge:
-    badge, record = row.badge, row.record
-    return Badge(
-        **_common(row, now),
-        org_id=badge["orgId"],
-        start_on=badge.get("startOn"),
-        tags=badge.get("tags"),
-        earn_type=_enum(model.EarnType, badge.get("earnType")),
-        customer_constraints=[to_constraint(c) for c in badge.get("customerConstraints") or ()],
-        badge_constraints=[to_constraint(c) for c in badge.get("badgeConstraints") or ()],
-        earned_count=record.get("earnCount") if record is not None else None,
-        custom_fields=badge.get("customFields"),
+def python_name(name: str) -> str:
+    """`badgeMetaId` → `badge_meta_id`: the attribute Strawberry names `badgeMetaId`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _convert(field: ItemField) -> Callable[[Any], Any] | None:
+    if field.kind in (Kind.OBJECT, Kind.LIST):
+        return _OBJECTS[field.name]
+    if field.kind is Kind.ENUM:
+        enum = field.enum
+        assert enum is not None, field.name
+        return lambda value: _enum(enum, value)
+    return None
+
+
+def _plan(endpoint: Endpoint) -> Plan:
+    """Each attribute of the endpoint's item type, the item value it reads, and its conversion."""
+    return tuple(
+        (python_name(field.name), field.value, _convert(field))
+        for field in graphql_fields(endpoint)
     )
 
 
-def to_customer_badge(row: BadgeRow, now: datetime) -> CustomerBadge:
-    badge, record = row.badge, row.record
-    return CustomerBadge(
-        **_common(row, now),
-        badge_type=_enum(model.EarnType, badge.get("earnType")),
-        created_on=badge.get("createdOn"),
-        last_updated_on=badge.get("lastUpdatedOn"),
-        last_earned_on=record.get("lastEarnedOn") if record else None,
-        starts_on=badge.get("startOn"),
-        earn_count=customer_state(record, now).earn_count,
-        issue_status=record.get("issueStatus") if record else None,
+_PLANS = {Badge: _plan(Endpoint.CUSTOMER), CustomerBadge: _plan(Endpoint.MANAGEMENT)}
+T = TypeVar("T", Badge, CustomerBadge)
+
+
+def _build(cls: type[T], item: Item) -> T:
+    return cls(
+        **{
+            name: read(item) if convert is None else convert(read(item))
+            for name, read, convert in _PLANS[cls]
+        }
     )
+
+
+def to_badges(rows: Iterable[Row], now: datetime) -> list[Badge]:
+    """A page's rows as customerBadges items."""
+    return [_build(Badge, item) for item in derive(rows, now)]
+
+
+def to_customer_badges(rows: Iterable[Row], now: datetime) -> list[CustomerBadge]:
+    """A page's rows as badgeManagement items."""
+    return [_build(CustomerBadge, item) for item in derive(rows, now)]
+
+
+def to_badge(row: Row, now: datetime) -> Badge:
+    return to_badges([row], now)[0]
+
+
+def to_customer_badge(row: Row, now: datetime) -> CustomerBadge:
+    return to_customer_badges([row], now)[0]
 
 
 def to_pagination(page: BadgePageResult) -> Pagination:
