@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gql_badges.badges.items import Endpoint, rest_fields
 from gql_badges.badges.pipeline import (
     GROUP_KIND,
     KIND,
@@ -31,11 +32,12 @@ from gql_badges.badges.pipeline import (
 from gql_badges.badges.projection import needs_groups, stored_fields
 from gql_badges.badges.request import BadgeQuery, CustomerRef
 from gql_badges.badges.rules import IdentifierType
-from gql_badges.rest.render import CUSTOMER_ITEM_FIELDS
 
 ORG_ID = int(os.environ.get("BENCH_ORG_ID", "900001"))
-PROJECTION = stored_fields(CUSTOMER_ITEM_FIELDS)
-WITH_GROUPS = needs_groups(CUSTOMER_ITEM_FIELDS)
+# What the REST customer URI reads, so both send the same queries.
+_REST_FIELDS = [field.name for field in rest_fields(Endpoint.CUSTOMER)]
+PROJECTION = stored_fields(_REST_FIELDS)
+WITH_GROUPS = needs_groups(_REST_FIELDS)
 _state: dict[str, Any] = {}
 
 

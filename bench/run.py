@@ -37,38 +37,23 @@ from urllib.parse import urlparse
 import httpx
 import jwt
 import psutil
-from gql_badges.auth.hashing import hash_secret, password_hash
-from gql_badges.storage.indexes import INDEXES
 from pymongo import MongoClient
 
 from bench import data
+from gql_badges.auth.hashing import hash_secret, password_hash
+from gql_badges.badges.items import Endpoint
+from gql_badges.graphql.schema import create_schema
+from gql_badges.graphql.selection import every_item_field
 from gql_badges.storage.embedded import EmbeddedServer
+from gql_badges.storage.indexes import INDEXES
 
 VARIANTS = ("raw", "rest", "graphql-all", "graphql-two")
 JWT_SECRET = "bench-secret-" + "x" * 32
 CLIENT_KEY = "bench-key"
 ROOT = Path(__file__).resolve().parent.parent
 
-_CONSTRAINT_FIELDS = """__typename
-  ... on CustomerBadgeFixedValueConstraint { constraintType maxEarnLimit }
-  ... on BadgeFixedValueConstraint { constraintType maxEarnLimit }
-  ... on CustomerBadgeRollingWindowConstraint { constraintType maxEarnForDays rollForDays
-      maxEarnForWeeks rollForWeeks maxEarnForMonths rollForMonths }
-  ... on BadgeRollingWindowConstraint { constraintType rollType rollValue maxEarnLimit }
-  ... on CustomerBadgeFixedWindowConstraint { constraintType referenceId durationType
-      refreshRate startDayOfTheWeek maxEarnLimit cycleStatus startDate endDate }
-  ... on BadgeFixedWindowConstraint { constraintType referenceId durationType refreshRate
-      startDayOfTheWeek maxEarnLimit cycleStatus startDate endDate }
-  ... on CustomerBadgeNoLimitConstraint { constraintType }
-  ... on BadgeNoLimitConstraint { constraintType }
-  ... on UnknownConstraint { constraintType raw }"""
-ALL_FIELDS = f"""badgeMetaId orgId name description startOn expiresOn
-  images {{ name fileSvcHandle url tag }} tags badgeGroupId badgeGroupName
-  group {{ id name rank }} badgeRank badgeStatus
-  ownership {{ restrictedToOwners claims {{ ownerType referenceId isActive }} }}
-  earnType customerConstraints {{ {_CONSTRAINT_FIELDS} }}
-  badgeConstraints {{ {_CONSTRAINT_FIELDS} }} earnedCount lastEarnedOnDate lastEarnEventDate
-  customFields active"""
+# Every field of a badge, constraints through all union members.
+ALL_FIELDS = every_item_field(create_schema()._schema, Endpoint.CUSTOMER)
 GRAPHQL = """query($id: ID!, $limit: Int) {
   customerBadges(customer: {id: $id}, limit: $limit) {
     badges { %s } pagination { page size total totalPages } } }"""

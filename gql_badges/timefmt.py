@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+_ZERO = timedelta(0)
 
 
 def as_utc(value: datetime) -> datetime:
@@ -14,10 +16,13 @@ def as_utc(value: datetime) -> datetime:
 
 def format_iso(value: datetime) -> str:
     """`2024-05-01T00:00:00Z`, with milliseconds when there are any (BSON keeps milliseconds)."""
-    value = as_utc(value)
+    # isoformat() is C and pads the year to four digits; the offset it writes is +00:00 once the
+    # value is UTC, hence the slice.
+    if value.utcoffset() != _ZERO:  # None too: a naive value is UTC already
+        value = as_utc(value)
     if value.microsecond:
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
+    return value.isoformat(timespec="seconds")[:-6] + "Z"
 
 
 def parse_iso(text: str) -> datetime:
@@ -32,5 +37,6 @@ def parse_iso(text: str) -> datetime:
 
 def epoch_seconds(value: datetime) -> float | int:
     """Epoch seconds: an int when whole, else a float with millisecond precision."""
-    seconds = as_utc(value).timestamp()
+    # An aware value's timestamp does not depend on its zone: no conversion needed.
+    seconds = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).timestamp()
     return int(seconds) if seconds.is_integer() else round(seconds, 3)

@@ -30,25 +30,27 @@ from gql_badges.badges.request import (
     customer_ref,
     management_query,
 )
-from gql_badges.badges.rules import IdentifierType
+from gql_badges.badges.rules import (
+    BadgeAction,
+    BadgeStatus,
+    BadgeType,
+    CustomerSortOn,
+    DateOperator,
+    IdentifierType,
+    ManagementSortOn,
+    Owner,
+    SortOrder,
+)
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, InvalidParameter
 from gql_badges.graphql.limits import QUERY_TOO_COMPLEX, QueryLimits, guarded_validation
 from gql_badges.graphql.operation import OperationNameRequired
 from gql_badges.graphql.persisted import Documents, Safelist, load_manifest, persisted_queries
 from gql_badges.graphql.scalars import SCALAR_MAP
 from gql_badges.graphql.types import (
-    BadgeAction,
     BadgePage,
-    BadgeStatus,
-    BadgeType,
     CustomerBadgePage,
-    CustomerSortOn,
-    DateOperator,
-    ManagementSortOn,
-    Owner,
-    SortOrder,
-    to_badge,
-    to_customer_badge,
+    to_badges,
+    to_customer_badges,
     to_pagination,
 )
 from gql_badges.observability import context as observed
@@ -153,10 +155,10 @@ class Query:
         self,
         info: Info,
         customer: CustomerInput,
-        badge_type: BadgeType | None = BadgeType.AVAILABLE_TO_ISSUE,  # type: ignore[valid-type]
+        badge_type: BadgeType | None = BadgeType.AVAILABLE_TO_ISSUE,
         include_expired: bool | None = False,
         group_id: strawberry.ID | None = None,
-        sort_on: CustomerSortOn | None = None,  # type: ignore[valid-type]
+        sort_on: CustomerSortOn | None = None,
         limit: int | None = 10,
         page: int | None = 0,
     ) -> BadgePage:
@@ -172,9 +174,7 @@ class Query:
         )
         result = await _fetch(info, query, "badges")
         now = info.context.now
-        return BadgePage(
-            badges=[to_badge(row, now) for row in result.rows], pagination=to_pagination(result)
-        )
+        return BadgePage(badges=to_badges(result.rows, now), pagination=to_pagination(result))
 
     @strawberry.field(description="Badges of a customer, as GET /badges/management/{customerId}.")
     async def badge_management(
@@ -183,18 +183,18 @@ class Query:
         customer: CustomerInput,
         page: int | None = 0,
         size: int | None = 10,
-        sort_on: ManagementSortOn | None = ManagementSortOn.EXPIRES_ON,  # type: ignore[valid-type]
-        order: SortOrder | None = SortOrder.DESC,  # type: ignore[valid-type]
+        sort_on: ManagementSortOn | None = ManagementSortOn.EXPIRES_ON,
+        order: SortOrder | None = SortOrder.DESC,
         name: str | None = None,
-        badge_type: BadgeType | None = BadgeType.AVAILABLE_TO_ISSUE,  # type: ignore[valid-type]
-        action: BadgeAction | None = None,  # type: ignore[valid-type]
-        badge_status: BadgeStatus | None = None,  # type: ignore[valid-type]
-        owner: Owner | None = None,  # type: ignore[valid-type]
-        claimed_by: Owner | None = None,  # type: ignore[valid-type]
+        badge_type: BadgeType | None = BadgeType.AVAILABLE_TO_ISSUE,
+        action: BadgeAction | None = None,
+        badge_status: BadgeStatus | None = None,
+        owner: Owner | None = None,
+        claimed_by: Owner | None = None,
         start_on: datetime | None = None,
-        start_on_operator: DateOperator | None = None,  # type: ignore[valid-type]
+        start_on_operator: DateOperator | None = None,
         expires_on: datetime | None = None,
-        expires_on_operator: DateOperator | None = None,  # type: ignore[valid-type]
+        expires_on_operator: DateOperator | None = None,
         group_id: strawberry.ID | None = None,
     ) -> CustomerBadgePage:
         query = management_query(
@@ -219,7 +219,7 @@ class Query:
         result = await _fetch(info, query, "customerBadges")
         now = info.context.now
         return CustomerBadgePage(
-            customer_badges=[to_customer_badge(row, now) for row in result.rows],
+            customer_badges=to_customer_badges(result.rows, now),
             pagination=to_pagination(result),
         )
 

@@ -1,11 +1,15 @@
-"""The GraphQL object types, and how a `BadgeRow` becomes one.
+"""The GraphQL object types, and how a page's rows become them.
 
 Rows are converted once per item into plain Strawberry dataclasses: every field then resolves
-as a plain attribute, with no per-field resolver work.
+as a plain attribute, with no per-field resolver work. The item fields' values come from the
+item table (`badges/items.py`); `tests/test_items.py` checks that the item types here have
+exactly its fields, of its kinds.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -13,22 +17,37 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 from strawberry.scalars import JSON
 
-from gql_badges.badges import rules
+from gql_badges.badges.items import Endpoint, Item, ItemField, Kind, Row, derive, graphql_fields
 from gql_badges.badges.repository import BadgePage as BadgePageResult
-from gql_badges.badges.repository import BadgeRow
-from gql_badges.badges.rules import ConstraintType, badge_status, customer_state
-from gql_badges.storage import collections
+from gql_badges.badges.rules import (
+    BadgeAction,
+    BadgeStatus,
+    BadgeType,
+    ConstraintType,
+    CustomerSortOn,
+    DateOperator,
+    EarnType,
+    ImageTag,
+    ManagementSortOn,
+    Owner,
+    SortOrder,
+)
+from gql_badges.storage.collections import Document
 
-BadgeType = strawberry.enum(rules.BadgeType, description="Which badges of the customer to list.")
-BadgeStatus = strawberry.enum(rules.BadgeStatus)
-EarnType = strawberry.enum(rules.EarnType)
-Owner = strawberry.enum(rules.Owner, description="A module that may own or claim a badge.")
-ImageTag = strawberry.enum(rules.ImageTag)
-BadgeAction = strawberry.enum(rules.BadgeAction)
-SortOrder = strawberry.enum(rules.SortOrder)
-DateOperator = strawberry.enum(rules.DateOperator)
-ManagementSortOn = strawberry.enum(rules.ManagementSortOn)
-CustomerSortOn = strawberry.enum(rules.CustomerSortOn)
+# The domain's enums are the GraphQL enums: Strawberry marks each class in place.
+strawberry.enum(BadgeType, description="Which badges of the customer to list.")
+strawberry.enum(Owner, description="A module that may own or claim a badge.")
+for _enum_class in (
+    BadgeStatus,
+    EarnType,
+    ImageTag,
+    BadgeAction,
+    SortOrder,
+    DateOperator,
+    ManagementSortOn,
+    CustomerSortOn,
+):
+    strawberry.enum(_enum_class)
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -46,19 +65,19 @@ class BadgeImage:
     name: str | None
     file_svc_handle: str | None
     url: str | None
-    tag: ImageTag | None  # type: ignore[valid-type]
+    tag: ImageTag | None
 
 
 @strawberry.type
 class Claim:
-    owner_type: Owner | None  # type: ignore[valid-type]
+    owner_type: Owner | None
     reference_id: str | None
     is_active: bool | None
 
 
 @strawberry.type
 class Ownership:
-    restricted_to_owners: list[Owner]  # type: ignore[valid-type]
+    restricted_to_owners: list[Owner]
     claims: list[Claim]
 
 
@@ -208,7 +227,7 @@ class BadgeItem:
     images: list[BadgeImage]
     ownership: Ownership | None
     active: bool | None
-    badge_status: BadgeStatus  # type: ignore[valid-type]
+    badge_status: BadgeStatus
     last_earned_on_date: datetime | None = strawberry.field(
         description="When the customer last earned it (null unless earned)."
     )
@@ -222,7 +241,7 @@ class Badge(BadgeItem):
     org_id: int
     start_on: datetime | None
     tags: JSON | None
-    earn_type: EarnType | None  # type: ignore[valid-type]
+    earn_type: EarnType | None
     customer_constraints: list[BadgeConstraint]
     badge_constraints: list[BadgeConstraint]
     earned_count: int | None = strawberry.field(description="Null when the customer has no record.")
@@ -231,7 +250,7 @@ class Badge(BadgeItem):
 
 @strawberry.type(description="A badge as the management endpoint lists it.")
 class CustomerBadge(BadgeItem):
-    badge_type: EarnType | None  # type: ignore[valid-type]
+    badge_type: EarnType | None
     created_on: datetime | None
     last_updated_on: datetime | None
     last_earned_on: datetime | None
@@ -252,22 +271,22 @@ class CustomerBadgePage:
     pagination: Pagination
 
 
-def _image(stored: collections.Image) -> BadgeImage:
+def _image(stored: Document) -> BadgeImage:
     return BadgeImage(
         name=stored.get("name"),
         file_svc_handle=stored.get("fileSvcHandle"),
         url=stored.get("url"),
-        tag=_enum(rules.ImageTag, stored.get("tag")),
+        tag=_enum(ImageTag, stored.get("tag")),
     )
 
 
-def _ownership(stored: collections.Ownership | None) -> Ownership | None:
+def _ownership(stored: Document | None) -> Ownership | None:
     if stored is None:
         return None
-    owners = (_enum(rules.Owner, owner) for owner in stored.get("restrictedToOwners") or ())
+    owners = (_enum(Owner, owner) for owner in stored.get("restrictedToOwners") or ())
     claims = [
         Claim(
-            owner_type=_enum(rules.Owner, claim.get("ownerType")),
+            owner_type=_enum(Owner, claim.get("ownerType")),
             reference_id=claim.get("referenceId"),
             is_active=claim.get("isActive"),
         )
@@ -276,7 +295,7 @@ def _ownership(stored: collections.Ownership | None) -> Ownership | None:
     return Ownership(restricted_to_owners=[o for o in owners if o is not None], claims=claims)
 
 
-def _group(stored: collections.BadgeGroup | None) -> BadgeGroup | None:
+def _group(stored: Document | None) -> BadgeGroup | None:
     if stored is None:
         return None
     return BadgeGroup(
@@ -284,55 +303,70 @@ def _group(stored: collections.BadgeGroup | None) -> BadgeGroup | None:
     )
 
 
-def _common(row: BadgeRow, now: datetime) -> dict[str, Any]:
-    badge, record, group = row.badge, row.record, row.group
-    earned = customer_state(record, now).earn_count >= 1
-    group_id = badge.get("badgeGroupId")
-    return {
-        "badge_meta_id": strawberry.ID(str(badge["_id"])),
-        "name": badge.get("name"),
-        "description": badge.get("description"),
-        "badge_group_id": strawberry.ID(str(group_id)) if group_id is not None else None,
-        "badge_group_name": group.get("name") if group else None,
-        "group": _group(group),
-        "badge_rank": badge.get("badgeRank"),
-        "expires_on": badge.get("expiresOn"),
-        "images": [_image(image) for image in badge.get("images") or ()],
-        "ownership": _ownership(badge.get("ownership")),
-        "active": badge.get("active"),
-        "badge_status": badge_status(badge, now),
-        "last_earned_on_date": record.get("lastEarnedOn") if earned and record else None,
-        "last_earn_event_date": record.get("lastEarnEventDate") if earned and record else None,
-    }
+# How a GraphQL item field is made of its item value, when not the value itself: enums by kind,
+# sub-documents into their object types by field.
+_OBJECTS: dict[str, Callable[[Any], Any]] = {
+    "images": lambda stored: [_image(image) for image in stored],
+    "ownership": _ownership,
+    "group": _group,
+    "customerConstraints": lambda stored: [to_constraint(c) for c in stored],
+    "badgeConstraints": lambda stored: [to_constraint(c) for c in stored],
+}
+Plan = tuple[tuple[str, Callable[[Item], Any], Callable[[Any], Any] | None], ...]
 
 
-def to_badge(row: BadgeRow, now: datetime) -> Badge:
-    badge, record = row.badge, row.record
-    return Badge(
-        **_common(row, now),
-        org_id=badge["orgId"],
-        start_on=badge.get("startOn"),
-        tags=JSON(badge.get("tags")),
-        earn_type=_enum(rules.EarnType, badge.get("earnType")),
-        customer_constraints=[to_constraint(c) for c in badge.get("customerConstraints") or ()],
-        badge_constraints=[to_constraint(c) for c in badge.get("badgeConstraints") or ()],
-        earned_count=record.get("earnCount") if record is not None else None,
-        custom_fields=JSON(badge.get("customFields")),
+def python_name(name: str) -> str:
+    """`badgeMetaId` → `badge_meta_id`: the attribute Strawberry names `badgeMetaId`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _convert(field: ItemField) -> Callable[[Any], Any] | None:
+    if field.kind in (Kind.OBJECT, Kind.LIST):
+        return _OBJECTS[field.name]
+    if field.kind is Kind.ENUM:
+        enum = field.enum
+        assert enum is not None, field.name
+        return lambda value: _enum(enum, value)
+    return None
+
+
+def _plan(endpoint: Endpoint) -> Plan:
+    """Each attribute of the endpoint's item type, the item value it reads, and its conversion."""
+    return tuple(
+        (python_name(field.name), field.value, _convert(field))
+        for field in graphql_fields(endpoint)
     )
 
 
-def to_customer_badge(row: BadgeRow, now: datetime) -> CustomerBadge:
-    badge, record = row.badge, row.record
-    return CustomerBadge(
-        **_common(row, now),
-        badge_type=_enum(rules.EarnType, badge.get("earnType")),
-        created_on=badge.get("createdOn"),
-        last_updated_on=badge.get("lastUpdatedOn"),
-        last_earned_on=record.get("lastEarnedOn") if record else None,
-        starts_on=badge.get("startOn"),
-        earn_count=customer_state(record, now).earn_count,
-        issue_status=record.get("issueStatus") if record else None,
+_PLANS = {Badge: _plan(Endpoint.CUSTOMER), CustomerBadge: _plan(Endpoint.MANAGEMENT)}
+T = TypeVar("T", Badge, CustomerBadge)
+
+
+def _build(cls: type[T], item: Item) -> T:
+    return cls(
+        **{
+            name: read(item) if convert is None else convert(read(item))
+            for name, read, convert in _PLANS[cls]
+        }
     )
+
+
+def to_badges(rows: Iterable[Row], now: datetime) -> list[Badge]:
+    """A page's rows as customerBadges items."""
+    return [_build(Badge, item) for item in derive(rows, now)]
+
+
+def to_customer_badges(rows: Iterable[Row], now: datetime) -> list[CustomerBadge]:
+    """A page's rows as badgeManagement items."""
+    return [_build(CustomerBadge, item) for item in derive(rows, now)]
+
+
+def to_badge(row: Row, now: datetime) -> Badge:
+    return to_badges([row], now)[0]
+
+
+def to_customer_badge(row: Row, now: datetime) -> CustomerBadge:
+    return to_customer_badges([row], now)[0]
 
 
 def to_pagination(page: BadgePageResult) -> Pagination:

@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gql_badges import __version__
+from gql_badges.badges.items import Endpoint, ItemField, Kind, rest_fields
 from gql_badges.badges.request import MAX_PAGE_SIZE
-from gql_badges.badges.rules import BadgeStatus, IdentifierType
+from gql_badges.badges.rules import IdentifierType
 from gql_badges.http.responses import JSONBody
 from gql_badges.rest.params import (
     CUSTOMER_IDENTIFIER_HEADER,
@@ -22,7 +23,6 @@ from gql_badges.rest.params import (
     MANAGEMENT_PARAMS,
     Param,
 )
-from gql_badges.rest.render import CUSTOMER_ITEM_FIELDS, MANAGEMENT_ITEM_FIELDS
 from gql_badges.rest.routes import CUSTOMER_PATH, MANAGEMENT_PATH
 
 Schema = dict[str, Any]
@@ -54,44 +54,50 @@ _IMAGES = {
         },
     },
 }
-_INSTANT_FIELDS = {
-    "startOn", "expiresOn", "startsOn", "createdOn", "lastUpdatedOn", "lastEarnedOn",
-    "lastEarnedOnDate", "lastEarnEventDate",
-}  # fmt: skip
-_ONLY_WHEN_EARNED = {"lastEarnedOnDate", "lastEarnEventDate"}
-_FIELD_SCHEMAS: dict[str, Schema] = {
-    "badgeMetaId": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
-    "orgId": {"type": "integer"},
-    "name": _nullable("string"),
-    "description": _nullable("string"),
+# The shapes of the stored sub-documents and JSON fields, which REST passes through as stored.
+_SHAPES: dict[str, Schema] = {
     "images": _IMAGES,
-    "tags": _nullable("array"),
-    "badgeGroupId": _nullable("string"),
-    "badgeGroupName": _nullable("string"),
-    "badgeRank": _nullable("integer"),
     "ownership": _OWNERSHIP,
-    "earnType": _nullable("string"),
-    "badgeType": _nullable("string", description="The badge's earnType."),
-    "customerConstraints": _OBJECTS,
-    "badgeConstraints": _OBJECTS,
-    "earnedCount": _nullable("integer", description="Null when the customer has no record."),
-    "earnCount": {"type": "integer"},
+    "tags": _nullable("array"),
     "customFields": _nullable("object"),
-    "active": _nullable("boolean"),
-    "badgeStatus": {"type": "string", "enum": [status.value for status in BadgeStatus]},
-    "issueStatus": _nullable("string"),
 }
+_SCALARS = {Kind.INT: "integer", Kind.TEXT: "string", Kind.BOOL: "boolean"}
 
 
-def _item_schema(fields: tuple[str, ...]) -> Schema:
+def _field_schema(field: ItemField) -> Schema:
+    """The schema of a non-instant item field, from its kind."""
+    schema: Schema
+    if field.name in _SHAPES:
+        schema = _SHAPES[field.name]
+    elif field.kind is Kind.ID:
+        schema = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+    elif field.kind is Kind.ENUM and field.enum is not None and not field.nullable:
+        # Computed by the gateway, so always a member; a stored value passes through as stored.
+        schema = {"type": "string", "enum": [member.value for member in field.enum]}
+    elif field.kind is Kind.LIST:
+        schema = _OBJECTS
+    elif field.kind is Kind.OBJECT:
+        schema = {"type": "object"}
+    else:
+        schema = {"type": _SCALARS.get(field.kind, "string")}
+    if field.nullable and field.name not in _SHAPES:
+        schema = {**schema, "type": [schema["type"], "null"]}
+    if field.description is not None:
+        schema = {**schema, "description": field.description}
+    return schema
+
+
+def _item_schema(endpoint: Endpoint) -> Schema:
     properties: dict[str, Schema] = {}
     required: list[str] = []
-    for name in fields:
-        names = [name, name + "ISO"] if name in _INSTANT_FIELDS else [name]
-        for key in names:
-            properties[key] = _ISO if key.endswith("ISO") else _FIELD_SCHEMAS.get(key, _INSTANT)
-            if name not in _ONLY_WHEN_EARNED:
-                required.append(key)
+    for field in rest_fields(endpoint):
+        if field.kind is Kind.INSTANT:
+            keys = {field.name: _INSTANT, field.name + "ISO": _ISO}
+        else:
+            keys = {field.name: _field_schema(field)}
+        properties |= keys
+        if not field.only_when_earned:
+            required += keys
     return {
         "type": "object",
         "properties": properties,
@@ -320,8 +326,8 @@ def openapi_document(max_page_size: int = MAX_PAGE_SIZE) -> Schema:
                 "oauthToken": {"type": "apiKey", "in": "header", "name": "X-CAP-API-OAUTH-TOKEN"},
             },
             "schemas": {
-                "Badge": _item_schema(CUSTOMER_ITEM_FIELDS),
-                "CustomerBadge": _item_schema(MANAGEMENT_ITEM_FIELDS),
+                "Badge": _item_schema(Endpoint.CUSTOMER),
+                "CustomerBadge": _item_schema(Endpoint.MANAGEMENT),
                 "Pagination": _PAGINATION,
                 "Message": _MESSAGE,
                 "Error": _ERROR_ENVELOPE,

@@ -3,120 +3,115 @@
 Instants become epoch seconds, each followed by an ISO-8601 twin named `<field>ISO`; ids become
 hex strings; stored sub-documents (images, ownership, tags, custom fields, constraints) pass
 through as stored, but for the dates inside constraints, which become epoch seconds too.
+
+What to write for each field is decided once per endpoint from the item table
+(`badges/items.py`), so rendering an item is a copy of a template holding its keys in order,
+then one pass per group of fields that are written alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from gql_badges.badges.repository import BadgePage, BadgeRow
-from gql_badges.badges.rules import badge_status, customer_state
-from gql_badges.storage.collections import BadgeMeta, BadgeRecord, Constraint
+from gql_badges.badges.items import Endpoint, Item, Kind, derive, rest_fields, rest_keys
+from gql_badges.badges.repository import BadgePage
+from gql_badges.storage.collections import Document
 from gql_badges.timefmt import epoch_seconds, format_iso
 
-# The item fields each endpoint renders (GraphQL names them the same); they decide what is read.
-CUSTOMER_ITEM_FIELDS = (
-    "badgeMetaId", "orgId", "name", "description", "startOn", "expiresOn", "images", "tags",
-    "badgeGroupId", "badgeGroupName", "badgeRank", "ownership", "earnType",
-    "customerConstraints", "badgeConstraints", "earnedCount", "lastEarnedOnDate",
-    "lastEarnEventDate", "customFields", "active",
-)  # fmt: skip
-MANAGEMENT_ITEM_FIELDS = (
-    "name", "description", "badgeMetaId", "badgeType", "badgeGroupId", "badgeGroupName",
-    "badgeRank", "createdOn", "lastUpdatedOn", "images", "badgeStatus", "lastEarnedOn",
-    "startsOn", "expiresOn", "earnCount", "ownership", "issueStatus", "active",
-    "lastEarnedOnDate", "lastEarnEventDate",
-)  # fmt: skip
 
-
-def _put_instant(item: dict[str, Any], name: str, value: datetime | None) -> None:
-    item[name] = epoch_seconds(value) if value is not None else None
-    item[name + "ISO"] = format_iso(value) if value is not None else None
-
-
-def _constraints(stored: list[Constraint] | None) -> list[Any]:
-    """Constraints as stored, their dates (`startDate`, `endDate`) as epoch seconds + twins."""
-    out: list[Any] = []
-    for constraint in stored or ():
-        if isinstance(constraint, dict) and any(
-            isinstance(value, datetime) for value in constraint.values()
+def _dated(stored: list[Any]) -> list[Any]:
+    """Sub-documents as stored, their dates (`startDate`, `endDate`) as epoch seconds + twins.
+    The stored list itself when no date is inside (most constraints have none)."""
+    for index, document in enumerate(stored):
+        if isinstance(document, dict) and any(
+            isinstance(value, datetime) for value in document.values()
         ):
-            converted: dict[str, Any] = {}
-            for key, value in constraint.items():
-                if isinstance(value, datetime):
-                    _put_instant(converted, key, value)
-                else:
-                    converted[key] = value
-            out.append(converted)
+            return stored[:index] + [_with_instants(document) for document in stored[index:]]
+    return stored
+
+
+def _with_instants(document: Any) -> Any:
+    if not isinstance(document, dict):
+        return document
+    converted: dict[str, Any] = {}
+    for key, value in document.items():
+        if isinstance(value, datetime):
+            converted[key] = epoch_seconds(value)
+            converted[key + "ISO"] = format_iso(value)
         else:
-            out.append(constraint)
-    return out
+            converted[key] = value
+    return converted
 
 
-def _group_id(badge: BadgeMeta) -> str | None:
-    group_id = badge.get("badgeGroupId")
-    return str(group_id) if group_id is not None else None
+class ItemWriter:
+    """Writes the items of one endpoint. Keys come from a template in the legacy order (values
+    None, so a null instant costs nothing); then the fields copied as stored, in one C-level
+    pass; then the instants; then everything else, by its `value`."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        fields = rest_fields(endpoint)
+        self.template = dict.fromkeys(rest_keys(endpoint, earned=False))
+        self.earned_template = dict.fromkeys(rest_keys(endpoint, earned=True))
+        copied = [(f.name, f.stored) for f in fields if f.stored and f.kind is not Kind.INSTANT]
+        self.copied_names = tuple(name for name, _ in copied)
+        self.copied_keys = tuple(key for _, key in copied)
+        instants = [(f.name, f.stored) for f in fields if f.stored and f.kind is Kind.INSTANT]
+        self.instant_names = tuple((name, name + "ISO") for name, _ in instants)
+        self.instant_keys = tuple(key for _, key in instants)
+        self.computed_instants = tuple(
+            (f.name, f.name + "ISO", f.value)
+            for f in fields
+            if f.stored is None and f.kind is Kind.INSTANT and not f.only_when_earned
+        )
+        self.earned_instants = tuple(
+            (f.name, f.name + "ISO", f.value) for f in fields if f.only_when_earned
+        )
+        self.computed = tuple(
+            (f.name, f.value)
+            for f in fields
+            if f.stored is None and f.kind is not Kind.INSTANT and not f.instants_inside
+        )
+        self.dated = tuple((f.name, f.value) for f in fields if f.instants_inside)
+        if any(f.kind is not Kind.INSTANT for f in fields if f.only_when_earned):
+            raise AssertionError("only instants are left out of items not earned")
+        written = {name for pair in self.instant_names for name in pair}
+        written |= {name for name, iso, _ in self.computed_instants + self.earned_instants}
+        written |= {iso for name, iso, _ in self.computed_instants + self.earned_instants}
+        written |= {*self.copied_names, *(name for name, _ in self.computed + self.dated)}
+        if written != set(self.earned_template):
+            raise AssertionError(f"keys without a writer: {set(self.earned_template) ^ written}")
+
+    def write(self, item: Item) -> dict[str, Any]:
+        out = (self.earned_template if item.earned else self.template).copy()
+        badge: Mapping[str, Any] = item.badge  # read by the table's names, not literal keys
+        out.update(zip(self.copied_names, map(badge.get, self.copied_keys), strict=True))
+        for (name, iso), value in zip(
+            self.instant_names, map(badge.get, self.instant_keys), strict=True
+        ):
+            if value is not None:
+                out[name] = epoch_seconds(value)
+                out[iso] = format_iso(value)
+        instants = self.earned_instants if item.earned else ()
+        for name, iso, read in self.computed_instants + instants:
+            value = read(item)
+            if value is not None:
+                out[name] = epoch_seconds(value)
+                out[iso] = format_iso(value)
+        for name, read in self.computed:
+            out[name] = read(item)
+        for name, read in self.dated:
+            out[name] = _dated(read(item))
+        return out
 
 
-def _put_earn_dates(item: dict[str, Any], record: BadgeRecord | None, earn_count: int) -> None:
-    """lastEarnedOnDate and lastEarnEventDate appear only for badges the customer has earned."""
-    if record is not None and earn_count >= 1:
-        _put_instant(item, "lastEarnedOnDate", record.get("lastEarnedOn"))
-        _put_instant(item, "lastEarnEventDate", record.get("lastEarnEventDate"))
+WRITERS = {endpoint: ItemWriter(endpoint) for endpoint in Endpoint}
 
 
-def render_customer_item(row: BadgeRow, now: datetime) -> dict[str, Any]:
-    badge, record, group = row.badge, row.record, row.group
-    item: dict[str, Any] = {
-        "badgeMetaId": str(badge["_id"]),
-        "orgId": badge.get("orgId"),
-        "name": badge.get("name"),
-        "description": badge.get("description"),
-    }
-    _put_instant(item, "startOn", badge.get("startOn"))
-    _put_instant(item, "expiresOn", badge.get("expiresOn"))
-    item["images"] = badge.get("images") or []
-    item["tags"] = badge.get("tags")
-    item["badgeGroupId"] = _group_id(badge)
-    item["badgeGroupName"] = group.get("name") if group else None
-    item["badgeRank"] = badge.get("badgeRank")
-    item["ownership"] = badge.get("ownership")
-    item["earnType"] = badge.get("earnType")
-    item["customerConstraints"] = _constraints(badge.get("customerConstraints"))
-    item["badgeConstraints"] = _constraints(badge.get("badgeConstraints"))
-    item["earnedCount"] = record.get("earnCount") if record is not None else None
-    _put_earn_dates(item, record, customer_state(record, now).earn_count)
-    item["customFields"] = badge.get("customFields")
-    item["active"] = badge.get("active")
-    return item
-
-
-def render_management_item(row: BadgeRow, now: datetime) -> dict[str, Any]:
-    badge, record, group = row.badge, row.record, row.group
-    earn_count = customer_state(record, now).earn_count
-    item: dict[str, Any] = {
-        "name": badge.get("name"),
-        "description": badge.get("description"),
-        "badgeMetaId": str(badge["_id"]),
-        "badgeType": badge.get("earnType"),
-        "badgeGroupId": _group_id(badge),
-        "badgeGroupName": group.get("name") if group else None,
-        "badgeRank": badge.get("badgeRank"),
-    }
-    _put_instant(item, "createdOn", badge.get("createdOn"))
-    _put_instant(item, "lastUpdatedOn", badge.get("lastUpdatedOn"))
-    item["images"] = badge.get("images") or []
-    item["badgeStatus"] = badge_status(badge, now).value
-    _put_instant(item, "lastEarnedOn", record.get("lastEarnedOn") if record else None)
-    _put_instant(item, "startsOn", badge.get("startOn"))
-    _put_instant(item, "expiresOn", badge.get("expiresOn"))
-    item["earnCount"] = earn_count
-    item["ownership"] = badge.get("ownership")
-    item["issueStatus"] = record.get("issueStatus") if record else None
-    item["active"] = badge.get("active")
-    _put_earn_dates(item, record, earn_count)
-    return item
+def render_items(endpoint: Endpoint, page: BadgePage) -> list[Document]:
+    write = WRITERS[endpoint].write
+    return [write(item) for item in derive(page.rows, page.now)]
 
 
 def render_pagination(page: BadgePage) -> dict[str, int]:
@@ -130,13 +125,13 @@ def render_pagination(page: BadgePage) -> dict[str, int]:
 
 def render_customer_page(page: BadgePage) -> dict[str, Any]:
     return {
-        "badges": [render_customer_item(row, page.now) for row in page.rows],
+        "badges": render_items(Endpoint.CUSTOMER, page),
         "pagination": render_pagination(page),
     }
 
 
 def render_management_page(page: BadgePage) -> dict[str, Any]:
     return {
-        "customerBadges": [render_management_item(row, page.now) for row in page.rows],
+        "customerBadges": render_items(Endpoint.MANAGEMENT, page),
         "pagination": render_pagination(page),
     }

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from gql_badges.badges.items import Endpoint, rest_fields
 from gql_badges.badges.projection import needs_groups, stored_fields
 from gql_badges.badges.repository import BadgePage
 from gql_badges.badges.request import BadgeQuery, customer_badges_query, management_query
@@ -25,12 +26,7 @@ from gql_badges.rest.params import (
     parse_params,
     path_customer,
 )
-from gql_badges.rest.render import (
-    CUSTOMER_ITEM_FIELDS,
-    MANAGEMENT_ITEM_FIELDS,
-    render_customer_page,
-    render_management_page,
-)
+from gql_badges.rest.render import render_customer_page, render_management_page
 
 CUSTOMER_PATH = "/api_gateway/v1/badges/customer/{customerId}"
 MANAGEMENT_PATH = "/api_gateway/v1/badges/management/{customerId}"
@@ -39,9 +35,10 @@ MANAGEMENT_PATH = "/api_gateway/v1/badges/management/{customerId}"
 def _endpoint(
     params: tuple[Param, ...],
     build_query: Callable[..., BadgeQuery],
-    item_fields: tuple[str, ...],
+    listed: Endpoint,
     render: Callable[[BadgePage], dict[str, Any]],
 ) -> Callable[[Request], Any]:
+    item_fields = [field.name for field in rest_fields(listed)]
     projection = stored_fields(item_fields)
     with_groups = needs_groups(item_fields)
 
@@ -64,10 +61,10 @@ def _endpoint(
 
 
 customer_badges = _endpoint(
-    CUSTOMER_PARAMS, customer_badges_query, CUSTOMER_ITEM_FIELDS, render_customer_page
+    CUSTOMER_PARAMS, customer_badges_query, Endpoint.CUSTOMER, render_customer_page
 )
 badge_management = _endpoint(
-    MANAGEMENT_PARAMS, management_query, MANAGEMENT_ITEM_FIELDS, render_management_page
+    MANAGEMENT_PARAMS, management_query, Endpoint.MANAGEMENT, render_management_page
 )
 
 

@@ -144,9 +144,9 @@ async def test_example_shape(client, org_a_auth, org_b_auth, endpoint, index, cu
 
 def test_key_order_follows_the_spec_lists() -> None:
     """Keys appear in the reference pages' order, each instant before its twin."""
-    from gql_badges.rest.render import CUSTOMER_ITEM_FIELDS, MANAGEMENT_ITEM_FIELDS
+    from gql_badges.badges.items import Endpoint, rest_keys
 
     first = EXAMPLES["customer"][0]["data"]["badges"][0]
-    assert [k for k in CUSTOMER_ITEM_FIELDS if k in first] == list(first)
+    assert [k for k in rest_keys(Endpoint.CUSTOMER) if k in first] == list(first)
     management = EXAMPLES["management"][1]["data"]["customerBadges"][0]
-    assert [k for k in MANAGEMENT_ITEM_FIELDS if k in management] == list(management)
+    assert [k for k in rest_keys(Endpoint.MANAGEMENT) if k in management] == list(management)
