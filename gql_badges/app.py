@@ -81,6 +81,7 @@ def create_app(
         introspection=settings.graphql_introspection,
         safelist=safelist,
         documents=documents,
+        compiled=settings.graphql_compiled,
     )
     graphql_view = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
     # Scrapes go to a listener of their own when one is set, so /metrics need not be public.

@@ -42,6 +42,7 @@ from gql_badges.badges.rules import (
     SortOrder,
 )
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, InvalidParameter
+from gql_badges.graphql.compiled import PlannedRoot, compiled_executor
 from gql_badges.graphql.limits import QUERY_TOO_COMPLEX, QueryLimits, guarded_validation
 from gql_badges.graphql.operation import OperationNameRequired
 from gql_badges.graphql.persisted import Documents, Safelist, load_manifest, persisted_queries
@@ -135,16 +136,110 @@ def _item_fields(info: Info, list_field: str) -> set[str]:
     return names
 
 
-async def _fetch(info: Info, query: BadgeQuery, list_field: str) -> BadgePageResult:
-    context: GraphQLContext = info.context
+@dataclass(frozen=True, slots=True)
+class ItemSelection:
+    """What a page's items need read, from the item fields selected: computed once per
+    selection (once per compiled plan), not per item."""
+
+    projection: frozenset[str]
+    with_groups: bool
+
+    @classmethod
+    def of(cls, item_fields: Iterable[str]) -> ItemSelection:
+        names = frozenset(item_fields)
+        return cls(frozenset(stored_fields(names)), needs_groups(names))
+
+
+async def _fetch(
+    context: GraphQLContext, query: BadgeQuery, items: ItemSelection
+) -> BadgePageResult:
     caller = await context.caller()
-    selected = _item_fields(info, list_field)
     return await context.repository.badge_page(
         caller.org_id,
         query,
         context.now,
-        projection=stored_fields(selected),
-        with_groups=needs_groups(selected),
+        projection=items.projection,
+        with_groups=items.with_groups,
+    )
+
+
+# The two root fields' work, from their arguments (as the resolvers receive them) to the page
+# objects. The resolvers call these, and so does a compiled plan (`graphql/compiled.py`),
+# which knows the selected item fields from the document.
+
+
+async def customer_badges_page(
+    context: GraphQLContext,
+    items: ItemSelection,
+    *,
+    customer: CustomerInput,
+    badge_type: BadgeType | None,
+    include_expired: bool | None,
+    group_id: str | None,
+    sort_on: CustomerSortOn | None,
+    limit: int | None,
+    page: int | None,
+) -> BadgePage:
+    query = customer_badges_query(
+        customer.to_ref(),
+        badge_type,
+        include_expired,
+        group_id,
+        sort_on,
+        limit,
+        page,
+        max_size=context.max_page_size,
+    )
+    result = await _fetch(context, query, items)
+    now = context.now
+    return BadgePage(badges=to_badges(result.rows, now), pagination=to_pagination(result))
+
+
+async def badge_management_page(
+    context: GraphQLContext,
+    items: ItemSelection,
+    *,
+    customer: CustomerInput,
+    page: int | None,
+    size: int | None,
+    sort_on: ManagementSortOn | None,
+    order: SortOrder | None,
+    name: str | None,
+    badge_type: BadgeType | None,
+    action: BadgeAction | None,
+    badge_status: BadgeStatus | None,
+    owner: Owner | None,
+    claimed_by: Owner | None,
+    start_on: datetime | None,
+    start_on_operator: DateOperator | None,
+    expires_on: datetime | None,
+    expires_on_operator: DateOperator | None,
+    group_id: str | None,
+) -> CustomerBadgePage:
+    query = management_query(
+        customer.to_ref(),
+        page=page,
+        size=size,
+        sort_on=sort_on,
+        order=order,
+        name=name,
+        badge_type=badge_type,
+        action=action,
+        badge_status=badge_status,
+        owner=owner,
+        claimed_by=claimed_by,
+        start_on=start_on,
+        start_on_operator=start_on_operator,
+        expires_on=expires_on,
+        expires_on_operator=expires_on_operator,
+        group_id=group_id,
+        max_size=context.max_page_size,
+    )
+    result = await _fetch(context, query, items)
+    now = context.now
+    return CustomerBadgePage(
+        customer_badges=to_customer_badges(result.rows, now),
+        pagination=to_pagination(result),
     )
 
 
@@ -162,19 +257,17 @@ class Query:
         limit: int | None = 10,
         page: int | None = 0,
     ) -> BadgePage:
-        query = customer_badges_query(
-            customer.to_ref(),
-            badge_type,
-            include_expired,
-            group_id,
-            sort_on,
-            limit,
-            page,
-            max_size=info.context.max_page_size,
+        return await customer_badges_page(
+            info.context,
+            ItemSelection.of(_item_fields(info, "badges")),
+            customer=customer,
+            badge_type=badge_type,
+            include_expired=include_expired,
+            group_id=group_id,
+            sort_on=sort_on,
+            limit=limit,
+            page=page,
         )
-        result = await _fetch(info, query, "badges")
-        now = info.context.now
-        return BadgePage(badges=to_badges(result.rows, now), pagination=to_pagination(result))
 
     @strawberry.field(description="Badges of a customer, as GET /badges/management/{customerId}.")
     async def badge_management(
@@ -197,8 +290,10 @@ class Query:
         expires_on_operator: DateOperator | None = None,
         group_id: strawberry.ID | None = None,
     ) -> CustomerBadgePage:
-        query = management_query(
-            customer.to_ref(),
+        return await badge_management_page(
+            info.context,
+            ItemSelection.of(_item_fields(info, "customerBadges")),
+            customer=customer,
             page=page,
             size=size,
             sort_on=sort_on,
@@ -214,14 +309,14 @@ class Query:
             expires_on=expires_on,
             expires_on_operator=expires_on_operator,
             group_id=group_id,
-            max_size=info.context.max_page_size,
         )
-        result = await _fetch(info, query, "customerBadges")
-        now = info.context.now
-        return CustomerBadgePage(
-            customer_badges=to_customer_badges(result.rows, now),
-            pagination=to_pagination(result),
-        )
+
+
+# The root fields a compiled plan runs, by the functions their resolvers call.
+PLANNED_ROOTS = {
+    "customerBadges": PlannedRoot(customer_badges_page, "badges", ItemSelection.of),
+    "badgeManagement": PlannedRoot(badge_management_page, "customerBadges", ItemSelection.of),
+}
 
 
 # graphql-core's own guards, which say only what happened: named like our limits instead.
@@ -298,10 +393,12 @@ def create_schema(
     introspection: bool = True,
     safelist: Safelist | None = None,
     documents: Documents | None = None,
+    compiled: bool = True,
 ) -> strawberry.Schema:
     """The schema, refusing documents over `limits` (and `max_tokens` while parsing).
 
     Persisted queries (APQ) are always on; with a `safelist`, only the operations it lists run.
+    With `compiled`, queries over the two root fields run from plans (`graphql/compiled.py`).
     """
     limits = limits or QueryLimits()
     extensions: list[Any] = [
@@ -318,6 +415,7 @@ def create_schema(
         query=Query,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=extensions,
+        execution_context_class=compiled_executor(PLANNED_ROOTS) if compiled else None,
     )
     schema.suggestions = introspection
     return schema
