@@ -166,7 +166,7 @@ def test_load_upserts_and_hashes(cli_env, tmp_path) -> None:
         (lambda f: f["api_clients"][0].pop("password"), "api_clients[0].password"),
     ],
 )
-def test_a_bad_document_is_named_and_nothing_is_written(cli_env, tmp_path, mutate, message):
+def test_a_bad_document_is_named_and_nothing_is_written(cli_env, tmp_path, mutate, message) -> None:
     content = json.loads(json.dumps(GOOD_FILE))
     mutate(content)
     path = tmp_path / "bad.json"
@@ -332,7 +332,7 @@ def test_indexes_check_and_create(cli_env) -> None:
     assert "indexes present" in present.stdout
 
 
-def test_load_refuses_what_the_database_would_and_draws_no_bar_in_a_pipe(cli_env, tmp_path):
+def test_load_refuses_what_the_database_would_and_draws_no_bar_in_a_pipe(cli_env, tmp_path) -> None:
     path = tmp_path / "good.json"
     path.write_text(json.dumps(GOOD_FILE))
     assert run(["load", str(path)], cli_env).returncode == 0

@@ -30,7 +30,9 @@ def only_error(body: dict) -> dict:
         (MANAGEMENT, {"owner": "loyalty promotion"}, Owner),
     ],
 )
-async def test_a_bad_enum_value_lists_the_allowed_ones(client, org_b_auth, path, params, enum):
+async def test_a_bad_enum_value_lists_the_allowed_ones(
+    client, org_b_auth, path, params, enum
+) -> None:
     error = only_error(await get(client, path + SWATI, org_b_auth, params, status=400))
     (reference,) = params
     assert (error["code"], error["message"], error["reference"]) == (

@@ -47,7 +47,9 @@ def codes(body: dict) -> set[str]:
     return {error["extensions"]["code"] for error in body["errors"]}
 
 
-async def test_thirty_aliases_with_a_wrong_password_cost_one_verification(services, mongo_uri):
+async def test_thirty_aliases_with_a_wrong_password_cost_one_verification(
+    services, mongo_uri
+) -> None:
     """With attempts for three verifications, three requests of thirty aliases are answered
     UNAUTHENTICATED (one verification each) and only the fourth is refused."""
     async with gateway(services, mongo_uri, login_attempts_burst=BURST) as client:
@@ -59,7 +61,7 @@ async def test_thirty_aliases_with_a_wrong_password_cost_one_verification(servic
         assert body["errors"][0]["extensions"]["retryAfterSeconds"] >= 1
 
 
-async def test_failed_logins_from_one_address_are_limited(services, mongo_uri, org_b_auth):
+async def test_failed_logins_from_one_address_are_limited(services, mongo_uri, org_b_auth) -> None:
     """Sixty failed logins in a row: the first few are answered 401, the rest 429 with
     Retry-After; a client that had logged in before is not held up by them."""
     path = "/api_gateway/v1/badges/customer/62090013"
@@ -76,7 +78,9 @@ async def test_failed_logins_from_one_address_are_limited(services, mongo_uri, o
         assert (await client.get(path, headers=org_b_auth)).status_code == 200
 
 
-async def test_failed_logins_for_one_username_are_limited_from_any_address(services, mongo_uri):
+async def test_failed_logins_for_one_username_are_limited_from_any_address(
+    services, mongo_uri
+) -> None:
     async with gateway(services, mongo_uri, login_attempts_burst=BURST) as client:
         statuses = []
         for n in range(BURST + 2):
@@ -89,7 +93,7 @@ async def test_failed_logins_for_one_username_are_limited_from_any_address(servi
         assert statuses[BURST:] == [{"RATE_LIMITED"}] * 2
 
 
-async def test_oauth_secrets_are_limited_too(services, mongo_uri):
+async def test_oauth_secrets_are_limited_too(services, mongo_uri) -> None:
     body = {"key": "demo-key-100606", "secret": "wrong"}
     async with gateway(services, mongo_uri, login_attempts_burst=BURST) as client:
         statuses = [

@@ -29,7 +29,9 @@ MEMORY = 32 * 1024 * 1024
 
 
 @pytest.mark.parametrize("hostile", CORPUS, ids=[h.name for h in CORPUS])
-async def test_a_hostile_document_is_refused_fast_in_bounded_memory(client, hostile: Hostile):
+async def test_a_hostile_document_is_refused_fast_in_bounded_memory(
+    client, hostile: Hostile
+) -> None:
     document = hostile.build()
     body = {"query": document, "variables": hostile.variables or {}}
     started = time.perf_counter()

@@ -276,7 +276,9 @@ async def test_other_methods_are_405_in_the_graphql_shape(client, method) -> Non
 # --- the unexpected ------------------------------------------------------------------------------
 
 
-async def test_an_unexpected_failure_is_a_500_in_the_graphql_shape(services: Services, caplog):
+async def test_an_unexpected_failure_is_a_500_in_the_graphql_shape(
+    services: Services, caplog
+) -> None:
     def broken_clock() -> datetime:
         raise RuntimeError("secret internals: mongodb://admin:hunter2@db")
 

@@ -122,7 +122,9 @@ async def items_by_id(client, headers, endpoint: str, customer: str) -> dict[str
 
 
 @pytest.mark.parametrize(("endpoint", "index", "customer", "org"), CASES)
-async def test_example_shape(client, org_a_auth, org_b_auth, endpoint, index, customer, org):
+async def test_example_shape(
+    client, org_a_auth, org_b_auth, endpoint, index, customer, org
+) -> None:
     example = EXAMPLES[endpoint][index]
     headers = org_a_auth if org == "a" else org_b_auth
     ours = await items_by_id(client, headers, endpoint, customer)
