@@ -6,10 +6,12 @@ import base64
 import json
 import time
 
+import httpx
 import jwt
 import pytest
 
 from gql_badges.auth import md5_hex
+from gql_badges.db import Database, Document
 from tests.conftest import basic_auth, graphql
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -23,7 +25,9 @@ def code(body: dict) -> str:
     return body["errors"][0]["extensions"]["code"]
 
 
-async def test_basic_auth_reads_the_callers_org(client, org_b_auth) -> None:
+async def test_basic_auth_reads_the_callers_org(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     body = await graphql(client, QUERY, org_b_auth, ref=SWATI)
     assert body["data"]["customerBadges"]["pagination"]["total"] == 4
 
@@ -46,14 +50,14 @@ async def test_basic_auth_reads_the_callers_org(client, org_b_auth) -> None:
         {"X-CAP-API-OAUTH-TOKEN": "garbage"},
     ],
 )
-async def test_bad_credentials_are_unauthenticated(client, headers) -> None:
+async def test_bad_credentials_are_unauthenticated(client: httpx.AsyncClient, headers) -> None:
     body = await graphql(client, QUERY, headers, ref=SWATI)
     assert body["data"] is None
     assert code(body) == "UNAUTHENTICATED"
     assert body["errors"][0]["extensions"]["capillaryCode"] == 401
 
 
-async def test_inactive_client_is_forbidden(client) -> None:
+async def test_inactive_client_is_forbidden(client: httpx.AsyncClient) -> None:
     body = await graphql(
         client, QUERY, basic_auth("demo.inactive", "demo-password-inactive"), ref=SWATI
     )
@@ -61,11 +65,11 @@ async def test_inactive_client_is_forbidden(client) -> None:
     assert body["errors"][0]["extensions"]["capillaryCode"] == 4000
 
 
-async def token(client, key="demo-key-100606", secret="demo-secret-100606"):
+async def token(client: httpx.AsyncClient, key="demo-key-100606", secret="demo-secret-100606"):
     return await client.post("/v3/oauth/token/generate", json={"key": key, "secret": secret})
 
 
-async def test_oauth_token_flow(client) -> None:
+async def test_oauth_token_flow(client: httpx.AsyncClient) -> None:
     response = await token(client)
     assert response.status_code == 200
     body = response.json()
@@ -93,7 +97,9 @@ async def test_oauth_token_flow(client) -> None:
         ([], 400, 400),
     ],
 )
-async def test_token_generation_failures(client, body, status, error_code) -> None:
+async def test_token_generation_failures(
+    client: httpx.AsyncClient, body, status, error_code
+) -> None:
     response = await client.post("/v3/oauth/token/generate", json=body)
     assert response.status_code == status
     assert response.json()["errors"][0]["code"] == error_code
@@ -101,7 +107,7 @@ async def test_token_generation_failures(client, body, status, error_code) -> No
         assert "WWW-Authenticate" in response.headers
 
 
-async def test_bad_json_body_is_400(client) -> None:
+async def test_bad_json_body_is_400(client: httpx.AsyncClient) -> None:
     response = await client.post("/v3/oauth/token/generate", content=b"{not json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == 400
@@ -137,13 +143,13 @@ def forge(claims: dict, secret: str = "test-secret-" + "x" * 32, algorithm="HS25
         lambda now: forge({"org_id": 100606, "client_id": "demo-key-100606", "iat": now}),
     ],
 )
-async def test_bad_tokens_are_refused(client, make_token) -> None:
+async def test_bad_tokens_are_refused(client: httpx.AsyncClient, make_token) -> None:
     bad = make_token(int(time.time()))
     body = await graphql(client, QUERY, {"X-CAP-API-OAUTH-TOKEN": bad}, ref=SWATI)
     assert code(body) == "UNAUTHENTICATED"
 
 
-async def test_tampered_token_is_refused(client) -> None:
+async def test_tampered_token_is_refused(client: httpx.AsyncClient) -> None:
     access = (await token(client)).json()["data"]["accessToken"]
     header, _, signature = access.split(".")
     claims = jwt.decode(access, options={"verify_signature": False}) | {"org_id": 100458}
@@ -157,7 +163,9 @@ async def test_tampered_token_is_refused(client) -> None:
 # --- tenancy --------------------------------------------------------------------------------
 
 
-async def test_another_orgs_customer_is_not_found(client, org_a_auth, org_b_auth) -> None:
+async def test_another_orgs_customer_is_not_found(
+    client: httpx.AsyncClient, org_a_auth: dict[str, str], org_b_auth: dict[str, str]
+) -> None:
     """Org A cannot read Swati (org B) by any identifier, and the answer is plain not-found."""
     for ref in (
         SWATI,
@@ -174,7 +182,9 @@ async def test_another_orgs_customer_is_not_found(client, org_a_auth, org_b_auth
         assert body["errors"][0]["extensions"] == missing["errors"][0]["extensions"]
 
 
-async def test_another_orgs_badges_and_groups_never_appear(client, demo, org_b_auth) -> None:
+async def test_another_orgs_badges_and_groups_never_appear(
+    client: httpx.AsyncClient, demo: dict[str, list[Document]], org_b_auth: dict[str, str]
+) -> None:
     """Org B's queries return only org B's badges, whatever the type, sort or group filter."""
     org_a_ids = {str(b["_id"]) for b in demo["badge_meta"] if b["orgId"] == 100458}
     org_a_group = "660bf2c98bdfa71c4496a940"
@@ -193,7 +203,9 @@ async def test_another_orgs_badges_and_groups_never_appear(client, demo, org_b_a
                     assert badges == []
 
 
-async def test_a_badge_can_join_only_its_own_orgs_group(client, database, org_id) -> None:
+async def test_a_badge_can_join_only_its_own_orgs_group(
+    client: httpx.AsyncClient, database: Database, org_id: int
+) -> None:
     """A badge pointing at another org's group is ungrouped: no name, no RANK preference."""
     from datetime import UTC, datetime, timedelta
 
@@ -233,7 +245,9 @@ async def test_a_badge_can_join_only_its_own_orgs_group(client, database, org_id
     ]
 
 
-async def test_passwords_and_secrets_are_stored_only_hashed(database, demo) -> None:
+async def test_passwords_and_secrets_are_stored_only_hashed(
+    database: Database, demo: dict[str, list[Document]]
+) -> None:
     stored = await database.find("api_clients", {})
     assert stored
     for client_doc in stored:

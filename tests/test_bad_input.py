@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from gql_badges.app import create_app
+from gql_badges.app import Services, create_app
 from tests.conftest import graphql, make_settings
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -15,7 +15,9 @@ ID_QUERY = "query($id: ID!) { customerBadges(customer: {id: $id}) { pagination {
 
 
 @pytest.mark.parametrize("customer_id", [HUGE_ID, str(2**63), "1" * 20])
-async def test_a_customer_id_outside_int64_is_bad_input(client, org_b_auth, customer_id) -> None:
+async def test_a_customer_id_outside_int64_is_bad_input(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], customer_id
+) -> None:
     body = await graphql(client, ID_QUERY, org_b_auth, id=customer_id)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     response = await client.get(
@@ -31,7 +33,9 @@ async def test_a_customer_id_outside_int64_is_bad_input(client, org_b_auth, cust
 
 
 @pytest.mark.parametrize("value", ["2024-13-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "soon", 7])
-async def test_a_bad_datetime_variable_says_what_is_expected(client, org_b_auth, value) -> None:
+async def test_a_bad_datetime_variable_says_what_is_expected(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], value
+) -> None:
     query = """query($d: DateTime) { badgeManagement(customer: {id: "62090013"}, startOn: $d) {
         pagination { total } } }"""
     response = await client.post(
@@ -66,7 +70,7 @@ async def errors_of(app, body: dict) -> list[str]:
     ],
 )
 async def test_no_suggestions_leak_the_schema_with_introspection_off(
-    services, query, variables
+    services: Services, query, variables
 ) -> None:
     body = {"query": query, "variables": variables}
     hidden = make_settings(services.settings.driver, graphql_introspection=False)

@@ -126,7 +126,7 @@ def test_export_schema_matches_the_committed_sdl() -> None:
     )
 
 
-def test_load_upserts_and_hashes(cli_env, tmp_path) -> None:
+def test_load_upserts_and_hashes(cli_env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "good.json"
     path.write_text(json.dumps(GOOD_FILE))
     for _ in range(2):  # a second load upserts the same documents again
@@ -166,7 +166,9 @@ def test_load_upserts_and_hashes(cli_env, tmp_path) -> None:
         (lambda f: f["api_clients"][0].pop("password"), "api_clients[0].password"),
     ],
 )
-def test_a_bad_document_is_named_and_nothing_is_written(cli_env, tmp_path, mutate, message) -> None:
+def test_a_bad_document_is_named_and_nothing_is_written(
+    cli_env: dict[str, str], tmp_path: Path, mutate, message
+) -> None:
     content = json.loads(json.dumps(GOOD_FILE))
     mutate(content)
     path = tmp_path / "bad.json"
@@ -179,7 +181,7 @@ def test_a_bad_document_is_named_and_nothing_is_written(cli_env, tmp_path, mutat
     assert collection_counts(cli_env) == dict.fromkeys(GOOD_FILE, 0)
 
 
-def test_invalid_json_names_the_position(cli_env, tmp_path) -> None:
+def test_invalid_json_names_the_position(cli_env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"badge_meta": [\n  {"_id": }\n]}')
     result = run(["load", str(path)], cli_env)
@@ -233,7 +235,7 @@ def _serve_embedded(
     return server, base, env
 
 
-def test_serve_on_the_embedded_database(tmp_path) -> None:
+def test_serve_on_the_embedded_database(tmp_path: Path) -> None:
     """`gql-badges serve` with no URI: embedded database, demo data, GraphiQL; `load` finds it;
     Ctrl-C stops both, and the data survives for the next start."""
     data_dir = tmp_path / "data"
@@ -286,7 +288,7 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
-def test_sigterm_lets_requests_in_flight_finish(tmp_path) -> None:
+def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
     """SIGTERM while requests are being answered: each still gets its answer, the process exits
     cleanly, the embedded database stops, and its data is there on the next start."""
     import asyncio
@@ -319,7 +321,7 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path) -> None:
         assert client["badges"].badge_meta.count_documents({"orgId": 100606}) > 0
 
 
-def test_indexes_check_and_create(cli_env) -> None:
+def test_indexes_check_and_create(cli_env: dict[str, str]) -> None:
     """The deploy pipeline's step: --check exits 1 naming what is missing, --create builds."""
     missing = run(["indexes", "--check"], cli_env)
     assert missing.returncode == 1, missing.stderr
@@ -332,7 +334,9 @@ def test_indexes_check_and_create(cli_env) -> None:
     assert "indexes present" in present.stdout
 
 
-def test_load_refuses_what_the_database_would_and_draws_no_bar_in_a_pipe(cli_env, tmp_path) -> None:
+def test_load_refuses_what_the_database_would_and_draws_no_bar_in_a_pipe(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
     path = tmp_path / "good.json"
     path.write_text(json.dumps(GOOD_FILE))
     assert run(["load", str(path)], cli_env).returncode == 0

@@ -50,7 +50,7 @@ def _hold_lock(data_dir: Path) -> subprocess.Popen[str]:
     return holder
 
 
-def test_a_second_serve_is_refused_and_the_first_keeps_working(tmp_path) -> None:
+def test_a_second_serve_is_refused_and_the_first_keeps_working(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     first, _, env = _serve_embedded(data_dir, tmp_path / "first.log")
     try:
@@ -81,7 +81,7 @@ def test_a_second_serve_is_refused_and_the_first_keeps_working(tmp_path) -> None
         first.wait(60)
 
 
-def test_a_live_holder_is_named(tmp_path) -> None:
+def test_a_live_holder_is_named(tmp_path: Path) -> None:
     holder = _hold_lock(tmp_path)
     try:
         with pytest.raises(DataDirInUse) as refused:
@@ -96,7 +96,7 @@ def test_a_live_holder_is_named(tmp_path) -> None:
         holder.wait()
 
 
-def test_the_lock_and_runtime_file_of_a_dead_process_are_taken_over(tmp_path) -> None:
+def test_the_lock_and_runtime_file_of_a_dead_process_are_taken_over(tmp_path: Path) -> None:
     holder = _hold_lock(tmp_path)
     holder.send_signal(signal.SIGKILL)  # dies without cleaning up
     holder.wait()

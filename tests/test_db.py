@@ -126,7 +126,9 @@ async def gateway(services: Services) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def test_a_query_over_its_time_limit_is_503_with_retry_after(services, org_id) -> None:
+async def test_a_query_over_its_time_limit_is_503_with_retry_after(
+    services: Services, org_id: int
+) -> None:
     """maxTimeMS expiry (the embedded server enforces it): 503 + Retry-After, GraphQL too."""
     slow = Services.create(make_settings(services.settings.driver), services.database.uri)
     try:
@@ -170,12 +172,12 @@ async def test_a_query_over_its_time_limit_is_503_with_retry_after(services, org
 # --- read preference ---------------------------------------------------------------------------
 
 
-def test_read_preference_defaults_to_primary_preferred(services) -> None:
+def test_read_preference_defaults_to_primary_preferred(services: Services) -> None:
     database = Database(services.settings, services.database.uri)
     assert database.client.read_preference.mongos_mode == "primaryPreferred"
 
 
-def test_the_connection_strings_read_preference_wins(services) -> None:
+def test_the_connection_strings_read_preference_wins(services: Services) -> None:
     settings = make_settings(services.settings.driver, read_preference=ReadPreference.NEAREST)
     uri = services.database.uri
     separator = "&" if "?" in uri else "/?"
@@ -185,7 +187,7 @@ def test_the_connection_strings_read_preference_wins(services) -> None:
     assert from_setting.client.read_preference.mongos_mode == "nearest"
 
 
-def test_the_loader_reads_the_primary_without_a_socket_timeout(services) -> None:
+def test_the_loader_reads_the_primary_without_a_socket_timeout(services: Services) -> None:
     loader = Database(services.settings, services.database.uri, loading=True)
     assert loader.client.read_preference.mongos_mode == "primary"
     assert loader.client.options.pool_options.socket_timeout is None
@@ -198,7 +200,7 @@ def test_the_loader_reads_the_primary_without_a_socket_timeout(services) -> None
     ("preference", "ready"),
     [(ReadPreference.PRIMARY_PREFERRED, 200), (ReadPreference.SECONDARY, 503)],
 )
-async def test_readyz_follows_the_read_preference(services, preference, ready) -> None:
+async def test_readyz_follows_the_read_preference(services: Services, preference, ready) -> None:
     """On a replica set of one (the embedded server), `secondary` has no server to read from,
     so the gateway is not ready; `primaryPreferred` is. The client discovers the set (no
     `directConnection`, which would ignore the read preference)."""
@@ -223,7 +225,9 @@ async def test_readyz_follows_the_read_preference(services, preference, ready) -
 _WANTED = sum(len(models) for models in INDEXES.values())
 
 
-async def test_a_conflicting_index_leaves_the_gateway_serving(services, caplog) -> None:
+async def test_a_conflicting_index_leaves_the_gateway_serving(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
     """A DBA's own `orgId_email` with other options: IndexKeySpecsConflict (86). The gateway
     starts, warns once naming the index, the code and what to do, and /readyz lists it."""
     fresh = Services.create(make_settings(services.settings.driver), services.database.uri)
@@ -250,7 +254,7 @@ async def test_a_conflicting_index_leaves_the_gateway_serving(services, caplog) 
         await fresh.database.close()
 
 
-async def test_with_index_creation_off_missing_indexes_are_reported(services) -> None:
+async def test_with_index_creation_off_missing_indexes_are_reported(services: Services) -> None:
     settings = make_settings(services.settings.driver, create_indexes=False)
     fresh = Services.create(settings, services.database.uri)
     try:
@@ -266,13 +270,15 @@ async def test_with_index_creation_off_missing_indexes_are_reported(services) ->
         await fresh.database.close()
 
 
-async def test_readyz_is_ready_with_every_index(client) -> None:
+async def test_readyz_is_ready_with_every_index(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "degraded": []}
 
 
-async def test_duplicates_under_a_unique_index_are_a_problem_not_a_crash(services) -> None:
+async def test_duplicates_under_a_unique_index_are_a_problem_not_a_crash(
+    services: Services,
+) -> None:
     database = Database(make_settings(services.settings.driver), services.database.uri)
     try:
         twins = [{"_id": n, "orgId": 1, "email": "twin@example.com"} for n in (1, 2)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 
+import httpx
 import pytest
 
 from gql_badges.badges.model import BadgeType, ManagementSortOn, Owner
@@ -31,7 +32,7 @@ def only_error(body: dict) -> dict:
     ],
 )
 async def test_a_bad_enum_value_lists_the_allowed_ones(
-    client, org_b_auth, path, params, enum
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], path, params, enum
 ) -> None:
     error = only_error(await get(client, path + SWATI, org_b_auth, params, status=400))
     (reference,) = params
@@ -45,13 +46,17 @@ async def test_a_bad_enum_value_lists_the_allowed_ones(
 
 
 @pytest.mark.parametrize(("path", "name"), [(CUSTOMER, "limit"), (MANAGEMENT, "size")])
-async def test_a_page_over_the_largest_names_the_largest(client, org_b_auth, path, name) -> None:
+async def test_a_page_over_the_largest_names_the_largest(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], path, name
+) -> None:
     error = only_error(await get(client, path + SWATI, org_b_auth, {name: "500"}, status=400))
     assert (error["message"], error["reference"]) == ("Invalid value", name)
     assert error["details"] == f"{name} must be between 1 and 100 (100 is the largest page)"
 
 
-async def test_bad_values_say_what_was_expected(client, org_b_auth) -> None:
+async def test_bad_values_say_what_was_expected(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     cases = {
         "includeExpired": ({"includeExpired": "yes"}, "true or false"),
         "groupId": ({"groupId": "abc"}, "24 hex digits"),
@@ -81,7 +86,7 @@ async def test_bad_values_say_what_was_expected(client, org_b_auth) -> None:
         {"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()},
     ],
 )
-async def test_a_basic_failure_hints_at_the_md5(client, headers) -> None:
+async def test_a_basic_failure_hints_at_the_md5(client: httpx.AsyncClient, headers) -> None:
     response = await client.get(CUSTOMER + SWATI, headers=headers)
     assert response.status_code == 401
     error = only_error(response.json())
@@ -95,7 +100,7 @@ async def test_a_basic_failure_hints_at_the_md5(client, headers) -> None:
     assert "MD5 hex digest of the password" in extensions["details"]
 
 
-async def test_no_credentials_says_what_to_send(client) -> None:
+async def test_no_credentials_says_what_to_send(client: httpx.AsyncClient) -> None:
     error = only_error((await client.get(CUSTOMER + SWATI)).json())
     assert error["message"] == "Unauthorized"
     assert (
@@ -103,7 +108,9 @@ async def test_no_credentials_says_what_to_send(client) -> None:
     )
 
 
-async def test_an_error_with_nothing_to_add_keeps_the_legacy_shape(client, org_b_auth) -> None:
+async def test_an_error_with_nothing_to_add_keeps_the_legacy_shape(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     error = only_error(await get(client, CUSTOMER + "999", org_b_auth, status=404))
     assert error == {
         "code": 1026,
@@ -112,7 +119,9 @@ async def test_an_error_with_nothing_to_add_keeps_the_legacy_shape(client, org_b
     }
 
 
-async def test_graphql_errors_carry_the_same_hints(client, org_b_auth) -> None:
+async def test_graphql_errors_carry_the_same_hints(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     literal = await graphql(
         client,
         '{ customerBadges(customer: {id: "62090013"}, badgeType: EARNT) { badges { name } } }',

@@ -73,7 +73,9 @@ async def editor_text(page, selector: str) -> str:
     return await page.eval_on_selector(f"{selector} .CodeMirror", "el => el.CodeMirror.getValue()")
 
 
-async def test_graphiql_works_offline_in_a_real_browser(gateway: str, org_b_auth) -> None:
+async def test_graphiql_works_offline_in_a_real_browser(
+    gateway: str, org_b_auth: dict[str, str]
+) -> None:
     assert CHROMIUM is not None, "chromium is required under CI (apt-get install chromium)"
     from playwright.async_api import Route, async_playwright
 

@@ -15,6 +15,7 @@ import httpx
 import psutil
 import pytest
 
+from gql_badges.app import Services
 from tests.conftest import basic_auth
 from tests.graphql.hostile import PAGE_ALIASES as ALIASES
 
@@ -43,7 +44,9 @@ async def _flood(base: str, address: str, stop: float, counts: dict[str, int], n
             counts[code] = counts.get(code, 0) + 1
 
 
-async def test_a_wrong_password_flood_does_not_slow_a_good_client(services, tmp_path) -> None:
+async def test_a_wrong_password_flood_does_not_slow_a_good_client(
+    services: Services, tmp_path: Path
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GQL_BADGES_")}
     env |= {
         "GQL_BADGES_MONGODB_URI": services.database.uri,

@@ -48,7 +48,7 @@ def codes(body: dict) -> set[str]:
 
 
 async def test_thirty_aliases_with_a_wrong_password_cost_one_verification(
-    services, mongo_uri
+    services: Services, mongo_uri: str
 ) -> None:
     """With attempts for three verifications, three requests of thirty aliases are answered
     UNAUTHENTICATED (one verification each) and only the fourth is refused."""
@@ -61,7 +61,9 @@ async def test_thirty_aliases_with_a_wrong_password_cost_one_verification(
         assert body["errors"][0]["extensions"]["retryAfterSeconds"] >= 1
 
 
-async def test_failed_logins_from_one_address_are_limited(services, mongo_uri, org_b_auth) -> None:
+async def test_failed_logins_from_one_address_are_limited(
+    services: Services, mongo_uri: str, org_b_auth: dict[str, str]
+) -> None:
     """Sixty failed logins in a row: the first few are answered 401, the rest 429 with
     Retry-After; a client that had logged in before is not held up by them."""
     path = "/api_gateway/v1/badges/customer/62090013"
@@ -79,7 +81,7 @@ async def test_failed_logins_from_one_address_are_limited(services, mongo_uri, o
 
 
 async def test_failed_logins_for_one_username_are_limited_from_any_address(
-    services, mongo_uri
+    services: Services, mongo_uri: str
 ) -> None:
     async with gateway(services, mongo_uri, login_attempts_burst=BURST) as client:
         statuses = []
@@ -93,7 +95,7 @@ async def test_failed_logins_for_one_username_are_limited_from_any_address(
         assert statuses[BURST:] == [{"RATE_LIMITED"}] * 2
 
 
-async def test_oauth_secrets_are_limited_too(services, mongo_uri) -> None:
+async def test_oauth_secrets_are_limited_too(services: Services, mongo_uri: str) -> None:
     body = {"key": "demo-key-100606", "secret": "wrong"}
     async with gateway(services, mongo_uri, login_attempts_burst=BURST) as client:
         statuses = [
@@ -104,7 +106,9 @@ async def test_oauth_secrets_are_limited_too(services, mongo_uri) -> None:
 
 
 @pytest.mark.parametrize("size", [1024 * 1024, 8 * 1024 * 1024])
-async def test_a_huge_authorization_header_is_431_unread(client, size: int) -> None:
+async def test_a_huge_authorization_header_is_431_unread(
+    client: httpx.AsyncClient, size: int
+) -> None:
     headers = {"Authorization": "Basic " + "A" * size}
     graphql = await client.post("/graphql", json={"query": QUERY}, headers=headers)
     assert graphql.status_code == 431
@@ -114,7 +118,9 @@ async def test_a_huge_authorization_header_is_431_unread(client, size: int) -> N
     assert rest.json()["errors"][0]["code"] == 431
 
 
-async def test_an_authorization_over_8_kib_is_refused_without_decoding(client) -> None:
+async def test_an_authorization_over_8_kib_is_refused_without_decoding(
+    client: httpx.AsyncClient,
+) -> None:
     username = "u" * 9000
     token = base64.b64encode(f"{username}:{'0' * 32}".encode()).decode()
     response = await client.get(
@@ -124,7 +130,7 @@ async def test_an_authorization_over_8_kib_is_refused_without_decoding(client) -
     assert response.json()["errors"][0]["message"] == "Unauthorized"
 
 
-async def test_the_header_limit_is_a_setting(services, mongo_uri) -> None:
+async def test_the_header_limit_is_a_setting(services: Services, mongo_uri: str) -> None:
     async with gateway(services, mongo_uri, max_header_bytes=2048) as client:
         big = {"X-Padding": "p" * 3000}
         assert (await client.get("/healthz", headers=big)).status_code == 431

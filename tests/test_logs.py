@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -41,7 +42,7 @@ async def demo_database(mongo_uri: str) -> str:
 
 
 async def test_json_access_lines_hold_the_fields_and_no_secret(
-    mongo_uri, demo_database, tmp_path
+    mongo_uri: str, demo_database: str, tmp_path: Path
 ) -> None:
     gateway = GatewayProcess(mongo_uri, demo_database, tmp_path, GQL_BADGES_LOG_FORMAT="json")
     gateway.start()

@@ -69,7 +69,7 @@ async def scrape(client: httpx.AsyncClient) -> Samples:
     return parse(response.text)
 
 
-async def test_counters_move_by_what_was_sent(proxied, org_b_auth) -> None:
+async def test_counters_move_by_what_was_sent(proxied, org_b_auth: dict[str, str]) -> None:
     client, proxy = proxied
     rest_path = "/api_gateway/v1/badges/customer/62090013"
     # Warm up: the client record is cached and the connections are open after these.
@@ -140,7 +140,9 @@ def proxied_driver(samples: Samples) -> str:
     raise AssertionError("no gql_badges_build_info")
 
 
-async def test_rate_limited_requests_are_counted(services: Services, org_b_auth) -> None:
+async def test_rate_limited_requests_are_counted(
+    services: Services, org_b_auth: dict[str, str]
+) -> None:
     settings = make_settings(
         services.settings.driver,
         database=services.settings.database,

@@ -57,7 +57,9 @@ def _only(document: dict, fields: tuple[str, ...]) -> dict:
     return {key: value for key, value in document.items() if key in fields}
 
 
-async def test_a_badge_starting_after_its_expiry_is_expired_not_upcoming(database) -> None:
+async def test_a_badge_starting_after_its_expiry_is_expired_not_upcoming(
+    database: Database,
+) -> None:
     """Found by the property test: the UPCOMING filter let such a badge through."""
     from datetime import timedelta
 

@@ -33,7 +33,9 @@ def _client(services: Services) -> httpx.AsyncClient:
 
 
 @pytest.mark.usefixtures("demo")
-async def test_unexpected_errors_leak_nothing(services, org_b_auth, caplog) -> None:
+async def test_unexpected_errors_leak_nothing(
+    services: Services, org_b_auth: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
     broken = dataclasses.replace(services, repository=ExplodingRepository())
     async with _client(broken) as client:
         response = await client.get(CUSTOMER_URI, headers=org_b_auth)
@@ -53,7 +55,7 @@ async def test_unexpected_errors_leak_nothing(services, org_b_auth, caplog) -> N
 
 
 @pytest.mark.usefixtures("demo")
-async def test_bodies_are_bounded(client, org_b_auth) -> None:
+async def test_bodies_are_bounded(client: httpx.AsyncClient, org_b_auth: dict[str, str]) -> None:
     huge = {"query": QUERY, "variables": {"pad": "x" * 300_000}}
     response = await client.post("/graphql", json=huge, headers=org_b_auth)
     assert response.status_code == 413
@@ -66,7 +68,7 @@ async def test_bodies_are_bounded(client, org_b_auth) -> None:
 
 @pytest.mark.usefixtures("demo")
 @pytest.mark.parametrize("body", [b'{"query": ', b'{"query": "{ __typename }", "x": "\xff"}'])
-async def test_bad_json_is_400(client, org_b_auth, body) -> None:
+async def test_bad_json_is_400(client: httpx.AsyncClient, org_b_auth: dict[str, str], body) -> None:
     """Truncated JSON, and JSON whose bytes are not UTF-8 (was a 500)."""
     headers = org_b_auth | {"content-type": "application/json"}
     response = await client.post("/graphql", content=body, headers=headers)

@@ -18,6 +18,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gql_badges.app import Services
+from gql_badges.db import Document
 from gql_badges.errors import RateLimited
 from gql_badges.shared_limits import Limiter
 from tests.conftest import basic_auth
@@ -165,7 +167,7 @@ async def test_two_gateways_share_the_limit_and_ride_out_a_redis_outage(
 
 
 async def test_persisted_queries_and_login_limits_are_shared(
-    redis_server: RedisServer, services, demo
+    redis_server: RedisServer, services: Services, demo: dict[str, list[Document]]
 ) -> None:
     """Two gateways on one Redis: a document registered through one runs by its hash through
     the other, and wrong passwords spread over both spend one allowance of attempts."""

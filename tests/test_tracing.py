@@ -30,7 +30,10 @@ def test_tracing_is_off_unless_otlp_is_asked_for() -> None:
 
 
 async def test_a_request_is_traced_to_its_database_commands(
-    services: Services, org_b_auth, monkeypatch, caplog
+    services: Services,
+    org_b_auth: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     with OTLPReceiver() as receiver:
         monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")

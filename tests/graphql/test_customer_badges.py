@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.conftest import graphql
@@ -22,13 +23,15 @@ TOM = {"id": "62407752"}
 SWATI = {"email": "swati.jain@example.com"}
 
 
-async def names(client, headers, **variables) -> list[str]:
+async def names(client: httpx.AsyncClient, headers, **variables) -> list[str]:
     body = await graphql(client, PAGE, headers, **variables)
     assert "errors" not in body, body
     return [b["name"] for b in body["data"]["customerBadges"]["badges"]]
 
 
-async def test_default_is_available_to_issue(client, org_a_auth) -> None:
+async def test_default_is_available_to_issue(
+    client: httpx.AsyncClient, org_a_auth: dict[str, str]
+) -> None:
     # EARN, active, not expired, neither enrolled nor earned by Tom; revoked counts as not enrolled.
     got = await names(client, org_a_auth, customer=TOM, limit=100)
     assert sorted(got) == sorted(
@@ -36,7 +39,9 @@ async def test_default_is_available_to_issue(client, org_a_auth) -> None:
     )
 
 
-async def test_each_badge_type(client, org_a_auth, org_b_auth) -> None:
+async def test_each_badge_type(
+    client: httpx.AsyncClient, org_a_auth: dict[str, str], org_b_auth: dict[str, str]
+) -> None:
     # Furrye12 is ISSUE_EARN too, but Tom has reached its customer limit of 1.
     assert await names(client, org_a_auth, customer=TOM, type="AVAILABLE") == ["BADGE123"]
     earned = await names(client, org_a_auth, customer=TOM, type="EARNED")
@@ -51,7 +56,9 @@ async def test_each_badge_type(client, org_a_auth, org_b_auth) -> None:
     ]
 
 
-async def test_rank_order_groups_first_then_badge_rank(client, org_a_auth) -> None:
+async def test_rank_order_groups_first_then_badge_rank(
+    client: httpx.AsyncClient, org_a_auth: dict[str, str]
+) -> None:
     body = await graphql(
         client, PAGE, org_a_auth, customer={"id": "62407753"}, sortOn="RANK", limit=100
     )
@@ -67,7 +74,9 @@ async def test_rank_order_groups_first_then_badge_rank(client, org_a_auth) -> No
     ]
 
 
-async def test_identifier_kinds_name_the_same_customer(client, org_b_auth) -> None:
+async def test_identifier_kinds_name_the_same_customer(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     expected = await names(client, org_b_auth, customer=SWATI, type="EARNED")
     assert expected
     for ref in (
@@ -84,7 +93,9 @@ async def test_identifier_kinds_name_the_same_customer(client, org_b_auth) -> No
     ("limit", "page", "size", "total_pages"),
     [(2, 0, 2, 3), (2, 2, 1, 3), (2, 3, 0, 3), (100, 0, 5, 1), (5, 0, 5, 1), (1, 4, 1, 5)],
 )
-async def test_pagination(client, org_b_auth, limit, page, size, total_pages) -> None:
+async def test_pagination(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], limit, page, size, total_pages
+) -> None:
     body = await graphql(
         client,
         PAGE,
@@ -100,7 +111,9 @@ async def test_pagination(client, org_b_auth, limit, page, size, total_pages) ->
     assert len(body["data"]["customerBadges"]["badges"]) == size
 
 
-async def test_empty_result_has_zero_pages(client, org_a_auth) -> None:
+async def test_empty_result_has_zero_pages(
+    client: httpx.AsyncClient, org_a_auth: dict[str, str]
+) -> None:
     body = await graphql(client, PAGE, org_a_auth, customer={"id": "62407753"}, type="EARNED")
     assert body["data"]["customerBadges"] == {
         "badges": [],
@@ -108,7 +121,7 @@ async def test_empty_result_has_zero_pages(client, org_a_auth) -> None:
     }
 
 
-async def test_group_filter(client, org_b_auth) -> None:
+async def test_group_filter(client: httpx.AsyncClient, org_b_auth: dict[str, str]) -> None:
     got = await names(
         client, org_b_auth, customer=SWATI, type="EARNED", groupId="65c3600c60d9261bdd8a6410"
     )
@@ -117,7 +130,9 @@ async def test_group_filter(client, org_b_auth) -> None:
     assert available == ["Anniversary Badge"]
 
 
-async def test_constraints_union_members(client, org_b_auth) -> None:
+async def test_constraints_union_members(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     query = """query($customer: CustomerRef!) {
       customerBadges(customer: $customer, badgeType: EARNED, limit: 100) {
         badges { name
@@ -166,7 +181,9 @@ async def test_constraints_union_members(client, org_b_auth) -> None:
     ]
 
 
-async def test_group_object_and_dates(client, org_b_auth) -> None:
+async def test_group_object_and_dates(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     query = """query($customer: CustomerRef!) {
       customerBadges(customer: $customer, badgeType: EARNED, groupId: "65c3600c60d9261bdd8a6410") {
         badges { group { id name rank } startOn expiresOn lastEarnedOnDate }
@@ -196,7 +213,9 @@ _MORE = "fragment More on BadgePage { c: badges { badgeMetaId description images
         ("...Names ...More", _NAMES + " " + _MORE),
     ],
 )
-async def test_every_selection_of_the_list_is_fetched(client, org_b_auth, page, fragments) -> None:
+async def test_every_selection_of_the_list_is_fetched(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], page, fragments
+) -> None:
     """Fields only a second selection of the list asks for (an alias, a fragment) are read
     too, not answered null."""
     query = f"""{{ customerBadges(customer: {{id: "62090013"}}, badgeType: EARNED) {{ {page} }} }}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -65,7 +66,9 @@ EXPECTED_CODES = {"BAD_USER_INPUT", "CUSTOMER_NOT_FOUND", "QUERY_TOO_COMPLEX", N
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(values=variables())
-async def test_hostile_arguments_get_clear_answers(client, org_b_auth, values) -> None:
+async def test_hostile_arguments_get_clear_answers(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], values
+) -> None:
     body = await graphql(client, QUERY, org_b_auth, **values)  # asserts HTTP 200
     for error in body.get("errors", ()):
         code = (error.get("extensions") or {}).get("code")

@@ -10,6 +10,7 @@ import asyncio
 import time
 import tracemalloc
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,7 +31,7 @@ MEMORY = 32 * 1024 * 1024
 
 @pytest.mark.parametrize("hostile", CORPUS, ids=[h.name for h in CORPUS])
 async def test_a_hostile_document_is_refused_fast_in_bounded_memory(
-    client, hostile: Hostile
+    client: httpx.AsyncClient, hostile: Hostile
 ) -> None:
     document = hostile.build()
     body = {"query": document, "variables": hostile.variables or {}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from graphql import GraphQLError, get_introspection_query
 
@@ -28,7 +29,9 @@ LARGEST = f"""{{
 
 
 @pytest.mark.usefixtures("demo")
-async def test_the_largest_legitimate_query_passes(client, org_b_auth) -> None:
+async def test_the_largest_legitimate_query_passes(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     body = await graphql(client, LARGEST, org_b_auth)
     assert "errors" not in body, body["errors"]
     assert body["data"]["customerBadges"]["pagination"]["size"] >= 1

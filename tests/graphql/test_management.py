@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.conftest import graphql
@@ -9,7 +10,9 @@ from tests.conftest import graphql
 pytestmark = pytest.mark.usefixtures("demo")
 
 
-async def management(client, headers, arguments: str, fields: str = "name") -> dict:
+async def management(
+    client: httpx.AsyncClient, headers, arguments: str, fields: str = "name"
+) -> dict:
     query = f"""{{ badgeManagement(customer: {{id: "62090013"}}, size: 100, {arguments}) {{
         customerBadges {{ {fields} }} pagination {{ page size total totalPages }} }} }}"""
     body = await graphql(client, query, headers)
@@ -17,7 +20,7 @@ async def management(client, headers, arguments: str, fields: str = "name") -> d
     return body["data"]["badgeManagement"]
 
 
-async def names(client, headers, arguments: str) -> list[str]:
+async def names(client: httpx.AsyncClient, headers, arguments: str) -> list[str]:
     page = await management(client, headers, arguments)
     return [b["name"] for b in page["customerBadges"]]
 
@@ -49,7 +52,9 @@ EXPIRED_AUTOMATION = "Automation_Test_Badge_Issue_2023-12-11 13:20:36.812999"
         ("badgeType: AVAILABLE_TO_ISSUE, badgeStatus: UPCOMING", ["badge issual3"]),
     ],
 )
-async def test_filters(client, org_b_auth, arguments, expected) -> None:
+async def test_filters(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], arguments, expected
+) -> None:
     if "includeExpired" in arguments:  # not an argument of badgeManagement
         query = f'{{ badgeManagement(customer: {{id: "62090013"}}, {arguments}) {{ __typename }} }}'
         body = await graphql(client, query, org_b_auth)
@@ -62,7 +67,9 @@ async def test_filters(client, org_b_auth, arguments, expected) -> None:
         assert sorted(got) == sorted(expected)
 
 
-async def test_date_filters_and_operators(client, org_b_auth) -> None:
+async def test_date_filters_and_operators(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     everything = await management(
         client, org_b_auth, "badgeType: EXPIRED", "name startsOn expiresOn"
     )
@@ -81,7 +88,9 @@ async def test_date_filters_and_operators(client, org_b_auth) -> None:
     assert len(later_start) == len(items) - 1
 
 
-async def test_operator_without_date_is_bad_input(client, org_b_auth) -> None:
+async def test_operator_without_date_is_bad_input(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     query = """{ badgeManagement(customer: {id: "62090013"}, startOnOperator: LESS_THAN) {
         pagination { total } } }"""
     body = await graphql(client, query, org_b_auth)
@@ -100,7 +109,9 @@ async def test_operator_without_date_is_bad_input(client, org_b_auth) -> None:
     ],
 )
 @pytest.mark.parametrize("order", ["ASC", "DESC"])
-async def test_sorts(client, org_b_auth, sort, field, order) -> None:
+async def test_sorts(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], sort, field, order
+) -> None:
     page = await management(
         client, org_b_auth, f"badgeType: EARNED, sortOn: {sort}, order: {order}", f"name {field}"
     )
@@ -108,7 +119,7 @@ async def test_sorts(client, org_b_auth, sort, field, order) -> None:
     assert values == sorted(values, reverse=order == "DESC")  # ISO strings sort as instants
 
 
-async def test_item_fields(client, org_b_auth) -> None:
+async def test_item_fields(client: httpx.AsyncClient, org_b_auth: dict[str, str]) -> None:
     page = await management(
         client,
         org_b_auth,
@@ -135,7 +146,9 @@ async def test_item_fields(client, org_b_auth) -> None:
     assert page["pagination"] == {"page": 0, "size": 1, "total": 1, "totalPages": 1}
 
 
-async def test_unearned_badge_has_zero_count_and_no_earn_dates(client, org_b_auth) -> None:
+async def test_unearned_badge_has_zero_count_and_no_earn_dates(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     page = await management(
         client,
         org_b_auth,

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gql_badges.app import create_app
+from gql_badges.app import Services, create_app
 from gql_badges.graphql.persisted import REGISTERED_DOCUMENTS, sha256_hex
 from gql_badges.graphql.schema import create_schema
 from tests.conftest import make_settings
@@ -31,7 +31,9 @@ def first_code(body: dict) -> str:
     return body["errors"][0]["extensions"]["code"]
 
 
-async def test_apq_registers_then_runs_by_hash(client, org_b_auth) -> None:
+async def test_apq_registers_then_runs_by_hash(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     digest = sha256_hex(QUERY)
     by_hash = {"variables": VARIABLES, "extensions": apq(digest)}
     missing = (await client.post("/graphql", json=by_hash, headers=org_b_auth)).json()
@@ -45,7 +47,9 @@ async def test_apq_registers_then_runs_by_hash(client, org_b_auth) -> None:
     assert again == registered.json()
 
 
-async def test_apq_over_get_is_private_to_the_caller(client, org_b_auth) -> None:
+async def test_apq_over_get_is_private_to_the_caller(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     query = QUERY.replace("Earned", "EarnedOverGet")
     params = {
         "variables": json.dumps(VARIABLES),
@@ -77,14 +81,18 @@ async def test_apq_over_get_is_private_to_the_caller(client, org_b_auth) -> None
         ({"persistedQuery": "yes"}, "PERSISTED_QUERY_NOT_SUPPORTED"),
     ],
 )
-async def test_apq_refuses_what_it_cannot_trust(client, org_b_auth, extensions, code) -> None:
+async def test_apq_refuses_what_it_cannot_trust(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], extensions, code
+) -> None:
     body = {"query": QUERY, "variables": VARIABLES, "extensions": extensions}
     answer = (await client.post("/graphql", json=body, headers=org_b_auth)).json()
     assert first_code(answer) == code
     assert answer.get("data") is None
 
 
-async def test_a_mismatched_hash_registers_nothing(client, org_b_auth) -> None:
+async def test_a_mismatched_hash_registers_nothing(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     query = QUERY.replace("Earned", "NeverRegistered")
     wrong = sha256_hex(query + " ")
     await client.post("/graphql", json={"query": query, "extensions": apq(wrong)})
@@ -117,7 +125,9 @@ def manifest_of(directory: Path) -> dict:
     return json.loads(result.stdout)
 
 
-async def test_the_safelist_runs_only_listed_operations(services, tmp_path, org_b_auth) -> None:
+async def test_the_safelist_runs_only_listed_operations(
+    services: Services, tmp_path: Path, org_b_auth: dict[str, str]
+) -> None:
     operations = tmp_path / "operations"
     operations.mkdir()
     (operations / "earned.graphql").write_text(QUERY.replace("pagination { total }", "...Page"))
@@ -152,7 +162,7 @@ async def test_the_safelist_runs_only_listed_operations(services, tmp_path, org_
         assert 'gql_badges_graphql_operations_total{operation="Earned",outcome="ok"}' in scrape
 
 
-def test_a_bad_manifest_stops_the_gateway_at_start_up(services, tmp_path) -> None:
+def test_a_bad_manifest_stops_the_gateway_at_start_up(services: Services, tmp_path: Path) -> None:
     from gql_badges.graphql.persisted import ManifestError
 
     path = tmp_path / "manifest.json"

@@ -56,7 +56,9 @@ async def post(client: httpx.AsyncClient, body: object, accept: dict[str, str]) 
         ({"Accept": f"{GRAPHQL_RESPONSE};q=0.5, {JSON}"}, JSON),
     ],
 )
-async def test_the_response_media_type_follows_accept(client, headers, expected) -> None:
+async def test_the_response_media_type_follows_accept(
+    client: httpx.AsyncClient, headers, expected
+) -> None:
     response = await client.post("/graphql", json=TYPENAME, headers=headers)
     assert response.status_code == 200
     assert media_type(response) == expected
@@ -64,7 +66,7 @@ async def test_the_response_media_type_follows_accept(client, headers, expected)
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
-async def test_no_acceptable_media_type_is_406(client) -> None:
+async def test_no_acceptable_media_type_is_406(client: httpx.AsyncClient) -> None:
     response = await client.post("/graphql", json=TYPENAME, headers={"Accept": "text/csv"})
     assert response.status_code == 406
     error = only_error(response)
@@ -73,7 +75,7 @@ async def test_no_acceptable_media_type_is_406(client) -> None:
     assert media_type(response) == JSON
 
 
-async def test_get_runs_queries_in_both_media_types(client) -> None:
+async def test_get_runs_queries_in_both_media_types(client: httpx.AsyncClient) -> None:
     for accept, expected in ((AS_JSON, JSON), (AS_GRAPHQL_RESPONSE, GRAPHQL_RESPONSE)):
         response = await client.get("/graphql", params=TYPENAME, headers=accept)
         assert response.status_code == 200
@@ -81,7 +83,7 @@ async def test_get_runs_queries_in_both_media_types(client) -> None:
         assert response.json() == {"data": {"__typename": "Query"}}
 
 
-async def test_a_browser_still_gets_graphiql(client) -> None:
+async def test_a_browser_still_gets_graphiql(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
@@ -114,7 +116,9 @@ REQUEST_ERRORS = [
 
 
 @pytest.mark.parametrize(("body", "code"), REQUEST_ERRORS)
-async def test_request_errors_are_400_with_the_graphql_response_type(client, body, code) -> None:
+async def test_request_errors_are_400_with_the_graphql_response_type(
+    client: httpx.AsyncClient, body, code
+) -> None:
     response = await post(client, body, AS_GRAPHQL_RESPONSE)
     assert response.status_code == 400
     assert media_type(response) == GRAPHQL_RESPONSE
@@ -122,14 +126,14 @@ async def test_request_errors_are_400_with_the_graphql_response_type(client, bod
 
 
 @pytest.mark.parametrize(("body", "code"), REQUEST_ERRORS)
-async def test_request_errors_are_200_with_json(client, body, code) -> None:
+async def test_request_errors_are_200_with_json(client: httpx.AsyncClient, body, code) -> None:
     response = await post(client, body, AS_JSON)
     assert response.status_code == 200
     assert media_type(response) == JSON
     assert only_error(response)["extensions"]["code"] == code
 
 
-async def test_several_operations_need_an_operation_name(client) -> None:
+async def test_several_operations_need_an_operation_name(client: httpx.AsyncClient) -> None:
     document = "query A { a: __typename } query B { b: __typename }"
     missing = await post(client, {"query": document}, AS_GRAPHQL_RESPONSE)
     assert "operationName" in only_error(missing)["message"]
@@ -138,7 +142,7 @@ async def test_several_operations_need_an_operation_name(client) -> None:
     assert chosen.json() == {"data": {"b": "Query"}}
 
 
-async def test_a_query_over_the_token_limit_is_a_request_error(client) -> None:
+async def test_a_query_over_the_token_limit_is_a_request_error(client: httpx.AsyncClient) -> None:
     document = "{ " + " ".join(f"a{i}: __typename" for i in range(3000)) + " }"
     response = await post(client, {"query": document}, AS_GRAPHQL_RESPONSE)
     assert response.status_code == 400
@@ -146,7 +150,7 @@ async def test_a_query_over_the_token_limit_is_a_request_error(client) -> None:
 
 
 @pytest.mark.usefixtures("demo")
-async def test_field_errors_are_partial_results_with_200(client) -> None:
+async def test_field_errors_are_partial_results_with_200(client: httpx.AsyncClient) -> None:
     """No credentials: the field fails (data null), but the request executed: 200, with data."""
     response = await post(client, {"query": PAGE}, AS_GRAPHQL_RESPONSE)
     assert response.status_code == 200
@@ -158,7 +162,9 @@ async def test_field_errors_are_partial_results_with_200(client) -> None:
 
 
 @pytest.mark.usefixtures("demo")
-async def test_data_with_the_graphql_response_type(client, org_b_auth) -> None:
+async def test_data_with_the_graphql_response_type(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     response = await post(client, {"query": PAGE}, AS_GRAPHQL_RESPONSE | org_b_auth)
     assert response.status_code == 200
     assert response.json()["data"]["customerBadges"]["pagination"]["total"] >= 1
@@ -169,7 +175,9 @@ async def test_data_with_the_graphql_response_type(client, org_b_auth) -> None:
 
 @pytest.mark.parametrize("body", ["a string", 42, True, None, [], [TYPENAME]])
 @pytest.mark.parametrize("accept", [AS_JSON, AS_GRAPHQL_RESPONSE], ids=["json", "graphql-response"])
-async def test_a_json_body_that_is_not_an_object_is_400(client, body, accept) -> None:
+async def test_a_json_body_that_is_not_an_object_is_400(
+    client: httpx.AsyncClient, body, accept
+) -> None:
     """These answered 500 (Strawberry called .get on them); an array was a plain-text 400."""
     response = await post(client, body, accept)
     assert response.status_code == 400
@@ -192,7 +200,9 @@ async def test_a_json_body_that_is_not_an_object_is_400(client, body, accept) ->
         ({}, "`query`"),
     ],
 )
-async def test_mistyped_or_missing_parameters_are_400(client, body, named) -> None:
+async def test_mistyped_or_missing_parameters_are_400(
+    client: httpx.AsyncClient, body, named
+) -> None:
     for accept in (AS_JSON, AS_GRAPHQL_RESPONSE):
         response = await post(client, body, accept)
         assert response.status_code == 400, response.text
@@ -201,7 +211,7 @@ async def test_mistyped_or_missing_parameters_are_400(client, body, named) -> No
         assert named in error["message"]
 
 
-async def test_null_parameters_mean_absent(client) -> None:
+async def test_null_parameters_mean_absent(client: httpx.AsyncClient) -> None:
     body = TYPENAME | {"variables": None, "operationName": None, "extensions": None}
     response = await post(client, body, AS_GRAPHQL_RESPONSE)
     assert response.status_code == 200
@@ -211,7 +221,7 @@ async def test_null_parameters_mean_absent(client) -> None:
 @pytest.mark.parametrize(
     "body", [b"", b'{"query": ', b'{"query": "{ __typename }", "x": "\xff"}'], ids=repr
 )
-async def test_bad_json_is_400_in_the_graphql_shape(client, body) -> None:
+async def test_bad_json_is_400_in_the_graphql_shape(client: httpx.AsyncClient, body) -> None:
     headers = AS_GRAPHQL_RESPONSE | {"Content-Type": JSON}
     response = await client.post("/graphql", content=body, headers=headers)
     assert response.status_code == 400
@@ -223,20 +233,20 @@ async def test_bad_json_is_400_in_the_graphql_shape(client, body) -> None:
     "content_type",
     [None, "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"],
 )
-async def test_other_post_media_types_are_415(client, content_type) -> None:
+async def test_other_post_media_types_are_415(client: httpx.AsyncClient, content_type) -> None:
     headers = {} if content_type is None else {"Content-Type": content_type}
     response = await client.post("/graphql", content=TYPENAME_BYTES, headers=headers)
     assert response.status_code == 415
     assert only_error(response)["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
-async def test_json_with_a_utf8_charset_is_accepted(client) -> None:
+async def test_json_with_a_utf8_charset_is_accepted(client: httpx.AsyncClient) -> None:
     headers = {"Content-Type": "application/json; charset=UTF-8"}
     response = await client.post("/graphql", content=TYPENAME_BYTES, headers=headers)
     assert response.status_code == 200
 
 
-async def test_get_parameters_are_checked_too(client) -> None:
+async def test_get_parameters_are_checked_too(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", params={"query": "{ __typename }", "variables": "{"})
     assert response.status_code == 400
     assert "`variables`" in only_error(response)["message"]
@@ -252,7 +262,9 @@ async def test_get_parameters_are_checked_too(client) -> None:
 
 @pytest.mark.parametrize("operation", ["mutation { __typename }", "subscription { __typename }"])
 @pytest.mark.parametrize("accept", [AS_JSON, AS_GRAPHQL_RESPONSE], ids=["json", "graphql-response"])
-async def test_mutations_and_subscriptions_over_get_are_405(client, operation, accept) -> None:
+async def test_mutations_and_subscriptions_over_get_are_405(
+    client: httpx.AsyncClient, operation, accept
+) -> None:
     response = await client.get("/graphql", params={"query": operation}, headers=accept)
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
@@ -264,7 +276,9 @@ async def test_mutations_and_subscriptions_over_get_are_405(client, operation, a
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
-async def test_other_methods_are_405_in_the_graphql_shape(client, method) -> None:
+async def test_other_methods_are_405_in_the_graphql_shape(
+    client: httpx.AsyncClient, method
+) -> None:
     """Were a 405 in the REST envelope."""
     response = await client.request(method, "/graphql", headers=AS_GRAPHQL_RESPONSE)
     assert response.status_code == 405
@@ -277,7 +291,7 @@ async def test_other_methods_are_405_in_the_graphql_shape(client, method) -> Non
 
 
 async def test_an_unexpected_failure_is_a_500_in_the_graphql_shape(
-    services: Services, caplog
+    services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken_clock() -> datetime:
         raise RuntimeError("secret internals: mongodb://admin:hunter2@db")

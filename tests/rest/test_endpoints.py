@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
+from gql_badges.app import Services
 from gql_badges.rest.routes import CUSTOMER_PATH
 from tests.rest.conftest import CUSTOMER, MANAGEMENT, get
 
@@ -19,7 +21,9 @@ def names(body: dict, list_name: str = "badges") -> list[str]:
     return [item["name"] for item in body["data"][list_name]]
 
 
-async def test_customer_default_and_badge_types(client, org_a_auth) -> None:
+async def test_customer_default_and_badge_types(
+    client: httpx.AsyncClient, org_a_auth: dict[str, str]
+) -> None:
     default = await get(client, CUSTOMER + "62407752", org_a_auth, {"limit": 100})
     assert sorted(names(default)) == sorted(
         ["SH Specific Time", "SH 3 Redemption", "SH Specific Date", "SH 3 Coke "]
@@ -32,7 +36,9 @@ async def test_customer_default_and_badge_types(client, org_a_auth) -> None:
     assert sorted(names(with_expired)) == ["Furrye12", "Payment Mode Badge", "string9"]
 
 
-async def test_parameter_names_and_enum_values_ignore_case(client, org_a_auth) -> None:
+async def test_parameter_names_and_enum_values_ignore_case(
+    client: httpx.AsyncClient, org_a_auth: dict[str, str]
+) -> None:
     exact = await get(
         client, CUSTOMER + "62407753", org_a_auth, {"sortOn": "RANK", "limit": 3, "page": 1}
     )
@@ -43,7 +49,9 @@ async def test_parameter_names_and_enum_values_ignore_case(client, org_a_auth) -
     assert exact["data"]["pagination"] == {"page": 1, "size": 3, "total": 7, "totalPages": 3}
 
 
-async def test_unknown_parameters_are_ignored_and_reported(client, org_b_auth) -> None:
+async def test_unknown_parameters_are_ignored_and_reported(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     plain = await get(client, MANAGEMENT + SWATI, org_b_auth, {"badgeType": "EARNED"})
     noisy = await get(
         client,
@@ -69,14 +77,18 @@ async def test_unknown_parameters_are_ignored_and_reported(client, org_b_auth) -
         ("CARDNUMBER", "CARD-1002"),
     ],
 )
-async def test_identifier_header(client, org_b_auth, identifier, value) -> None:
+async def test_identifier_header(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], identifier, value
+) -> None:
     by_id = await get(client, MANAGEMENT + SWATI, org_b_auth, {"badgeType": "EARNED"})
     headers = org_b_auth | {"X-CAP-CUSTOMER-IDENTIFIER": identifier}
     by_identifier = await get(client, MANAGEMENT + value, headers, {"badgeType": "EARNED"})
     assert by_identifier["data"] == by_id["data"]
 
 
-async def test_management_filters_sort_and_order(client, org_b_auth) -> None:
+async def test_management_filters_sort_and_order(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     params = {"badgeType": "EARNED", "sortOn": "last_earned_on_date", "order": "asc"}
     body = await get(client, MANAGEMENT + SWATI, org_b_auth, params)
     earned_on = [item["lastEarnedOn"] for item in body["data"]["customerBadges"]]
@@ -100,7 +112,9 @@ async def test_management_filters_sort_and_order(client, org_b_auth) -> None:
     assert names(upcoming, "customerBadges") == ["badge issual3"]
 
 
-async def test_customer_item_rendering(client, org_a_auth, org_b_auth) -> None:
+async def test_customer_item_rendering(
+    client: httpx.AsyncClient, org_a_auth: dict[str, str], org_b_auth: dict[str, str]
+) -> None:
     body = await get(client, CUSTOMER + SWATI, org_b_auth, {"badgeType": "EARNED", "limit": 100})
     items = {item["name"]: item for item in body["data"]["badges"]}
     birthday = items["Birthday Badge"]
@@ -130,7 +144,9 @@ async def test_customer_item_rendering(client, org_a_auth, org_b_auth) -> None:
     assert datetime.fromisoformat(window["startDateISO"]).timestamp() == window["startDate"]
 
 
-async def test_earn_dates_only_for_earned_badges(client, org_b_auth) -> None:
+async def test_earn_dates_only_for_earned_badges(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     for path, list_name in ((CUSTOMER, "badges"), (MANAGEMENT, "customerBadges")):
         for badge_type in ("AVAILABLE_TO_ISSUE", "AVAILABLE", "EARNED", "EXPIRED"):
             body = await get(client, path + SWATI, org_b_auth, {"badgeType": badge_type})
@@ -140,7 +156,9 @@ async def test_earn_dates_only_for_earned_badges(client, org_b_auth) -> None:
                 assert ("lastEarnEventDate" in item) == (count >= 1), item["name"]
 
 
-async def test_management_item_for_a_badge_without_record(client, org_b_auth) -> None:
+async def test_management_item_for_a_badge_without_record(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     body = await get(client, MANAGEMENT + "62090014", org_b_auth, {"badgeType": "AVAILABLE"})
     (birthday,) = [i for i in body["data"]["customerBadges"] if i["name"] == "Birthday Badge"]
     assert birthday["earnCount"] == 0
@@ -151,7 +169,9 @@ async def test_management_item_for_a_badge_without_record(client, org_b_auth) ->
 
 
 @pytest.mark.parametrize(("page", "size"), [(0, 2), (1, 2), (2, 0), (9, 0)])
-async def test_pagination_past_the_end(client, org_b_auth, page, size) -> None:
+async def test_pagination_past_the_end(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], page, size
+) -> None:
     body = await get(
         client, MANAGEMENT + SWATI, org_b_auth, {"badgeType": "EARNED", "size": 2, "page": page}
     )
@@ -159,7 +179,7 @@ async def test_pagination_past_the_end(client, org_b_auth, page, size) -> None:
     assert len(body["data"]["customerBadges"]) == size
 
 
-async def test_oauth_token_works_on_rest(client) -> None:
+async def test_oauth_token_works_on_rest(client: httpx.AsyncClient) -> None:
     token_body = await client.post(
         "/v3/oauth/token/generate", json={"key": "demo-key-100606", "secret": "demo-secret-100606"}
     )
@@ -169,7 +189,7 @@ async def test_oauth_token_works_on_rest(client) -> None:
         assert body["data"]["pagination"]["total"] == 4
 
 
-async def test_largest_page_is_a_setting(services, org_b_auth) -> None:
+async def test_largest_page_is_a_setting(services: Services, org_b_auth: dict[str, str]) -> None:
     """Pages are capped at 100; `GQL_BADGES_MAX_PAGE_SIZE` moves the cap (the benchmark)."""
     import httpx
 

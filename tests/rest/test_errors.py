@@ -33,13 +33,17 @@ def error_of(body: dict) -> tuple[int, str, str | None]:
         ("CARD-0001", {"X-CAP-CUSTOMER-IDENTIFIER": "cardNumber"}),
     ],
 )
-async def test_customer_not_found(client, org_b_auth, path, customer, headers) -> None:
+async def test_customer_not_found(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], path, customer, headers
+) -> None:
     body = await get(client, path + customer, org_b_auth | headers, status=404)
     assert error_of(body) == (1026, "Customer with the specified ID is not found", None)
 
 
 @pytest.mark.parametrize("identifier", ["phone", "id", "customerId", "", "e-mail"])
-async def test_bad_identifier_type(client, org_b_auth, identifier) -> None:
+async def test_bad_identifier_type(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], identifier
+) -> None:
     headers = org_b_auth | {"X-CAP-CUSTOMER-IDENTIFIER": identifier}
     body = await get(client, MANAGEMENT + "swati.jain@example.com", headers, status=400)
     code, message, _ = error_of(body)
@@ -64,7 +68,9 @@ async def test_bad_identifier_type(client, org_b_auth, identifier) -> None:
         ),
     ],
 )
-async def test_bad_enum_value(client, org_b_auth, path, params, reference) -> None:
+async def test_bad_enum_value(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], path, params, reference
+) -> None:
     body = await get(client, path + SWATI, org_b_auth, params, status=400)
     assert error_of(body) == (400, "Invalid enum value", reference)
 
@@ -89,13 +95,17 @@ async def test_bad_enum_value(client, org_b_auth, path, params, reference) -> No
         (MANAGEMENT, [("page", "0"), ("Page", "1")], "page"),
     ],
 )
-async def test_bad_value(client, org_b_auth, path, params, reference) -> None:
+async def test_bad_value(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], path, params, reference
+) -> None:
     body = await get(client, path + SWATI, org_b_auth, params, status=400)
     assert error_of(body) == (400, "Invalid value", reference)
 
 
 @pytest.mark.parametrize("customer", ["abc", "-5", "1.0", "99999999999999999999", " "])
-async def test_bad_numeric_customer_id(client, org_b_auth, customer) -> None:
+async def test_bad_numeric_customer_id(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], customer
+) -> None:
     body = await get(client, CUSTOMER + customer, org_b_auth, status=400)
     assert error_of(body) == (400, "Invalid value", "customerId")
 
@@ -111,25 +121,27 @@ async def test_bad_numeric_customer_id(client, org_b_auth, customer) -> None:
         {"X-CAP-API-OAUTH-TOKEN": "garbage"},
     ],
 )
-async def test_unauthorized(client, headers) -> None:
+async def test_unauthorized(client: httpx.AsyncClient, headers) -> None:
     response = await client.get(CUSTOMER + SWATI, headers=headers)
     assert response.status_code == 401
     assert error_of(response.json()) == (401, "Unauthorized", None)
     assert "Basic" in response.headers["WWW-Authenticate"]
 
 
-async def test_authentication_comes_before_parameter_checks(client) -> None:
+async def test_authentication_comes_before_parameter_checks(client: httpx.AsyncClient) -> None:
     response = await client.get(CUSTOMER + "not-a-number", params={"limit": "x"})
     assert response.status_code == 401
 
 
-async def test_inactive_client_is_forbidden(client) -> None:
+async def test_inactive_client_is_forbidden(client: httpx.AsyncClient) -> None:
     headers = basic_auth("demo.inactive", "demo-password-inactive")
     body = await get(client, CUSTOMER + SWATI, headers, status=403)
     assert error_of(body) == (4000, "Not authorized. Access is denied!", None)
 
 
-async def test_unknown_path_is_a_json_404(client, org_b_auth) -> None:
+async def test_unknown_path_is_a_json_404(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     body = await get(client, "/api_gateway/v1/badges/other/1", org_b_auth, status=404)
     assert error_of(body)[0] == 404
 
@@ -139,7 +151,7 @@ async def _app_client(services: Services) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
 
 
-async def test_rate_limited_client(services, org_b_auth) -> None:
+async def test_rate_limited_client(services: Services, org_b_auth: dict[str, str]) -> None:
     """A client over its bucket gets 429 with Retry-After; other clients are unaffected."""
     settings = make_settings(
         services.settings.driver,
@@ -168,7 +180,7 @@ async def test_rate_limited_client(services, org_b_auth) -> None:
         await limited.database.close()
 
 
-async def test_database_unreachable_is_503(services, org_b_auth) -> None:
+async def test_database_unreachable_is_503(services: Services, org_b_auth: dict[str, str]) -> None:
     """Nothing listens on the port: 503 within the server-selection timeout, GraphQL too."""
     settings = make_settings(services.settings.driver, server_selection_timeout_ms=300)
     down = Services.create(settings, "mongodb://127.0.0.1:9/?directConnection=true")

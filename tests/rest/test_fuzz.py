@@ -71,7 +71,7 @@ def demo_auth(org_b_auth: dict[str, str]) -> dict[str, str]:
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_no_server_errors_and_the_document_holds(case, live_gateway, demo_auth) -> None:
+def test_no_server_errors_and_the_document_holds(case, live_gateway: str, demo_auth) -> None:
     case.call_and_validate(base_url=live_gateway, checks=CHECKS)
     if case.operation.path.startswith("/api_gateway"):
         # Again with valid credentials and a customer that exists, so the query parameters
@@ -84,7 +84,7 @@ def test_no_server_errors_and_the_document_holds(case, live_gateway, demo_auth) 
         case.call_and_validate(base_url=live_gateway, checks=CHECKS)
 
 
-def test_the_served_document_is_the_one_fuzzed(live_gateway) -> None:
+def test_the_served_document_is_the_one_fuzzed(live_gateway: str) -> None:
     import httpx
 
     served = httpx.get(f"{live_gateway}/openapi.json").json()

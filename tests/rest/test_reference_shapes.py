@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.rest.conftest import CUSTOMER, MANAGEMENT, get
@@ -105,7 +106,9 @@ def compare_item(endpoint: str, example: dict, ours: dict) -> list[str]:
     return problems
 
 
-async def items_by_id(client, headers, endpoint: str, customer: str) -> dict[str, dict]:
+async def items_by_id(
+    client: httpx.AsyncClient, headers, endpoint: str, customer: str
+) -> dict[str, dict]:
     """Every badge the customer is shown under any badgeType."""
     found: dict[str, dict] = {}
     for badge_type in BADGE_TYPES:
@@ -123,7 +126,13 @@ async def items_by_id(client, headers, endpoint: str, customer: str) -> dict[str
 
 @pytest.mark.parametrize(("endpoint", "index", "customer", "org"), CASES)
 async def test_example_shape(
-    client, org_a_auth, org_b_auth, endpoint, index, customer, org
+    client: httpx.AsyncClient,
+    org_a_auth: dict[str, str],
+    org_b_auth: dict[str, str],
+    endpoint,
+    index,
+    customer,
+    org,
 ) -> None:
     example = EXAMPLES[endpoint][index]
     headers = org_a_auth if org == "a" else org_b_auth
