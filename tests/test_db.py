@@ -42,7 +42,7 @@ from gql_badges.db import (
 )
 from gql_badges.errors import DatabaseUnavailable
 from gql_badges.settings import ReadPreference
-from tests.conftest import basic_auth, drop_quietly, graphql, make_settings
+from tests.support import MANAGEMENT, basic_auth, drop_quietly, graphql, make_settings
 
 # Codes of elections, shutdowns, killed queries and lost cursors: "not now", never a 500.
 FAILOVER_CODES = {
@@ -146,7 +146,7 @@ async def test_a_query_over_its_time_limit_is_503_with_retry_after(
         auth = basic_auth(f"slow{org_id}", "pw")
         async with gateway(slow) as client:
             response = await client.get(
-                "/api_gateway/v1/badges/management/5",
+                f"{MANAGEMENT}5",
                 params={"name": "zzz", "badgeType": "EXPIRED", "size": "100"},
                 headers=auth,
             )
@@ -200,7 +200,9 @@ def test_the_loader_reads_the_primary_without_a_socket_timeout(services: Service
     ("preference", "ready"),
     [(ReadPreference.PRIMARY_PREFERRED, 200), (ReadPreference.SECONDARY, 503)],
 )
-async def test_readyz_follows_the_read_preference(services: Services, preference, ready) -> None:
+async def test_readyz_follows_the_read_preference(
+    services: Services, preference: ReadPreference, ready: int
+) -> None:
     """On a replica set of one (the embedded server), `secondary` has no server to read from,
     so the gateway is not ready; `primaryPreferred` is. The client discovers the set (no
     `directConnection`, which would ignore the read preference)."""

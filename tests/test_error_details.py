@@ -3,24 +3,24 @@ unchanged legacy `message`, GraphQL `extensions.details`."""
 
 from __future__ import annotations
 
-import base64
+from enum import Enum
+from typing import Any
 
 import httpx
 import pytest
 
 from gql_badges.badges.model import BadgeType, ManagementSortOn, Owner
-from tests.conftest import basic_auth, graphql
-from tests.rest.conftest import CUSTOMER, MANAGEMENT, get
+from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
+from tests.support import CUSTOMER, MANAGEMENT, basic_auth, basic_header, get, graphql
 
 pytestmark = pytest.mark.usefixtures("demo")
 
-SWATI = "62090013"
 
-
-def only_error(body: dict) -> dict:
+def only_error(body: dict[str, Any]) -> dict[str, Any]:
     assert body["data"] is None
     (error,) = body["errors"]
-    return error
+    found: dict[str, Any] = error
+    return found
 
 
 @pytest.mark.parametrize(
@@ -32,9 +32,13 @@ def only_error(body: dict) -> dict:
     ],
 )
 async def test_a_bad_enum_value_lists_the_allowed_ones(
-    client: httpx.AsyncClient, org_b_auth: dict[str, str], path, params, enum
+    client: httpx.AsyncClient,
+    org_b_auth: dict[str, str],
+    path: str,
+    params: dict[str, str],
+    enum: type[Enum],
 ) -> None:
-    error = only_error(await get(client, path + SWATI, org_b_auth, params, status=400))
+    error = only_error(await get(client, path + SWATI.key, org_b_auth, params, status=400))
     (reference,) = params
     assert (error["code"], error["message"], error["reference"]) == (
         400,
@@ -47,9 +51,9 @@ async def test_a_bad_enum_value_lists_the_allowed_ones(
 
 @pytest.mark.parametrize(("path", "name"), [(CUSTOMER, "limit"), (MANAGEMENT, "size")])
 async def test_a_page_over_the_largest_names_the_largest(
-    client: httpx.AsyncClient, org_b_auth: dict[str, str], path, name
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], path: str, name: str
 ) -> None:
-    error = only_error(await get(client, path + SWATI, org_b_auth, {name: "500"}, status=400))
+    error = only_error(await get(client, path + SWATI.key, org_b_auth, {name: "500"}, status=400))
     assert (error["message"], error["reference"]) == ("Invalid value", name)
     assert error["details"] == f"{name} must be between 1 and 100 (100 is the largest page)"
 
@@ -63,12 +67,10 @@ async def test_bad_values_say_what_was_expected(
         "limit": ({"limit": "ten"}, "whole number"),
     }
     for reference, (params, expected) in cases.items():
-        error = only_error(await get(client, CUSTOMER + SWATI, org_b_auth, params, status=400))
+        error = only_error(await get(client, CUSTOMER + SWATI.key, org_b_auth, params, status=400))
         assert (error["message"], error["reference"]) == ("Invalid value", reference)
         assert expected in error["details"]
-    error = only_error(
-        await get(client, CUSTOMER + "swati.jain@example.com", org_b_auth, None, 400)
-    )
+    error = only_error(await get(client, CUSTOMER + SWATI.email, org_b_auth, None, 400))
     assert error["reference"] == "customerId"
     assert "X-CAP-CUSTOMER-IDENTIFIER" in error["details"]
 
@@ -76,18 +78,17 @@ async def test_bad_values_say_what_was_expected(
 @pytest.mark.parametrize(
     "headers",
     [
-        basic_auth("demo.100606", "wrong"),
-        basic_auth("nobody", "demo-password-100606"),  # the same hint: no user enumeration
+        basic_auth(ORG_B_CLIENT.username, "wrong"),
+        basic_auth("nobody", ORG_B_CLIENT.password),  # the same hint: no user enumeration
         # The usual mistake: the password itself where its MD5 belongs.
-        {
-            "Authorization": "Basic "
-            + base64.b64encode(b"demo.100606:demo-password-100606").decode()
-        },
-        {"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()},
+        basic_header(f"{ORG_B_CLIENT.username}:{ORG_B_CLIENT.password}"),
+        basic_header("no-colon"),
     ],
 )
-async def test_a_basic_failure_hints_at_the_md5(client: httpx.AsyncClient, headers) -> None:
-    response = await client.get(CUSTOMER + SWATI, headers=headers)
+async def test_a_basic_failure_hints_at_the_md5(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.get(CUSTOMER + SWATI.key, headers=headers)
     assert response.status_code == 401
     error = only_error(response.json())
     assert (error["code"], error["message"]) == (401, "Unauthorized")
@@ -101,7 +102,7 @@ async def test_a_basic_failure_hints_at_the_md5(client: httpx.AsyncClient, heade
 
 
 async def test_no_credentials_says_what_to_send(client: httpx.AsyncClient) -> None:
-    error = only_error((await client.get(CUSTOMER + SWATI)).json())
+    error = only_error((await client.get(CUSTOMER + SWATI.key)).json())
     assert error["message"] == "Unauthorized"
     assert (
         "Authorization: Basic" in error["details"] and "X-CAP-API-OAUTH-TOKEN" in error["details"]
@@ -124,7 +125,8 @@ async def test_graphql_errors_carry_the_same_hints(
 ) -> None:
     literal = await graphql(
         client,
-        '{ customerBadges(customer: {id: "62090013"}, badgeType: EARNT) { badges { name } } }',
+        f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}, badgeType: EARNT) '
+        "{ badges { name } } }",
         org_b_auth,
     )
     details = literal["errors"][0]["extensions"]["details"]
@@ -132,7 +134,7 @@ async def test_graphql_errors_carry_the_same_hints(
 
     variable = await graphql(
         client,
-        'query($t: BadgeType) { customerBadges(customer: {id: "62090013"}, badgeType: $t)'
+        f'query($t: BadgeType) {{ customerBadges(customer: {{id: "{SWATI.key}"}}, badgeType: $t)'
         " { badges { name } } }",
         org_b_auth,
         t="EARNT",
@@ -142,7 +144,8 @@ async def test_graphql_errors_carry_the_same_hints(
 
     page = await graphql(
         client,
-        '{ badgeManagement(customer: {id: "62090013"}, size: 101) { customerBadges { name } } }',
+        f'{{ badgeManagement(customer: {{id: "{SWATI.key}"}}, size: 101) '
+        "{ customerBadges { name } } }",
         org_b_auth,
     )
     (error,) = page["errors"]

@@ -17,7 +17,7 @@ from gql_badges.app import Services, create_app
 from gql_badges.db import Document
 from gql_badges.graphiql.assets import IMMUTABLE, assets_version, manifest
 from gql_badges.graphiql.page import DEFAULT_HEADERS
-from tests.conftest import graphql, make_settings
+from tests.support import graphql, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = resources.files("gql_badges.graphiql")
@@ -139,7 +139,7 @@ async def test_a_large_asset_is_sent_gzipped_to_a_client_that_accepts_it(
         "/graphiql/0.0.0-000000000000/graphiql.min.js",
     ],
 )
-async def test_unknown_files_and_versions_are_404(client: httpx.AsyncClient, path) -> None:
+async def test_unknown_files_and_versions_are_404(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(path.format(version=assets_version()))
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == 404

@@ -7,7 +7,7 @@ it adds an index), through the loader's own client.
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -24,14 +24,15 @@ from gql_badges.db import (
     CUSTOMER_BADGES,
     CUSTOMERS,
     Database,
+    Document,
 )
 from gql_badges.loading import (
     LoadError,
     load_documents,
     validate_documents,
 )
-from tests.conftest import drop_quietly, make_settings, new_org_id
 from tests.generated import NOW
+from tests.support import drop_quietly, make_settings, new_org_id
 
 
 def documents(org_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -163,7 +164,7 @@ async def test_batches_are_bounded_and_reported(
 # --- refused before anything is written ---------------------------------------------------------
 
 
-def _problems(mutate, org_id: int = 7) -> str:  # type: ignore[no-untyped-def]
+def _problems(mutate: Callable[[dict[str, list[Document]]], object], org_id: int = 7) -> str:
     docs = documents(org_id)
     mutate(docs)
     with pytest.raises(LoadError) as raised:
@@ -201,7 +202,9 @@ def _problems(mutate, org_id: int = 7) -> str:  # type: ignore[no-untyped-def]
         ),
     ],
 )
-def test_the_file_alone_is_checked(mutate, expected: str) -> None:
+def test_the_file_alone_is_checked(
+    mutate: Callable[[dict[str, list[Document]]], object], expected: str
+) -> None:
     assert expected in _problems(mutate)
 
 

@@ -14,6 +14,7 @@ from gql_badges.badges.model import (
     customer_state,
     matches_badge_type,
 )
+from gql_badges.db import Document
 
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
@@ -29,7 +30,9 @@ MS = timedelta(milliseconds=1)
         (NOW + MS, NOW - MS, BadgeStatus.EXPIRED),  # expiry wins over a later start
     ],
 )
-def test_badge_status_boundaries(start, expires, status) -> None:
+def test_badge_status_boundaries(
+    start: datetime | None, expires: datetime | None, status: BadgeStatus
+) -> None:
     assert badge_status({"startOn": start, "expiresOn": expires}, NOW) is status
 
 
@@ -49,7 +52,7 @@ def test_customer_state_without_record_is_nothing() -> None:
         ({"earnCount": 1, "active": True, "earnExpiresOn": NOW + MS}, False, True),
     ],
 )
-def test_customer_state(record, enrolled, earn_active) -> None:
+def test_customer_state(record: Document | None, enrolled: bool, earn_active: bool) -> None:
     state = customer_state(record, NOW)
     assert state.enrolled is enrolled
     assert state.earn_active is earn_active
@@ -68,7 +71,7 @@ def test_customer_limit_is_the_smallest_customer_fixed_value() -> None:
     assert customer_limit({"customerConstraints": []}) is None
 
 
-def _badge(**fields):
+def _badge(**fields: object) -> Document:
     base = {"earnType": "EARN", "active": True, "startOn": NOW - MS, "expiresOn": NOW + MS}
     return base | fields
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 import tracemalloc
+from collections.abc import Callable
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strawberry import Schema
 
 from gql_badges.graphql.schema import create_schema
 from tests.graphql.hostile import (
@@ -56,7 +58,7 @@ async def test_a_hostile_document_is_refused_fast_in_bounded_memory(
 
 
 # Each family over its limit from the smallest size drawn on.
-FAMILIES = {
+FAMILIES: dict[str, Callable[[int], str]] = {
     "fan-out": lambda n: doubling_fragments(10 + n),
     "cycles": mutual_fragments,
     "aliases": lambda n: aliases(31 + n),
@@ -86,6 +88,6 @@ def _refusal_seconds(document: str) -> float:
     return best
 
 
-async def _with_padding(schema, document: str, n: int) -> None:
+async def _with_padding(schema: Schema, document: str, n: int) -> None:
     result = await schema.execute(document + " " * n)
     assert result.errors

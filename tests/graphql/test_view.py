@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
 
 from gql_badges.app import Services, create_app
+from gql_badges.demo.handles import SWATI
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -17,14 +19,14 @@ AS_GRAPHQL_RESPONSE = {"Accept": GRAPHQL_RESPONSE}
 AS_JSON = {"Accept": JSON}
 TYPENAME = {"query": "{ __typename }"}
 TYPENAME_BYTES = b'{"query": "{ __typename }"}'
-PAGE = '{ customerBadges(customer: {id: "62090013"}) { pagination { total } } }'
+PAGE = f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ pagination {{ total }} }} }}'
 
 
 def media_type(response: httpx.Response) -> str:
     return response.headers["content-type"].split(";")[0].strip()
 
 
-def only_error(response: httpx.Response) -> dict:
+def only_error(response: httpx.Response) -> dict[str, Any]:
     """The single error of a GraphQL-shaped error answer: JSON, no `data`, a code."""
     assert media_type(response) in (JSON, GRAPHQL_RESPONSE), response.headers
     body = response.json()
@@ -32,7 +34,8 @@ def only_error(response: httpx.Response) -> dict:
     (error,) = body["errors"]
     assert isinstance(error["message"], str) and error["message"]
     assert isinstance(error["extensions"]["code"], str)
-    return error
+    found: dict[str, Any] = error
+    return found
 
 
 async def post(client: httpx.AsyncClient, body: object, accept: dict[str, str]) -> httpx.Response:
@@ -57,7 +60,7 @@ async def post(client: httpx.AsyncClient, body: object, accept: dict[str, str]) 
     ],
 )
 async def test_the_response_media_type_follows_accept(
-    client: httpx.AsyncClient, headers, expected
+    client: httpx.AsyncClient, headers: dict[str, str], expected: str
 ) -> None:
     response = await client.post("/graphql", json=TYPENAME, headers=headers)
     assert response.status_code == 200
@@ -116,20 +119,23 @@ REQUEST_ERRORS = [
 
 
 @pytest.mark.parametrize(("body", "code"), REQUEST_ERRORS)
-async def test_request_errors_are_400_with_the_graphql_response_type(
-    client: httpx.AsyncClient, body, code
+@pytest.mark.parametrize(
+    ("accept", "status", "answered_as"),
+    [(AS_GRAPHQL_RESPONSE, 400, GRAPHQL_RESPONSE), (AS_JSON, 200, JSON)],
+    ids=["graphql-response-400", "json-200"],
+)
+async def test_request_errors_by_accepted_type(
+    client: httpx.AsyncClient,
+    body: dict[str, Any],
+    code: str,
+    accept: dict[str, str],
+    status: int,
+    answered_as: str,
 ) -> None:
-    response = await post(client, body, AS_GRAPHQL_RESPONSE)
-    assert response.status_code == 400
-    assert media_type(response) == GRAPHQL_RESPONSE
-    assert only_error(response)["extensions"]["code"] == code
-
-
-@pytest.mark.parametrize(("body", "code"), REQUEST_ERRORS)
-async def test_request_errors_are_200_with_json(client: httpx.AsyncClient, body, code) -> None:
-    response = await post(client, body, AS_JSON)
-    assert response.status_code == 200
-    assert media_type(response) == JSON
+    """A request error is a 400 in the GraphQL response type, a 200 in plain JSON."""
+    response = await post(client, body, accept)
+    assert response.status_code == status
+    assert media_type(response) == answered_as
     assert only_error(response)["extensions"]["code"] == code
 
 
@@ -176,7 +182,7 @@ async def test_data_with_the_graphql_response_type(
 @pytest.mark.parametrize("body", ["a string", 42, True, None, [], [TYPENAME]])
 @pytest.mark.parametrize("accept", [AS_JSON, AS_GRAPHQL_RESPONSE], ids=["json", "graphql-response"])
 async def test_a_json_body_that_is_not_an_object_is_400(
-    client: httpx.AsyncClient, body, accept
+    client: httpx.AsyncClient, body: object, accept: dict[str, str]
 ) -> None:
     """These answered 500 (Strawberry called .get on them); an array was a plain-text 400."""
     response = await post(client, body, accept)
@@ -201,7 +207,7 @@ async def test_a_json_body_that_is_not_an_object_is_400(
     ],
 )
 async def test_mistyped_or_missing_parameters_are_400(
-    client: httpx.AsyncClient, body, named
+    client: httpx.AsyncClient, body: dict[str, Any], named: str
 ) -> None:
     for accept in (AS_JSON, AS_GRAPHQL_RESPONSE):
         response = await post(client, body, accept)
@@ -221,7 +227,7 @@ async def test_null_parameters_mean_absent(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     "body", [b"", b'{"query": ', b'{"query": "{ __typename }", "x": "\xff"}'], ids=repr
 )
-async def test_bad_json_is_400_in_the_graphql_shape(client: httpx.AsyncClient, body) -> None:
+async def test_bad_json_is_400_in_the_graphql_shape(client: httpx.AsyncClient, body: bytes) -> None:
     headers = AS_GRAPHQL_RESPONSE | {"Content-Type": JSON}
     response = await client.post("/graphql", content=body, headers=headers)
     assert response.status_code == 400
@@ -233,7 +239,9 @@ async def test_bad_json_is_400_in_the_graphql_shape(client: httpx.AsyncClient, b
     "content_type",
     [None, "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"],
 )
-async def test_other_post_media_types_are_415(client: httpx.AsyncClient, content_type) -> None:
+async def test_other_post_media_types_are_415(
+    client: httpx.AsyncClient, content_type: str | None
+) -> None:
     headers = {} if content_type is None else {"Content-Type": content_type}
     response = await client.post("/graphql", content=TYPENAME_BYTES, headers=headers)
     assert response.status_code == 415
@@ -263,7 +271,7 @@ async def test_get_parameters_are_checked_too(client: httpx.AsyncClient) -> None
 @pytest.mark.parametrize("operation", ["mutation { __typename }", "subscription { __typename }"])
 @pytest.mark.parametrize("accept", [AS_JSON, AS_GRAPHQL_RESPONSE], ids=["json", "graphql-response"])
 async def test_mutations_and_subscriptions_over_get_are_405(
-    client: httpx.AsyncClient, operation, accept
+    client: httpx.AsyncClient, operation: str, accept: dict[str, str]
 ) -> None:
     response = await client.get("/graphql", params={"query": operation}, headers=accept)
     assert response.status_code == 405
@@ -277,7 +285,7 @@ async def test_mutations_and_subscriptions_over_get_are_405(
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
 async def test_other_methods_are_405_in_the_graphql_shape(
-    client: httpx.AsyncClient, method
+    client: httpx.AsyncClient, method: str
 ) -> None:
     """Were a 405 in the REST envelope."""
     response = await client.request(method, "/graphql", headers=AS_GRAPHQL_RESPONSE)
