@@ -24,12 +24,12 @@ from typing import Any
 
 import httpx
 import psutil
-from gql_badges.auth.hashing import md5_hex
 
-from bench.run import Server, _free_port
+from bench.run import Server
+from gql_badges.demo.handles import BECKY, ORG_B_CLIENT, SWATI
+from tests.support import CUSTOMER, MANAGEMENT, basic_auth, free_port
 
-DEMO_AUTH = ("demo.100606", "demo-password-100606")
-CUSTOMERS = ["62090013", "62090014"]
+CUSTOMERS = [SWATI.key, BECKY.key]
 GRAPHQL = """query($id: ID!) { customerBadges(customer: {id: $id}, badgeType: EARNED) {
   badges { badgeMetaId name badgeGroupName earnedCount lastEarnedOnDate }
   pagination { total } } }"""
@@ -40,22 +40,14 @@ def _requests(rng: random.Random) -> tuple[str, str, dict[str, Any] | None]:
     kind = rng.random()
     if kind < 0.4:
         badge_type = rng.choice(["EARNED", "AVAILABLE", "EXPIRED", "AVAILABLE_TO_ISSUE"])
-        return "GET", f"/api_gateway/v1/badges/customer/{customer}?badgeType={badge_type}", None
+        return "GET", f"{CUSTOMER}{customer}?badgeType={badge_type}", None
     if kind < 0.7:
-        return (
-            "GET",
-            f"/api_gateway/v1/badges/management/{customer}?sortOn=LAST_MODIFIED_DATE",
-            None,
-        )
+        return "GET", f"{MANAGEMENT}{customer}?sortOn=LAST_MODIFIED_DATE", None
     return "POST", "/graphql", {"query": GRAPHQL, "variables": {"id": customer}}
 
 
 async def run(args: argparse.Namespace, url: str, pid: int | None) -> dict[str, Any]:
-    import base64
-
-    username, password = DEMO_AUTH
-    token = base64.b64encode(f"{username}:{md5_hex(password)}".encode()).decode()
-    headers = {"Authorization": f"Basic {token}"}
+    headers = basic_auth(*ORG_B_CLIENT.credentials)
     latencies: list[float] = []
     errors: dict[str, int] = {}
     memory: list[float] = []
@@ -122,7 +114,7 @@ def main() -> int:
         env |= {"GQL_BADGES_DATA_DIR": str(data_dir), "GQL_BADGES_RATE_LIMIT_PER_SECOND": "0"}
         command = [sys.executable, "-m", "gql_badges.cli", "serve", "--port", "{port}"]
         server = Server("gateway", [*command, "--no-access-log"], env, data_dir / "gateway.log")
-        url = server.start(_free_port())
+        url = server.start(free_port())
         assert server.process is not None
         pid = server.process.pid
     try:

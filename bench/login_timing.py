@@ -18,21 +18,15 @@ import time
 from pathlib import Path
 
 import httpx
-from gql_badges.auth.hashing import md5_hex
-from gql_badges.services import Services
 
 from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
+from gql_badges.demo.handles import ORG_B_CLIENT
+from gql_badges.services import Services
 from gql_badges.settings import Settings
 from gql_badges.storage.embedded import EmbeddedServer
 from gql_badges.storage.loading import validate_documents, write_documents
-
-
-def _basic(username: str, password: str) -> dict[str, str]:
-    import base64
-
-    token = base64.b64encode(f"{username}:{md5_hex(password)}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
+from tests.support import CUSTOMER, basic_auth
 
 
 async def measure(uri: str, attempts: int) -> dict[str, list[float]]:
@@ -47,10 +41,13 @@ async def measure(uri: str, attempts: int) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {"existing user": [], "no such user": []}
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         for n in range(attempts):
-            for kind, username in (("existing user", "demo.100606"), ("no such user", f"x{n}")):
+            for kind, username in (
+                ("existing user", ORG_B_CLIENT.username),
+                ("no such user", f"x{n}"),
+            ):
                 started = time.perf_counter()
-                response = await client.get("/api_gateway/v1/badges/customer/1",
-                                            headers=_basic(username, f"wrong-{n}"))  # fmt: skip
+                wrong = basic_auth(username, f"wrong-{n}")
+                response = await client.get(f"{CUSTOMER}1", headers=wrong)
                 timings[kind].append(time.perf_counter() - started)
                 assert response.status_code == 401, response.text
     await services.database.drop()

@@ -26,18 +26,19 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-from gql_badges.services import Services
 
-from bench.login_timing import _basic
-from bench.observability import _Sink
+from bench.observability import DiscardingSink
 from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
+from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
+from gql_badges.services import Services
 from gql_badges.settings import Settings
 from gql_badges.storage.embedded import EmbeddedServer
 from gql_badges.storage.loading import validate_documents, write_documents
+from tests.support import basic_auth
 
-QUERY = """{ customerBadges(customer: {id: "62090013"}, badgeType: EARNED) {
-  badges { badgeMetaId name expiresOn badgeGroupName earnedCount } pagination { total } } }"""
+QUERY = f"""{{ customerBadges(customer: {{id: "{SWATI.key}"}}, badgeType: EARNED) {{
+  badges {{ badgeMetaId name expiresOn badgeGroupName earnedCount }} pagination {{ total }} }} }}"""
 
 
 @contextlib.contextmanager
@@ -70,7 +71,7 @@ async def measure(uri: str, sink: str, rounds: int, requests: int) -> dict[str, 
         transport = httpx.ASGITransport(app=create_app(settings, services=services))
         clients[name] = httpx.AsyncClient(transport=transport, base_url="http://gateway")
     await write_documents(owned[0].database, validate_documents(demo_documents()))
-    headers = _basic("demo.100606", "demo-password-100606")
+    headers = basic_auth(*ORG_B_CLIENT.credentials)
     cpu: dict[str, list[float]] = {name: [] for name in clients}
     try:
         for round_ in range(rounds + 1):
@@ -99,7 +100,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=100)
     args = parser.parse_args()
-    sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    sink = ThreadingHTTPServer(("127.0.0.1", 0), DiscardingSink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     sink_url = f"http://127.0.0.1:{sink.server_address[1]}"
     with EmbeddedServer(Path(tempfile.mkdtemp()), in_memory=True) as database:

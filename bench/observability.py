@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -27,19 +26,21 @@ from pathlib import Path
 import httpx
 
 from bench.run import (
-    JWT_SECRET,
     Server,
-    _free_port,
-    _size,
     build_request,
+    database_uri,
     ensure_data,
+    parse_size,
+    server_env,
     timed,
     token,
 )
-from gql_badges.storage.embedded import EmbeddedServer
+from tests.support import free_port
 
 
-class _Sink(BaseHTTPRequestHandler):
+class DiscardingSink(BaseHTTPRequestHandler):
+    """An OTLP/HTTP endpoint that reads every export and throws it away."""
+
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
@@ -51,16 +52,7 @@ class _Sink(BaseHTTPRequestHandler):
 
 
 def variants(uri: str, database: str, driver: str, sink: str) -> dict[str, dict[str, str]]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("GQL_BADGES_", "OTEL_"))}
-    base |= {
-        "GQL_BADGES_MONGODB_URI": uri,
-        "GQL_BADGES_DATABASE": database,
-        "GQL_BADGES_DRIVER": driver,
-        "GQL_BADGES_JWT_SECRET": JWT_SECRET,
-        "GQL_BADGES_RATE_LIMIT_PER_SECOND": "0",
-        "GQL_BADGES_MAX_PAGE_SIZE": "1000",
-        "GQL_BADGES_GRAPHQL_MAX_COST": "2000000",
-    }
+    base = server_env(uri, database, driver)
     tracing = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": sink}
     return {
         "off": base | {"GQL_BADGES_METRICS": "false"},
@@ -71,16 +63,12 @@ def variants(uri: str, database: str, driver: str, sink: str) -> dict[str, dict[
 
 async def main_async(args: argparse.Namespace) -> int:
     args.log_dir.mkdir(parents=True, exist_ok=True)
-    embedded = None
-    uri = os.environ.get("GQL_BADGES_MONGODB_URI")
-    if not uri:
-        embedded = EmbeddedServer(args.data_dir)
-        uri = embedded.start()
-    sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    uri, embedded = database_uri(args.data_dir)
+    sink = ThreadingHTTPServer(("127.0.0.1", 0), DiscardingSink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     sink_url = f"http://127.0.0.1:{sink.server_address[1]}"
     database = f"bench_{args.size}"
-    ids = ensure_data(uri, database, args.size)
+    ids = await ensure_data(uri, database, args.size)
     command = [sys.executable, "-m", "gql_badges.cli", "serve", "--port", "{port}"]
     running = {
         name: Server(name, [*command, "--no-access-log"], env, args.log_dir / f"obs-{name}.log")
@@ -90,7 +78,7 @@ async def main_async(args: argparse.Namespace) -> int:
     cpu: dict[str, list[float]] = {name: [] for name in running}
     p50: dict[str, list[float]] = {name: [] for name in running}
     try:
-        urls = {name: server.start(_free_port()) for name, server in running.items()}
+        urls = {name: server.start(free_port()) for name, server in running.items()}
         limits = httpx.Limits(max_connections=args.concurrency * 2)
         headers = {"X-CAP-API-OAUTH-TOKEN": token()}
         async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
@@ -133,7 +121,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.observability", description=__doc__)
-    parser.add_argument("--size", type=_size, default=_size("10k"))
+    parser.add_argument("--size", type=parse_size, default=parse_size("10k"))
     parser.add_argument("--driver", default="motor")
     parser.add_argument("--variant", default="graphql-two", help="rest, graphql-all, graphql-two")
     parser.add_argument("--page-size", type=int, default=10)

@@ -12,7 +12,7 @@ kinds for each page size, in the same run:
 Latency (p50, p99) and throughput come from a timed pass with concurrent clients; CPU per
 request is the server process's CPU time over that pass divided by its requests. Round trips and
 bytes read from MongoDB per request come from a second, sequential pass through a counting
-proxy (bench/proxy.py), so the proxy never slows the timed pass.
+proxy (tests/wire_proxy.py), so the proxy never slows the timed pass.
 """
 
 from __future__ import annotations
@@ -23,29 +23,37 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
-import jwt
 import psutil
-from pymongo import MongoClient
 
 from bench import data
-from gql_badges.auth.hashing import hash_secret, password_hash
 from gql_badges.badges.items import Endpoint
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
+from gql_badges.settings import Driver, Settings
+from gql_badges.storage.client import Database
+from gql_badges.storage.collections import (
+    API_CLIENTS,
+    BADGE_GROUPS,
+    BADGE_META,
+    CUSTOMER_BADGES,
+    CUSTOMERS,
+    Document,
+)
 from gql_badges.storage.embedded import EmbeddedServer
-from gql_badges.storage.indexes import INDEXES
+from gql_badges.storage.loading import validate_documents, write_documents
+from tests.support import CUSTOMER, free_port, jwt_token
+from tests.wire_proxy import CountingProxy
 
 VARIANTS = ("raw", "rest", "graphql-all", "graphql-two")
 JWT_SECRET = "bench-secret-" + "x" * 32
@@ -79,56 +87,53 @@ class Row:
 # --- data ---------------------------------------------------------------------------------
 
 
-def ensure_data(uri: str, database: str, size: int) -> list[int]:
-    """Load the data set of `size` records unless it is there already; the customer ids."""
+async def ensure_data(uri: str, database_name: str, size: int) -> list[int]:
+    """Load the data set of `size` records unless it is there already; the customer ids.
+
+    Through the package's own `Database`: its indexes (`ensure_indexes`) and its loader for the
+    API client (which stores only hashes). The generated documents themselves go in with plain
+    `insert_many`: validating and upserting a million records one by one, in one transaction,
+    would take longer than the benchmark.
+    """
     ids = data.customer_ids(size)
-    with MongoClient(uri, tz_aware=True) as client:
-        db = client[database]
-        if db.customer_badges.estimated_document_count() == len(ids) * data.RECORDS_PER_CUSTOMER:
-            print(f"[data] {database}: already loaded", flush=True)
+    settings = Settings(database=database_name, driver=Driver.PYMONGO)
+    database = Database(settings, uri, loading=True)
+    try:
+        records = database.db[CUSTOMER_BADGES]
+        if await records.estimated_document_count() == len(ids) * data.RECORDS_PER_CUSTOMER:
+            print(f"[data] {database_name}: already loaded", flush=True)
             return ids
-        client.drop_database(database)
+        await database.drop()
         started = time.monotonic()
         generated = data.generate(size)
-        db.badge_meta.insert_many(generated["badge_meta"])
-        db.badge_groups.insert_many(generated["badge_groups"])
-        _insert_batches(db.customers, generated["customers"])
-        _insert_batches(db.customer_badges, generated["customer_badges"])
-        db.api_clients.insert_one(
-            {
-                "orgId": data.ORG_ID,
-                "username": "bench",
-                "passwordHash": password_hash("bench"),
-                "key": CLIENT_KEY,
-                "secretHash": hash_secret("bench-secret"),
-                "active": True,
-            }
-        )
-        for collection, indexes in INDEXES.items():
-            db[collection].create_indexes(indexes)
+        for collection in (BADGE_META, BADGE_GROUPS, CUSTOMERS, CUSTOMER_BADGES):
+            await _insert_batches(database.db[collection], generated[collection])
+        problems = await database.ensure_indexes()
+        assert not problems, [problem.log_line() for problem in problems]
+        client = {"orgId": data.ORG_ID, "username": "bench", "password": "bench",
+                  "key": CLIENT_KEY, "secret": "bench-secret", "active": True}  # fmt: skip
+        await write_documents(database, validate_documents({API_CLIENTS: [client]}))
         took = time.monotonic() - started
-        print(f"[data] {database}: loaded {size} records in {took:.0f} s", flush=True)
+        print(f"[data] {database_name}: loaded {size} records in {took:.0f} s", flush=True)
+    finally:
+        await database.close()
     return ids
 
 
-def _insert_batches(collection: Any, documents: Any, batch: int = 10_000) -> None:
-    chunk: list[Any] = []
+async def _insert_batches(
+    collection: Any, documents: Iterable[Document], batch: int = 10_000
+) -> None:
+    chunk: list[Document] = []
     for document in documents:
         chunk.append(document)
         if len(chunk) == batch:
-            collection.insert_many(chunk, ordered=False)
+            await collection.insert_many(chunk, ordered=False)
             chunk = []
     if chunk:
-        collection.insert_many(chunk, ordered=False)
+        await collection.insert_many(chunk, ordered=False)
 
 
 # --- servers ------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:
@@ -172,8 +177,11 @@ class Server:
         self.process = None
 
 
-def servers(uri: str, database: str, driver: str, log_dir: Path) -> dict[str, Server]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GQL_BADGES_")} | {
+def server_env(uri: str, database: str, driver: str) -> dict[str, str]:
+    """The environment of a server under test: this one's without gateway or OpenTelemetry
+    settings, the database, the benchmark's JWT secret, and limits that suit pages of 1000."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("GQL_BADGES_", "OTEL_"))}
+    return inherited | {
         "GQL_BADGES_MONGODB_URI": uri,
         "GQL_BADGES_DATABASE": database,
         "GQL_BADGES_DRIVER": driver,
@@ -184,6 +192,10 @@ def servers(uri: str, database: str, driver: str, log_dir: Path) -> dict[str, Se
         "GQL_BADGES_GRAPHQL_MAX_COST": "2000000",
         "BENCH_ORG_ID": str(data.ORG_ID),
     }
+
+
+def servers(uri: str, database: str, driver: str, log_dir: Path) -> dict[str, Server]:
+    env = server_env(uri, database, driver)
     gateway = [sys.executable, "-m", "gql_badges.cli", "serve", "--port", "{port}"]
     baseline = [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--port", "{port}"]
     quiet = ["--no-access-log"]
@@ -202,9 +214,8 @@ def servers(uri: str, database: str, driver: str, log_dir: Path) -> dict[str, Se
 
 
 def token() -> str:
-    now = int(time.time())
-    claims = {"org_id": data.ORG_ID, "client_id": CLIENT_KEY, "iat": now, "exp": now + 86_400}
-    return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+    """A day's access token of the benchmark's client."""
+    return jwt_token(data.ORG_ID, CLIENT_KEY, secret=JWT_SECRET, ttl=86_400)
 
 
 def build_request(
@@ -214,7 +225,7 @@ def build_request(
         return client.build_request("GET", f"{urls['baseline']}/raw/{customer}?limit={page_size}")
     gateway = urls["gateway"]
     if variant == "rest":
-        url = f"{gateway}/api_gateway/v1/badges/customer/{customer}?limit={page_size}"
+        url = f"{gateway}{CUSTOMER}{customer}?limit={page_size}"
         return client.build_request("GET", url)
     fields = ALL_FIELDS if variant == "graphql-all" else "badgeMetaId name"
     body = {"query": GRAPHQL % fields, "variables": {"id": str(customer), "limit": page_size}}
@@ -251,8 +262,6 @@ async def timed(
 async def measure_driver(
     args: argparse.Namespace, uri: str, database: str, size: int, driver: str, ids: list[int]
 ) -> list[Row]:
-    from bench.proxy import CountingProxy
-
     rng = random.Random(size)
     rows = {
         (page, variant): Row(size, driver, page, variant)
@@ -264,7 +273,7 @@ async def measure_driver(
     async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
         running = servers(uri, database, driver, args.log_dir)
         try:
-            urls = {name: server.start(_free_port()) for name, server in running.items()}
+            urls = {name: server.start(free_port()) for name, server in running.items()}
             for page in args.page_sizes:
                 for variant in VARIANTS:
                     server = running["baseline" if variant == "raw" else "gateway"]
@@ -290,13 +299,10 @@ async def measure_driver(
             for server in running.values():
                 server.stop()
 
-        parsed = urlparse(uri)
-        proxy = CountingProxy(parsed.hostname or "127.0.0.1", parsed.port or 27017)
-        await proxy.start()
-        proxied = f"mongodb://127.0.0.1:{proxy.port}/?directConnection=true"
-        running = servers(proxied, database, driver, args.log_dir)
+        proxy = await CountingProxy(uri).start()
+        running = servers(proxy.uri, database, driver, args.log_dir)
         try:
-            urls = {name: server.start(_free_port()) for name, server in running.items()}
+            urls = {name: server.start(free_port()) for name, server in running.items()}
             for page in args.page_sizes:
                 for variant in VARIANTS:
                     counts = []
@@ -376,25 +382,33 @@ def targets(rows: list[Row]) -> list[dict[str, Any]]:
     return out
 
 
-def _size(text: str) -> int:
+def parse_size(text: str) -> int:
+    """A number of records as the options write it: 10k, 1m, 2500."""
     text = text.strip().lower()
     multiplier = {"k": 1_000, "m": 1_000_000}.get(text[-1], 1)
     return int(float(text.rstrip("km")) * multiplier)
 
 
+def database_uri(data_dir: Path) -> tuple[str, EmbeddedServer | None]:
+    """GQL_BADGES_MONGODB_URI, or an embedded server's with its files in `data_dir` (started
+    here, returned so that the caller stops it)."""
+    uri = os.environ.get("GQL_BADGES_MONGODB_URI")
+    if uri:
+        return uri, None
+    embedded = EmbeddedServer(data_dir)
+    uri = embedded.start()
+    print(f"[db] embedded SecantusDB at {uri}, files in {data_dir}", flush=True)
+    return uri, embedded
+
+
 async def main_async(args: argparse.Namespace) -> int:
     args.log_dir.mkdir(parents=True, exist_ok=True)
-    embedded = None
-    uri = os.environ.get("GQL_BADGES_MONGODB_URI")
-    if not uri:
-        embedded = EmbeddedServer(args.data_dir)
-        uri = embedded.start()
-        print(f"[db] embedded SecantusDB at {uri}, files in {args.data_dir}", flush=True)
+    uri, embedded = database_uri(args.data_dir)
     rows: list[Row] = []
     try:
         for size in args.sizes:
             database = f"bench_{size}"
-            ids = ensure_data(uri, database, size)
+            ids = await ensure_data(uri, database, size)
             for driver in args.drivers:
                 rows += await measure_driver(args, uri, database, size, driver, ids)
     finally:
@@ -441,7 +455,7 @@ def main() -> int:
         "--log-dir", type=Path, default=Path(tempfile.gettempdir()) / "gql-badges-bench-logs"
     )
     args = parser.parse_args()
-    args.sizes = [_size(s) for s in args.sizes.split(",")]
+    args.sizes = [parse_size(s) for s in args.sizes.split(",")]
     args.page_sizes = [int(p) for p in args.page_sizes.split(",")]
     args.drivers = args.drivers.split(",")
     return asyncio.run(main_async(args))

@@ -2,14 +2,13 @@
 
 The server is the embedded SecantusDB (started here, in memory) unless GQL_BADGES_MONGODB_URI
 names a real mongod. Each test works in orgs of its own, so tests never see each other's data.
+Helpers that are not fixtures are in `tests/support.py`: import them from there, never from here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,10 +19,15 @@ from hypothesis import settings as hypothesis_settings
 from pymongo.errors import PyMongoError
 
 from gql_badges.app import create_app
+from gql_badges.demo import demo_documents
+from gql_badges.demo.handles import ORG_A_CLIENT, ORG_B_CLIENT
 from gql_badges.services import Services
-from gql_badges.settings import Driver, Settings
+from gql_badges.settings import Driver
 from gql_badges.storage.client import Database
+from gql_badges.storage.collections import Document
 from gql_badges.storage.embedded import EmbeddedServer
+from gql_badges.storage.loading import validate_documents, write_documents
+from tests.support import basic_auth, make_settings, new_org_id
 
 DRIVERS = [Driver.MOTOR, Driver.PYMONGO]
 
@@ -34,7 +38,6 @@ hypothesis_settings.register_profile(
 )
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
-_org_ids = itertools.count(1_000_000)
 
 
 @pytest.fixture(scope="session")
@@ -46,26 +49,6 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = EmbeddedServer(Path(tmp_path_factory.mktemp("secantus")), in_memory=True)
     yield server.start()
     server.stop()
-
-
-async def drop_quietly(database: Database) -> None:
-    """Drop a test's own database, best effort: the embedded server drops one at a time and a
-    large one can take longer than the client waits, which is no failure of the test."""
-    with contextlib.suppress(PyMongoError):
-        await database.drop()
-
-
-def make_settings(driver: Driver, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database": f"gql_badges_test_{uuid.uuid4().hex[:8]}",
-        "driver": driver,
-        "jwt_secret": "test-secret-" + "x" * 32,
-        "db_timeout_ms": 10_000,
-        # Tests share one app per driver: no test's bad logins may spend another's attempts.
-        "login_attempts_burst": 1_000_000,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session", params=DRIVERS, ids=[d.value for d in DRIVERS])
@@ -95,10 +78,6 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-def new_org_id() -> int:
-    return next(_org_ids)
-
-
 @pytest.fixture
 def org_id() -> int:
     return new_org_id()
@@ -107,21 +86,9 @@ def org_id() -> int:
 # --- the demo data set, loaded once per driver session -----------------------------------------
 
 
-def basic_auth(username: str, password: str) -> dict[str, str]:
-    from base64 import b64encode
-
-    from gql_badges.auth.hashing import md5_hex
-
-    token = b64encode(f"{username}:{md5_hex(password)}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
 @pytest.fixture(scope="session")
-async def demo(services: Services) -> dict[str, object]:
+async def demo(services: Services) -> dict[str, list[Document]]:
     """The demo data set in the session's database; returns the documents written."""
-    from gql_badges.demo import demo_documents
-    from gql_badges.storage.loading import validate_documents, write_documents
-
     documents = validate_documents(demo_documents())
     await write_documents(services.database, documents)
     return documents
@@ -129,22 +96,9 @@ async def demo(services: Services) -> dict[str, object]:
 
 @pytest.fixture(scope="session")
 def org_a_auth() -> dict[str, str]:
-    return basic_auth("demo.100458", "demo-password-100458")
+    return basic_auth(*ORG_A_CLIENT.credentials)
 
 
 @pytest.fixture(scope="session")
 def org_b_auth() -> dict[str, str]:
-    return basic_auth("demo.100606", "demo-password-100606")
-
-
-async def graphql(
-    client: httpx.AsyncClient,
-    query: str,
-    headers: dict[str, str] | None = None,
-    **variables: object,
-) -> dict:
-    response = await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=headers or {}
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    return basic_auth(*ORG_B_CLIENT.credentials)

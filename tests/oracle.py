@@ -23,6 +23,7 @@ from gql_badges.badges.rules import (
     matches_badge_type,
 )
 from gql_badges.storage.collections import Document
+from tests.support import stored_badge, stored_record
 
 
 def _date_ok(value: datetime | None, bound: DateBound | None) -> bool:
@@ -37,8 +38,8 @@ def _date_ok(value: datetime | None, bound: DateBound | None) -> bool:
 
 def matches(query: BadgeQuery, badge: Document, record: Document | None, now: datetime) -> bool:
     f = query.filter
-    state = customer_state(record, now)
-    if not matches_badge_type(f.badge_type, badge, state, now, f.include_expired):
+    state = customer_state(stored_record(record), now)
+    if not matches_badge_type(f.badge_type, stored_badge(badge), state, now, f.include_expired):
         return False
     if f.name is not None and f.name.lower() not in badge["name"].lower():
         return False
@@ -46,7 +47,7 @@ def matches(query: BadgeQuery, badge: Document, record: Document | None, now: da
         return False
     if f.action in (BadgeAction.DEACTIVATED, BadgeAction.DE_ACTIVATED) and badge.get("active"):
         return False
-    if f.badge_status is not None and badge_status(badge, now) is not f.badge_status:
+    if f.badge_status is not None and badge_status(stored_badge(badge), now) is not f.badge_status:
         return False
     ownership = badge.get("ownership") or {}
     if f.owner is not None and f.owner.value not in ownership.get("restrictedToOwners", []):

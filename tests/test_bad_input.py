@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from gql_badges.app import create_app
-from tests.conftest import graphql, make_settings
+from gql_badges.demo.handles import SWATI
+from gql_badges.services import Services
+from tests.support import CUSTOMER, asgi_client, graphql, make_settings
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -15,12 +20,12 @@ ID_QUERY = "query($id: ID!) { customerBadges(customer: {id: $id}) { pagination {
 
 
 @pytest.mark.parametrize("customer_id", [HUGE_ID, str(2**63), "1" * 20])
-async def test_a_customer_id_outside_int64_is_bad_input(client, org_b_auth, customer_id) -> None:
+async def test_a_customer_id_outside_int64_is_bad_input(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], customer_id: str
+) -> None:
     body = await graphql(client, ID_QUERY, org_b_auth, id=customer_id)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    response = await client.get(
-        f"/api_gateway/v1/badges/customer/{customer_id}", headers=org_b_auth
-    )
+    response = await client.get(f"{CUSTOMER}{customer_id}", headers=org_b_auth)
     assert response.status_code == 400
     (error,) = response.json()["errors"]
     assert (error["code"], error["message"], error["reference"]) == (
@@ -31,9 +36,12 @@ async def test_a_customer_id_outside_int64_is_bad_input(client, org_b_auth, cust
 
 
 @pytest.mark.parametrize("value", ["2024-13-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "soon", 7])
-async def test_a_bad_datetime_variable_says_what_is_expected(client, org_b_auth, value) -> None:
-    query = """query($d: DateTime) { badgeManagement(customer: {id: "62090013"}, startOn: $d) {
-        pagination { total } } }"""
+async def test_a_bad_datetime_variable_says_what_is_expected(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], value: object
+) -> None:
+    query = f"""query($d: DateTime) {{
+      badgeManagement(customer: {{id: "{SWATI.key}"}}, startOn: $d) {{
+        pagination {{ total }} }} }}"""
     response = await client.post(
         "/graphql", json={"query": query, "variables": {"d": value}}, headers=org_b_auth
     )
@@ -43,10 +51,8 @@ async def test_a_bad_datetime_variable_says_what_is_expected(client, org_b_auth,
     assert "month must be" not in error["message"] and "Overflow" not in error["message"]
 
 
-async def errors_of(app, body: dict) -> list[str]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-    ) as client:
+async def errors_of(app: Starlette, body: dict[str, Any]) -> list[str]:
+    async with asgi_client(app) as client:
         response = await client.post("/graphql", json=body)
     return [error["message"] for error in response.json()["errors"]]
 
@@ -66,7 +72,7 @@ async def errors_of(app, body: dict) -> list[str]:
     ],
 )
 async def test_no_suggestions_leak_the_schema_with_introspection_off(
-    services, query, variables
+    services: Services, query: str, variables: dict[str, Any]
 ) -> None:
     body = {"query": query, "variables": variables}
     hidden = make_settings(services.settings.driver, graphql_introspection=False)

@@ -5,145 +5,80 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from pymongo import MongoClient
+from pymongo.database import Database as MongoDatabase
 
+from gql_badges.demo import ORG_B
+from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
+from gql_badges.storage.collections import Document
 from gql_badges.storage.embedded import RUNTIME_FILE, EmbeddedServer
-from tests.conftest import basic_auth
+from tests.support import (
+    ROOT,
+    basic_auth,
+    gateway_env,
+    good_file,
+    good_file_beside_the_demo,
+    run_cli,
+    serve_embedded,
+    wait_until,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-GQL_BADGES = [sys.executable, "-m", "gql_badges.cli"]
-
-GOOD_FILE = {
-    "badge_groups": [
-        {"_id": {"$oid": "65c3600c60d9261bdd8a6410"}, "orgId": 7, "name": "G", "rank": 1}
-    ],
-    "badge_meta": [
-        {
-            "_id": {"$oid": "653dea07b3cda7078c7c68ee"},
-            "orgId": 7,
-            "name": "Birthday Badge",
-            "description": None,
-            "earnType": "ISSUE_EARN",
-            "startOn": {"$date": "2024-01-01T00:00:00Z"},
-            "expiresOn": {"$date": "2124-01-01T00:00:00.500Z"},
-            "images": [{"name": "", "fileSvcHandle": "h", "url": "u", "tag": "EARNED"}],
-            "tags": [],
-            "badgeGroupId": {"$oid": "65c3600c60d9261bdd8a6410"},
-            "badgeRank": 2,
-            "ownership": {
-                "restrictedToOwners": ["Loyalty"],
-                "claims": [{"ownerType": "Loyalty", "referenceId": "626", "isActive": True}],
-            },
-            "customerConstraints": [
-                {"constraintType": "CUSTOMER_BADGE_FIXED_VALUE", "maxEarnLimit": 1}
-            ],
-            "badgeConstraints": [],
-            "customFields": {"Priority": "1"},
-            "active": True,
-        }
-    ],
-    "customers": [
-        {
-            "_id": 62090013,
-            "orgId": 7,
-            "email": "a@example.com",
-            "mobile": None,
-            "externalId": None,
-            "cardNumbers": ["C1"],
-        }
-    ],
-    "customer_badges": [
-        {
-            "_id": {"$oid": "653dea07b3cda7078c7c6900"},
-            "orgId": 7,
-            "customerId": 62090013,
-            "badgeMetaId": {"$oid": "653dea07b3cda7078c7c68ee"},
-            "issuedOn": None,
-            "issueStatus": None,
-            "earnCount": 1,
-            "lastEarnedOn": {"$date": "2024-06-01T00:00:00Z"},
-            "lastEarnEventDate": None,
-            "earnExpiresOn": None,
-            "active": True,
-        }
-    ],
-    "api_clients": [
-        {
-            "username": "u7",
-            "password": "pw7",
-            "key": "k7",
-            "secret": "s7",
-            "orgId": 7,
-            "active": True,
-        }
-    ],
-}
-
-
-def good_file_beside_the_demo() -> str:
-    """GOOD_FILE with ids of its own: the demo data holds GOOD_FILE's ids in org 100606, and
-    the loader refuses to move a stored document to another org."""
-    text = json.dumps(GOOD_FILE).replace("62090013", "72090013")
-    return text.replace('"$oid": "6', '"$oid": "7')
-
-
-def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*GQL_BADGES, *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT
-    )
+GOOD_FILE = good_file()
 
 
 @pytest.fixture
 def cli_env(mongo_uri: str, tmp_path: Path) -> dict[str, str]:
     database = f"cli_{tmp_path.name[-20:]}".replace("-", "_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GQL_BADGES_")}
-    return env | {
-        "GQL_BADGES_MONGODB_URI": mongo_uri,
-        "GQL_BADGES_DATABASE": database,
-        "GQL_BADGES_DATA_DIR": str(tmp_path / "data"),
-    }
+    return gateway_env(
+        GQL_BADGES_MONGODB_URI=mongo_uri,
+        GQL_BADGES_DATABASE=database,
+        GQL_BADGES_DATA_DIR=str(tmp_path / "data"),
+    )
 
 
 def collection_counts(env: dict[str, str]) -> dict[str, int]:
+    client: MongoClient[Document]
     with MongoClient(env["GQL_BADGES_MONGODB_URI"]) as client:
-        db = client[env["GQL_BADGES_DATABASE"]]
+        db: MongoDatabase[Document] = client[env["GQL_BADGES_DATABASE"]]
         return {name: db[name].count_documents({}) for name in GOOD_FILE}
 
 
 def test_export_schema_matches_the_committed_sdl() -> None:
-    result = run(["export-schema"], dict(os.environ))
+    result = run_cli(["export-schema"], dict(os.environ))
     assert result.returncode == 0
     assert result.stdout == (ROOT / "schema.graphql").read_text(), (
         "schema.graphql drifted from the code: run `gql-badges export-schema > schema.graphql`"
     )
 
 
-def test_load_upserts_and_hashes(cli_env, tmp_path) -> None:
+def test_load_upserts_and_hashes(cli_env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "good.json"
     path.write_text(json.dumps(GOOD_FILE))
     for _ in range(2):  # a second load upserts the same documents again
-        result = run(["load", str(path)], cli_env)
+        result = run_cli(["load", str(path)], cli_env)
         assert result.returncode == 0, result.stderr
         assert "Loaded 1 badge_groups, 1 badge_meta" in result.stdout
         database = cli_env["GQL_BADGES_DATABASE"]
         assert f"into database {database!r} at mongodb://" in result.stdout  # where it went
     assert collection_counts(cli_env) == dict.fromkeys(GOOD_FILE, 1)
+    client: MongoClient[Document]
     with MongoClient(cli_env["GQL_BADGES_MONGODB_URI"], tz_aware=True) as client:
-        db = client[cli_env["GQL_BADGES_DATABASE"]]
+        db: MongoDatabase[Document] = client[cli_env["GQL_BADGES_DATABASE"]]
         stored = db.api_clients.find_one({"username": "u7"})
+        assert stored is not None
         assert "password" not in stored and "secret" not in stored
         assert stored["passwordHash"].startswith("$argon2")
         customer = db.customers.find_raw_batches({}).next()
+        assert isinstance(customer, bytes)  # pymongo's types call a raw batch a document
         assert b"\x12_id\x00" in customer  # BSON type 0x12: the customer id is an int64
         badge = db.badge_meta.find_one({})
+        assert badge is not None
         assert badge["expiresOn"].microsecond == 500_000
 
 
@@ -153,10 +88,10 @@ def test_load_upserts_and_hashes(cli_env, tmp_path) -> None:
         (lambda f: f["badge_meta"][0].update(earnType="SOMETIMES"), "badge_meta[0].earnType"),
         (lambda f: f["badge_meta"][0].pop("startOn"), "badge_meta[0].startOn"),
         (
-            lambda f: f["badge_meta"][0].update(badgeGroupId="65c3600c60d9261bdd8a6410"),
+            lambda f: f["badge_meta"][0].update(badgeGroupId=f["badge_groups"][0]["_id"]["$oid"]),
             "badge_meta[0].badgeGroupId: Value error, expected an ObjectId",
         ),
-        (lambda f: f["customers"].append({"_id": "62090014", "orgId": 7}), "customers[1]._id"),
+        (lambda f: f["customers"].append({"_id": "90000001", "orgId": 7}), "customers[1]._id"),
         (lambda f: f["customer_badges"][0].update(earnCount=-1), "customer_badges[0].earnCount"),
         (
             lambda f: f["badge_meta"][0]["ownership"]["claims"][0].update(ownerType="Nobody"),
@@ -166,12 +101,17 @@ def test_load_upserts_and_hashes(cli_env, tmp_path) -> None:
         (lambda f: f["api_clients"][0].pop("password"), "api_clients[0].password"),
     ],
 )
-def test_a_bad_document_is_named_and_nothing_is_written(cli_env, tmp_path, mutate, message):
-    content = json.loads(json.dumps(GOOD_FILE))
+def test_a_bad_document_is_named_and_nothing_is_written(
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    mutate: Callable[[dict[str, Any]], object],
+    message: str,
+) -> None:
+    content = good_file()
     mutate(content)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(content))
-    result = run(["load", str(path)], cli_env)
+    result = run_cli(["load", str(path)], cli_env)
     assert result.returncode == 1
     assert message in result.stderr
     assert "nothing was written" in result.stderr
@@ -179,77 +119,31 @@ def test_a_bad_document_is_named_and_nothing_is_written(cli_env, tmp_path, mutat
     assert collection_counts(cli_env) == dict.fromkeys(GOOD_FILE, 0)
 
 
-def test_invalid_json_names_the_position(cli_env, tmp_path) -> None:
+def test_invalid_json_names_the_position(cli_env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"badge_meta": [\n  {"_id": }\n]}')
-    result = run(["load", str(path)], cli_env)
+    result = run_cli(["load", str(path)], cli_env)
     assert result.returncode == 1
     assert "line 2, column" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _serve_embedded(
-    data_dir: Path, log_path: Path, *options: str
-) -> tuple[subprocess.Popen, str, dict[str, str]]:
-    """`gql-badges serve` on the embedded database in `data_dir`, once it answers /readyz:
-    the process, its base URL and its environment. The caller stops it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GQL_BADGES_")}
-    env |= {"GQL_BADGES_DATA_DIR": str(data_dir), "GQL_BADGES_JWT_SECRET": "s" * 40}
-    port = _free_port()
-    server = subprocess.Popen(
-        [*GQL_BADGES, "serve", "--port", str(port), *options],
-        env=env,
-        cwd=ROOT,
-        stdout=log_path.open("w+"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        _wait_for(up, 90, "the gateway to be ready")
-    except AssertionError:
-        server.kill()
-        raise
-    return server, base, env
-
-
-def test_serve_on_the_embedded_database(tmp_path) -> None:
+def test_serve_on_the_embedded_database(tmp_path: Path) -> None:
     """`gql-badges serve` with no URI: embedded database, demo data, GraphiQL; `load` finds it;
     Ctrl-C stops both, and the data survives for the next start."""
     data_dir = tmp_path / "data"
-    server, base, env = _serve_embedded(data_dir, tmp_path / "serve.log")
+    server, base, env = serve_embedded(data_dir, tmp_path / "serve.log")
     try:
         output = (tmp_path / "serve.log").read_text()
-        assert "demo-password-100606" in output  # the demo credentials are printed
+        assert ORG_B_CLIENT.password in output  # the demo credentials are printed
         page = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 200 and "graphiql" in page.text.lower()
         response = httpx.post(
             f"{base}/graphql",
             json={
-                "query": '{ customerBadges(customer: {id: "62090013"}, badgeType: EARNED) '
+                "query": f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}, badgeType: EARNED) '
                 "{ pagination { total } } }"
             },
-            headers=basic_auth("demo.100606", "demo-password-100606"),
+            headers=basic_auth(*ORG_B_CLIENT.credentials),
         )
         assert response.json() == {"data": {"customerBadges": {"pagination": {"total": 4}}}}
 
@@ -257,21 +151,22 @@ def test_serve_on_the_embedded_database(tmp_path) -> None:
         runtime = json.loads((data_dir / RUNTIME_FILE).read_text())
         path = tmp_path / "good.json"
         path.write_text(good_file_beside_the_demo())
-        loaded = run(["load", str(path)], env)
+        loaded = run_cli(["load", str(path)], env)
         assert loaded.returncode == 0, loaded.stderr
         db_pid = runtime["pid"]
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(60)
     assert server.returncode in (0, 130)
-    _wait_for(lambda: not _pid_alive(db_pid), 30, "the embedded database to stop")
+    wait_until(lambda: not _pid_alive(db_pid), 30, "the embedded database to stop")
     assert not (data_dir / RUNTIME_FILE).exists()
 
     # The files survive: a new embedded server over the same directory has both data sets.
+    client: MongoClient[Document]
     with EmbeddedServer(data_dir) as embedded, MongoClient(embedded.uri) as client:
-        db = client["badges"]
+        db: MongoDatabase[Document] = client["badges"]
         assert db.badge_meta.count_documents({"orgId": 7}) == 1
-        assert db.badge_meta.count_documents({"orgId": 100606}) > 0
+        assert db.badge_meta.count_documents({"orgId": ORG_B}) > 0
 
 
 def _pid_alive(pid: int) -> bool:
@@ -286,20 +181,20 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
-def test_sigterm_lets_requests_in_flight_finish(tmp_path) -> None:
+def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
     """SIGTERM while requests are being answered: each still gets its answer, the process exits
     cleanly, the embedded database stops, and its data is there on the next start."""
     import asyncio
 
     data_dir = tmp_path / "data"
-    server, base, _ = _serve_embedded(data_dir, tmp_path / "serve.log", "--no-access-log")
+    server, base, _ = serve_embedded(data_dir, tmp_path / "serve.log", "--no-access-log")
     try:
         db_pid = json.loads((data_dir / RUNTIME_FILE).read_text())["pid"]
 
         async def in_flight() -> list[int]:
             # Token generation verifies an Argon2 hash (tens of ms each, in threads): slow
             # enough to still be running when the signal arrives.
-            body = {"key": "demo-key-100606", "secret": "demo-secret-100606"}
+            body = {"key": ORG_B_CLIENT.key, "secret": ORG_B_CLIENT.secret}
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:
                 requests = [
                     asyncio.create_task(client.post("/v3/oauth/token/generate", json=body))
@@ -314,34 +209,37 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path) -> None:
     finally:
         if server.poll() is None:
             server.kill()
-    _wait_for(lambda: not _pid_alive(db_pid), 30, "the embedded database to stop")
+    wait_until(lambda: not _pid_alive(db_pid), 30, "the embedded database to stop")
+    client: MongoClient[Document]
     with EmbeddedServer(data_dir) as embedded, MongoClient(embedded.uri) as client:
-        assert client["badges"].badge_meta.count_documents({"orgId": 100606}) > 0
+        assert client["badges"].badge_meta.count_documents({"orgId": ORG_B}) > 0
 
 
-def test_indexes_check_and_create(cli_env) -> None:
+def test_indexes_check_and_create(cli_env: dict[str, str]) -> None:
     """The deploy pipeline's step: --check exits 1 naming what is missing, --create builds."""
-    missing = run(["indexes", "--check"], cli_env)
+    missing = run_cli(["indexes", "--check"], cli_env)
     assert missing.returncode == 1, missing.stderr
     assert "customers.orgId_email missing" in missing.stderr
     assert "gql-badges indexes --create" in missing.stderr
-    created = run(["indexes", "--create"], cli_env)
+    created = run_cli(["indexes", "--create"], cli_env)
     assert created.returncode == 0, created.stderr
-    present = run(["indexes"], cli_env)  # --check is the default
+    present = run_cli(["indexes"], cli_env)  # --check is the default
     assert present.returncode == 0, present.stderr
     assert "indexes present" in present.stdout
 
 
-def test_load_refuses_what_the_database_would_and_draws_no_bar_in_a_pipe(cli_env, tmp_path):
+def test_load_refuses_what_the_database_would_and_draws_no_bar_in_a_pipe(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
     path = tmp_path / "good.json"
     path.write_text(json.dumps(GOOD_FILE))
-    assert run(["load", str(path)], cli_env).returncode == 0
-    content = json.loads(json.dumps(GOOD_FILE))
+    assert run_cli(["load", str(path)], cli_env).returncode == 0
+    content = good_file()
     content["customers"][0]["_id"] = 62090099  # another customer, the same email
     content["customer_badges"][0]["customerId"] = 62090099
     content["customer_badges"][0]["_id"] = {"$oid": "653dea07b3cda7078c7c6901"}
     path.write_text(json.dumps(content))
-    result = run(["load", str(path)], cli_env)
+    result = run_cli(["load", str(path)], cli_env)
     assert result.returncode == 1
     assert "customers[0].email: 'a@example.com' is already used by" in result.stderr
     assert "Traceback" not in result.stderr and "\r" not in result.stdout

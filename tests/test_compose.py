@@ -6,6 +6,7 @@ import re
 import subprocess
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -15,8 +16,9 @@ from gql_badges.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def compose() -> dict:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+def compose() -> dict[str, Any]:
+    content: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return content
 
 
 def test_services_and_replica_set() -> None:
@@ -44,7 +46,8 @@ def test_gateway_environment_names_real_settings() -> None:
 
 def test_gateway_command_uses_the_cli() -> None:
     command = " ".join(compose()["services"]["gateway"]["command"])
-    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    # The subcommands: the one action of the parser whose choices map names to parsers.
+    (commands,) = [a.choices for a in build_parser()._actions if isinstance(a.choices, dict)]
     for used in ("demo-data", "load", "serve"):
         assert f"gql-badges {used}" in command
         assert used in commands

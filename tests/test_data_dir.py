@@ -16,14 +16,7 @@ import pytest
 from gql_badges.cli import describe_target
 from gql_badges.settings import Settings
 from gql_badges.storage.embedded import LOCK_FILE, RUNTIME_FILE, DataDirInUse, EmbeddedServer
-from tests.test_cli import (
-    GQL_BADGES,
-    ROOT,
-    _free_port,
-    _serve_embedded,
-    good_file_beside_the_demo,
-    run,
-)
+from tests.support import CLI, ROOT, free_port, good_file_beside_the_demo, run_cli, serve_embedded
 
 # A process that holds a data dir's lock as gql-badges does, until it is killed.
 _HOLDER = textwrap.dedent(
@@ -50,14 +43,14 @@ def _hold_lock(data_dir: Path) -> subprocess.Popen[str]:
     return holder
 
 
-def test_a_second_serve_is_refused_and_the_first_keeps_working(tmp_path) -> None:
+def test_a_second_serve_is_refused_and_the_first_keeps_working(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    first, _, env = _serve_embedded(data_dir, tmp_path / "first.log")
+    first, _, env = serve_embedded(data_dir, tmp_path / "first.log")
     try:
         runtime = (data_dir / RUNTIME_FILE).read_text()
         started = time.monotonic()
         second = subprocess.run(
-            [*GQL_BADGES, "serve", "--port", str(_free_port())],
+            [*CLI, "serve", "--port", str(free_port())],
             env=env,
             cwd=ROOT,
             capture_output=True,
@@ -72,7 +65,7 @@ def test_a_second_serve_is_refused_and_the_first_keeps_working(tmp_path) -> None
         assert (data_dir / RUNTIME_FILE).read_text() == runtime
         path = tmp_path / "good.json"
         path.write_text(good_file_beside_the_demo())
-        loaded = run(["load", str(path)], env)
+        loaded = run_cli(["load", str(path)], env)
         assert loaded.returncode == 0, loaded.stderr
         assert f"on the embedded server at {data_dir}" in loaded.stdout
         assert first.poll() is None
@@ -81,7 +74,7 @@ def test_a_second_serve_is_refused_and_the_first_keeps_working(tmp_path) -> None
         first.wait(60)
 
 
-def test_a_live_holder_is_named(tmp_path) -> None:
+def test_a_live_holder_is_named(tmp_path: Path) -> None:
     holder = _hold_lock(tmp_path)
     try:
         with pytest.raises(DataDirInUse) as refused:
@@ -96,11 +89,11 @@ def test_a_live_holder_is_named(tmp_path) -> None:
         holder.wait()
 
 
-def test_the_lock_and_runtime_file_of_a_dead_process_are_taken_over(tmp_path) -> None:
+def test_the_lock_and_runtime_file_of_a_dead_process_are_taken_over(tmp_path: Path) -> None:
     holder = _hold_lock(tmp_path)
     holder.send_signal(signal.SIGKILL)  # dies without cleaning up
     holder.wait()
-    stale = {"host": "127.0.0.1", "port": _free_port(), "pid": holder.pid}
+    stale = {"host": "127.0.0.1", "port": free_port(), "pid": holder.pid}
     (tmp_path / RUNTIME_FILE).write_text(json.dumps(stale))
     assert EmbeddedServer.running_uri(tmp_path) is None
     with EmbeddedServer(tmp_path, command="load") as embedded:
@@ -122,7 +115,7 @@ def test_the_lock_and_runtime_file_of_a_dead_process_are_taken_over(tmp_path) ->
         ("mongodb+srv://app:p%40ss@cluster0.example.net/?w=1", "at mongodb+srv://cluster0"),
     ],
 )
-def test_load_target_never_shows_credentials(uri, described) -> None:
+def test_load_target_never_shows_credentials(uri: str, described: str) -> None:
     text = describe_target(Settings(mongodb_uri=uri), uri, None)
     assert described in text
     assert "s3cret" not in text and "p%40ss" not in text and "app" not in text

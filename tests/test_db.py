@@ -8,7 +8,6 @@ which the embedded server does produce, goes end to end through HTTP.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 from collections.abc import AsyncIterator
 
@@ -16,6 +15,7 @@ import httpx
 import pytest
 from bson import ObjectId
 from pymongo import ASCENDING
+from pymongo.client_options import ClientOptions
 from pymongo.errors import (
     AutoReconnect,
     BulkWriteError,
@@ -42,7 +42,7 @@ from gql_badges.storage.errors import (
     unavailable_on_driver_errors,
 )
 from gql_badges.storage.indexes import INDEXES
-from tests.conftest import basic_auth, drop_quietly, graphql, make_settings
+from tests.support import MANAGEMENT, basic_auth, drop_quietly, graphql, make_settings
 
 # Codes of elections, shutdowns, killed queries and lost cursors: "not now", never a 500.
 FAILOVER_CODES = {
@@ -126,7 +126,9 @@ async def gateway(services: Services) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def test_a_query_over_its_time_limit_is_503_with_retry_after(services, org_id) -> None:
+async def test_a_query_over_its_time_limit_is_503_with_retry_after(
+    services: Services, org_id: int
+) -> None:
     """maxTimeMS expiry (the embedded server enforces it): 503 + Retry-After, GraphQL too."""
     slow = Services.create(make_settings(services.settings.driver), services.database.uri)
     try:
@@ -144,7 +146,7 @@ async def test_a_query_over_its_time_limit_is_503_with_retry_after(services, org
         auth = basic_auth(f"slow{org_id}", "pw")
         async with gateway(slow) as client:
             response = await client.get(
-                "/api_gateway/v1/badges/management/5",
+                f"{MANAGEMENT}5",
                 params={"name": "zzz", "badgeType": "EXPIRED", "size": "100"},
                 headers=auth,
             )
@@ -170,12 +172,12 @@ async def test_a_query_over_its_time_limit_is_503_with_retry_after(services, org
 # --- read preference ---------------------------------------------------------------------------
 
 
-def test_read_preference_defaults_to_primary_preferred(services) -> None:
+def test_read_preference_defaults_to_primary_preferred(services: Services) -> None:
     database = Database(services.settings, services.database.uri)
     assert database.client.read_preference.mongos_mode == "primaryPreferred"
 
 
-def test_the_connection_strings_read_preference_wins(services) -> None:
+def test_the_connection_strings_read_preference_wins(services: Services) -> None:
     settings = make_settings(services.settings.driver, read_preference=ReadPreference.NEAREST)
     uri = services.database.uri
     separator = "&" if "?" in uri else "/?"
@@ -185,20 +187,28 @@ def test_the_connection_strings_read_preference_wins(services) -> None:
     assert from_setting.client.read_preference.mongos_mode == "nearest"
 
 
-def test_the_loader_reads_the_primary_without_a_socket_timeout(services) -> None:
+def test_the_loader_reads_the_primary_without_a_socket_timeout(services: Services) -> None:
     loader = Database(services.settings, services.database.uri, loading=True)
     assert loader.client.read_preference.mongos_mode == "primary"
-    assert loader.client.options.pool_options.socket_timeout is None
+    assert _socket_timeout(loader) is None
     assert loader.max_time_ms is None
     request_path = Database(services.settings, services.database.uri)
-    assert request_path.client.options.pool_options.socket_timeout is not None
+    assert _socket_timeout(request_path) is not None
+
+
+def _socket_timeout(database: Database) -> float | None:
+    options = database.client.options
+    assert isinstance(options, ClientOptions)
+    return options.pool_options.socket_timeout
 
 
 @pytest.mark.parametrize(
     ("preference", "ready"),
     [(ReadPreference.PRIMARY_PREFERRED, 200), (ReadPreference.SECONDARY, 503)],
 )
-async def test_readyz_follows_the_read_preference(services, preference, ready) -> None:
+async def test_readyz_follows_the_read_preference(
+    services: Services, preference: ReadPreference, ready: int
+) -> None:
     """On a replica set of one (the embedded server), `secondary` has no server to read from,
     so the gateway is not ready; `primaryPreferred` is. The client discovers the set (no
     `directConnection`, which would ignore the read preference)."""
@@ -223,7 +233,9 @@ async def test_readyz_follows_the_read_preference(services, preference, ready) -
 _WANTED = sum(len(models) for models in INDEXES.values())
 
 
-async def test_a_conflicting_index_leaves_the_gateway_serving(services, caplog) -> None:
+async def test_a_conflicting_index_leaves_the_gateway_serving(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
     """A DBA's own `orgId_email` with other options: IndexKeySpecsConflict (86). The gateway
     starts, warns once naming the index, the code and what to do, and /readyz lists it."""
     fresh = Services.create(make_settings(services.settings.driver), services.database.uri)
@@ -241,16 +253,14 @@ async def test_a_conflicting_index_leaves_the_gateway_serving(services, caplog) 
         assert "drop" in problem["action"] and "gql-badges indexes --create" in problem["action"]
         (warning,) = [r.getMessage() for r in caplog.records if "orgId_email" in r.getMessage()]
         assert "code 86" in warning
-        cursor = fresh.database.db[CUSTOMERS].list_indexes()
-        cursor = await cursor if inspect.isawaitable(cursor) else cursor
-        names = {index["name"] async for index in cursor}
+        names = {index["name"] for index in await fresh.database.indexes(CUSTOMERS)}
         assert {"orgId_mobile", "orgId_cardNumbers"} <= names  # the others were built
     finally:
         await drop_quietly(fresh.database)
         await fresh.database.close()
 
 
-async def test_with_index_creation_off_missing_indexes_are_reported(services) -> None:
+async def test_with_index_creation_off_missing_indexes_are_reported(services: Services) -> None:
     settings = make_settings(services.settings.driver, create_indexes=False)
     fresh = Services.create(settings, services.database.uri)
     try:
@@ -266,13 +276,15 @@ async def test_with_index_creation_off_missing_indexes_are_reported(services) ->
         await fresh.database.close()
 
 
-async def test_readyz_is_ready_with_every_index(client) -> None:
+async def test_readyz_is_ready_with_every_index(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "degraded": []}
 
 
-async def test_duplicates_under_a_unique_index_are_a_problem_not_a_crash(services) -> None:
+async def test_duplicates_under_a_unique_index_are_a_problem_not_a_crash(
+    services: Services,
+) -> None:
     database = Database(make_settings(services.settings.driver), services.database.uri)
     try:
         twins = [{"_id": n, "orgId": 1, "email": "twin@example.com"} for n in (1, 2)]

@@ -3,23 +3,24 @@ unchanged legacy `message`, GraphQL `extensions.details`."""
 
 from __future__ import annotations
 
-import base64
+from enum import Enum
+from typing import Any
 
+import httpx
 import pytest
 
 from gql_badges.badges.rules import BadgeType, ManagementSortOn, Owner
-from tests.conftest import basic_auth, graphql
-from tests.rest.conftest import CUSTOMER, MANAGEMENT, get
+from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
+from tests.support import CUSTOMER, MANAGEMENT, basic_auth, basic_header, get, graphql
 
 pytestmark = pytest.mark.usefixtures("demo")
 
-SWATI = "62090013"
 
-
-def only_error(body: dict) -> dict:
+def only_error(body: dict[str, Any]) -> dict[str, Any]:
     assert body["data"] is None
     (error,) = body["errors"]
-    return error
+    found: dict[str, Any] = error
+    return found
 
 
 @pytest.mark.parametrize(
@@ -30,8 +31,14 @@ def only_error(body: dict) -> dict:
         (MANAGEMENT, {"owner": "loyalty promotion"}, Owner),
     ],
 )
-async def test_a_bad_enum_value_lists_the_allowed_ones(client, org_b_auth, path, params, enum):
-    error = only_error(await get(client, path + SWATI, org_b_auth, params, status=400))
+async def test_a_bad_enum_value_lists_the_allowed_ones(
+    client: httpx.AsyncClient,
+    org_b_auth: dict[str, str],
+    path: str,
+    params: dict[str, str],
+    enum: type[Enum],
+) -> None:
+    error = only_error(await get(client, path + SWATI.key, org_b_auth, params, status=400))
     (reference,) = params
     assert (error["code"], error["message"], error["reference"]) == (
         400,
@@ -43,25 +50,27 @@ async def test_a_bad_enum_value_lists_the_allowed_ones(client, org_b_auth, path,
 
 
 @pytest.mark.parametrize(("path", "name"), [(CUSTOMER, "limit"), (MANAGEMENT, "size")])
-async def test_a_page_over_the_largest_names_the_largest(client, org_b_auth, path, name) -> None:
-    error = only_error(await get(client, path + SWATI, org_b_auth, {name: "500"}, status=400))
+async def test_a_page_over_the_largest_names_the_largest(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], path: str, name: str
+) -> None:
+    error = only_error(await get(client, path + SWATI.key, org_b_auth, {name: "500"}, status=400))
     assert (error["message"], error["reference"]) == ("Invalid value", name)
     assert error["details"] == f"{name} must be between 1 and 100 (100 is the largest page)"
 
 
-async def test_bad_values_say_what_was_expected(client, org_b_auth) -> None:
+async def test_bad_values_say_what_was_expected(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     cases = {
         "includeExpired": ({"includeExpired": "yes"}, "true or false"),
         "groupId": ({"groupId": "abc"}, "24 hex digits"),
         "limit": ({"limit": "ten"}, "whole number"),
     }
     for reference, (params, expected) in cases.items():
-        error = only_error(await get(client, CUSTOMER + SWATI, org_b_auth, params, status=400))
+        error = only_error(await get(client, CUSTOMER + SWATI.key, org_b_auth, params, status=400))
         assert (error["message"], error["reference"]) == ("Invalid value", reference)
         assert expected in error["details"]
-    error = only_error(
-        await get(client, CUSTOMER + "swati.jain@example.com", org_b_auth, None, 400)
-    )
+    error = only_error(await get(client, CUSTOMER + SWATI.email, org_b_auth, None, 400))
     assert error["reference"] == "customerId"
     assert "X-CAP-CUSTOMER-IDENTIFIER" in error["details"]
 
@@ -69,18 +78,17 @@ async def test_bad_values_say_what_was_expected(client, org_b_auth) -> None:
 @pytest.mark.parametrize(
     "headers",
     [
-        basic_auth("demo.100606", "wrong"),
-        basic_auth("nobody", "demo-password-100606"),  # the same hint: no user enumeration
+        basic_auth(ORG_B_CLIENT.username, "wrong"),
+        basic_auth("nobody", ORG_B_CLIENT.password),  # the same hint: no user enumeration
         # The usual mistake: the password itself where its MD5 belongs.
-        {
-            "Authorization": "Basic "
-            + base64.b64encode(b"demo.100606:demo-password-100606").decode()
-        },
-        {"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()},
+        basic_header(f"{ORG_B_CLIENT.username}:{ORG_B_CLIENT.password}"),
+        basic_header("no-colon"),
     ],
 )
-async def test_a_basic_failure_hints_at_the_md5(client, headers) -> None:
-    response = await client.get(CUSTOMER + SWATI, headers=headers)
+async def test_a_basic_failure_hints_at_the_md5(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.get(CUSTOMER + SWATI.key, headers=headers)
     assert response.status_code == 401
     error = only_error(response.json())
     assert (error["code"], error["message"]) == (401, "Unauthorized")
@@ -93,15 +101,17 @@ async def test_a_basic_failure_hints_at_the_md5(client, headers) -> None:
     assert "MD5 hex digest of the password" in extensions["details"]
 
 
-async def test_no_credentials_says_what_to_send(client) -> None:
-    error = only_error((await client.get(CUSTOMER + SWATI)).json())
+async def test_no_credentials_says_what_to_send(client: httpx.AsyncClient) -> None:
+    error = only_error((await client.get(CUSTOMER + SWATI.key)).json())
     assert error["message"] == "Unauthorized"
     assert (
         "Authorization: Basic" in error["details"] and "X-CAP-API-OAUTH-TOKEN" in error["details"]
     )
 
 
-async def test_an_error_with_nothing_to_add_keeps_the_legacy_shape(client, org_b_auth) -> None:
+async def test_an_error_with_nothing_to_add_keeps_the_legacy_shape(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     error = only_error(await get(client, CUSTOMER + "999", org_b_auth, status=404))
     assert error == {
         "code": 1026,
@@ -110,10 +120,13 @@ async def test_an_error_with_nothing_to_add_keeps_the_legacy_shape(client, org_b
     }
 
 
-async def test_graphql_errors_carry_the_same_hints(client, org_b_auth) -> None:
+async def test_graphql_errors_carry_the_same_hints(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     literal = await graphql(
         client,
-        '{ customerBadges(customer: {id: "62090013"}, badgeType: EARNT) { badges { name } } }',
+        f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}, badgeType: EARNT) '
+        "{ badges { name } } }",
         org_b_auth,
     )
     details = literal["errors"][0]["extensions"]["details"]
@@ -121,7 +134,7 @@ async def test_graphql_errors_carry_the_same_hints(client, org_b_auth) -> None:
 
     variable = await graphql(
         client,
-        'query($t: BadgeType) { customerBadges(customer: {id: "62090013"}, badgeType: $t)'
+        f'query($t: BadgeType) {{ customerBadges(customer: {{id: "{SWATI.key}"}}, badgeType: $t)'
         " { badges { name } } }",
         org_b_auth,
         t="EARNT",
@@ -131,7 +144,8 @@ async def test_graphql_errors_carry_the_same_hints(client, org_b_auth) -> None:
 
     page = await graphql(
         client,
-        '{ badgeManagement(customer: {id: "62090013"}, size: 101) { customerBadges { name } } }',
+        f'{{ badgeManagement(customer: {{id: "{SWATI.key}"}}, size: 101) '
+        "{ customerBadges { name } } }",
         org_b_auth,
     )
     (error,) = page["errors"]

@@ -17,7 +17,8 @@ from gql_badges.app import create_app
 from gql_badges.graphiql.assets import IMMUTABLE, assets_version, manifest
 from gql_badges.graphiql.page import DEFAULT_HEADERS
 from gql_badges.services import Services
-from tests.conftest import graphql, make_settings
+from gql_badges.storage.collections import Document
+from tests.support import graphql, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = resources.files("gql_badges.graphiql")
@@ -79,7 +80,9 @@ def test_the_example_header_is_json_graphiql_can_parse() -> None:
     }
 
 
-async def test_a_browser_gets_the_page_loading_only_the_gateway_s_files(client) -> None:
+async def test_a_browser_gets_the_page_loading_only_the_gateway_s_files(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.get("/graphql", headers=HTML)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -96,14 +99,16 @@ async def test_a_browser_gets_the_page_loading_only_the_gateway_s_files(client) 
     assert "default-src 'self'" in policy and "connect-src 'self'" in policy
 
 
-async def test_the_page_s_default_query_runs(client, org_b_auth, demo) -> None:
+async def test_the_page_s_default_query_runs(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], demo: dict[str, list[Document]]
+) -> None:
     body = await graphql(client, PACKAGE.joinpath("default_query.graphql").read_text(), org_b_auth)
     assert "errors" not in body, body
     assert body["data"]["customerBadges"]["badges"]
     assert body["data"]["badgeManagement"]["pagination"]["total"] >= 1
 
 
-async def test_assets_are_served_immutable_under_their_version(client) -> None:
+async def test_assets_are_served_immutable_under_their_version(client: httpx.AsyncClient) -> None:
     for name in manifest()["files"]:
         response = await client.get(f"/graphiql/{assets_version()}/{name}")
         assert response.status_code == 200, name
@@ -113,7 +118,9 @@ async def test_assets_are_served_immutable_under_their_version(client) -> None:
         assert hashlib.sha256(response.content).hexdigest() == manifest()["files"][name]["sha256"]
 
 
-async def test_a_large_asset_is_sent_gzipped_to_a_client_that_accepts_it(client) -> None:
+async def test_a_large_asset_is_sent_gzipped_to_a_client_that_accepts_it(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.get(
         f"/graphiql/{assets_version()}/graphiql.min.js", headers={"Accept-Encoding": "gzip"}
     )
@@ -133,7 +140,7 @@ async def test_a_large_asset_is_sent_gzipped_to_a_client_that_accepts_it(client)
         "/graphiql/0.0.0-000000000000/graphiql.min.js",
     ],
 )
-async def test_unknown_files_and_versions_are_404(client, path) -> None:
+async def test_unknown_files_and_versions_are_404(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(path.format(version=assets_version()))
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == 404

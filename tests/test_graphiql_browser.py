@@ -8,21 +8,20 @@ used. Without chromium the test is skipped locally; under CI it fails instead.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
+from playwright.async_api import Page
 
 from gql_badges.app import create_app
+from gql_badges.demo.handles import SWATI
 from gql_badges.services import Services
 from gql_badges.settings import Driver
-from tests.conftest import make_settings
+from tests.support import make_settings, served_in_thread
 
 CHROMIUM = shutil.which("chromium")
 SCREENSHOT = Path(__file__).resolve().parent.parent / "test-artifacts" / "graphiql.png"
@@ -34,11 +33,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-QUERY = """{
-  customerBadges(customer: {id: "62090013"}, badgeType: EARNED) {
-    badges { name badgeGroupName earnedCount }
-  }
-}"""
+QUERY = f"""{{
+  customerBadges(customer: {{id: "{SWATI.key}"}}, badgeType: EARNED) {{
+    badges {{ name badgeGroupName earnedCount }}
+  }}
+}}"""
 TIMEOUT_MS = 15_000
 
 if CHROMIUM is None and not os.environ.get("CI"):
@@ -52,29 +51,21 @@ pytestmark = pytest.mark.parametrize("services", [Driver.MOTOR], indirect=True, 
 async def gateway(services: Services, demo: object, mongo_uri: str) -> AsyncIterator[str]:
     """The real app under uvicorn on a free loopback port, over the demo data."""
     settings = make_settings(Driver.MOTOR, database=services.settings.database)
-    config = uvicorn.Config(
-        create_app(settings, uri=mongo_uri), host="127.0.0.1", port=0, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(600):  # up to 30 s on a loaded machine
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.to_thread(thread.join, 10)
+    with served_in_thread(create_app(settings, uri=mongo_uri)) as base:
+        yield base
 
 
-async def editor_text(page, selector: str) -> str:
+async def editor_text(page: Page, selector: str) -> str:
     """The text of one of GraphiQL's CodeMirror editors (the DOM renders only visible lines)."""
-    return await page.eval_on_selector(f"{selector} .CodeMirror", "el => el.CodeMirror.getValue()")
+    text: str = await page.eval_on_selector(
+        f"{selector} .CodeMirror", "el => el.CodeMirror.getValue()"
+    )
+    return text
 
 
-async def test_graphiql_works_offline_in_a_real_browser(gateway: str, org_b_auth) -> None:
+async def test_graphiql_works_offline_in_a_real_browser(
+    gateway: str, org_b_auth: dict[str, str]
+) -> None:
     assert CHROMIUM is not None, "chromium is required under CI (apt-get install chromium)"
     from playwright.async_api import Route, async_playwright
 

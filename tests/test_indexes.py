@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from bson import ObjectId
@@ -39,6 +39,7 @@ from gql_badges.badges.rules import (
     SortOrder,
 )
 from gql_badges.demo import ORG_B
+from gql_badges.demo.handles import GROUP_B, ORG_B_CLIENT, SWATI
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import (
     API_CLIENTS,
@@ -46,13 +47,14 @@ from gql_badges.storage.collections import (
     BADGE_META,
     CUSTOMER_BADGES,
     CUSTOMERS,
+    BadgeGroup,
+    BadgeRecord,
+    Document,
 )
 from gql_badges.storage.indexes import INDEXES, LOOKUP_INDEXES, lookup_filter
 from tests.generated import NOW
 
 pytestmark = pytest.mark.usefixtures("demo")
-
-SWATI = 62090013
 
 
 async def plan(database: Database, collection: str, pipeline: list[dict[str, Any]]) -> Any:
@@ -107,9 +109,9 @@ def org_indexes(collection: str) -> set[str]:
 
 
 async def test_the_customers_records_and_groups(database: Database) -> None:
-    explained = await find_plan(database, CUSTOMER_BADGES, records_filter(ORG_B, SWATI))
+    explained = await find_plan(database, CUSTOMER_BADGES, records_filter(ORG_B, SWATI.id))
     assert index_names(explained) == {"orgId_customerId_badgeMetaId"}
-    pipeline = customer_pipeline(ORG_B, CustomerRef(IdentifierType.ID, SWATI), with_groups=True)
+    pipeline = customer_pipeline(ORG_B, CustomerRef(IdentifierType.ID, SWATI.id), with_groups=True)
     (union,) = [stage["$unionWith"] for stage in pipeline if "$unionWith" in stage]
     assert union["coll"] == BADGE_GROUPS
     assert index_names(await plan(database, BADGE_GROUPS, union["pipeline"])) == {"orgId_rank"}
@@ -126,22 +128,25 @@ _PARTIAL = pytest.mark.xfail(
 @pytest.mark.parametrize(
     ("kind", "value", "index"),
     [
-        (IdentifierType.ID, SWATI, "orgId_id"),
-        pytest.param(IdentifierType.EMAIL, "swati.jain@example.com", "orgId_email", marks=_PARTIAL),
+        (IdentifierType.ID, SWATI.id, "orgId_id"),
+        pytest.param(IdentifierType.EMAIL, SWATI.email, "orgId_email", marks=_PARTIAL),
         pytest.param(IdentifierType.MOBILE, "919999000002", "orgId_mobile", marks=_PARTIAL),
-        pytest.param(IdentifierType.EXTERNAL_ID, "ext-62090013", "orgId_externalId",
+        pytest.param(IdentifierType.EXTERNAL_ID, SWATI.external_id, "orgId_externalId",
                      marks=_PARTIAL),
-        pytest.param(IdentifierType.CARD_NUMBER, "CARD-1001", "orgId_cardNumbers", marks=_PARTIAL),
+        pytest.param(IdentifierType.CARD_NUMBER, SWATI.card_numbers[0], "orgId_cardNumbers",
+                     marks=_PARTIAL),
     ],
 )  # fmt: skip
-async def test_identifier_look_ups(database: Database, kind, value, index: str) -> None:
+async def test_identifier_look_ups(
+    database: Database, kind: IdentifierType, value: int | str, index: str
+) -> None:
     pipeline = customer_pipeline(ORG_B, CustomerRef(kind, value), with_groups=False)
     assert index_names(await plan(database, CUSTOMERS, pipeline)) == {index}
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("username", "demo.100606"), pytest.param("key", "demo-key-100606", marks=_PARTIAL)],
+    [("username", ORG_B_CLIENT.username), pytest.param("key", ORG_B_CLIENT.key, marks=_PARTIAL)],
 )
 async def test_api_client_look_ups(database: Database, field: str, value: str) -> None:
     explained = await find_plan(database, API_CLIENTS, lookup_filter(API_CLIENTS, field, value))
@@ -169,7 +174,9 @@ def _built_lookup(collection: str, field: str, value: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("collection", "name", "partial"), _partial_indexes())
-def test_every_look_up_implies_its_partial_index_filter(collection, name, partial) -> None:
+def test_every_look_up_implies_its_partial_index_filter(
+    collection: str, name: str, partial: Document
+) -> None:
     """MongoDB uses a partial index only when the predicate implies its filter; it has no rule
     for `$type`, so the look-up must repeat `{field: {$type: "string"}}` beside its `$eq`."""
     fields = [
@@ -207,7 +214,7 @@ FILTERS: dict[str, Any] = {
     "claimed_by": Owner.Loyalty_Promotion,
     "start_on": DateBound(DateOperator.GREATER_THAN, NOW - timedelta(days=900)),
     "expires_on": DateBound(DateOperator.LESS_THAN, NOW + timedelta(days=900)),
-    "group_id": ObjectId("65c3600c60d9261bdd8a6410"),
+    "group_id": ObjectId(str(GROUP_B)),
 }
 
 
@@ -219,7 +226,9 @@ FILTERS: dict[str, Any] = {
         (BadgeType.EXPIRED, ManagementSortOn.LAST_EARNED_ON_DATE, SortOrder.ASC),
     ],
 )  # fmt: skip
-async def test_every_badge_type_and_sort(database: Database, badge_type, sort, order) -> None:
+async def test_every_badge_type_and_sort(
+    database: Database, badge_type: BadgeType, sort: SortOn, order: SortOrder
+) -> None:
     await assert_badge_page_uses_an_index(database, BadgeFilter(badge_type=badge_type), sort, order)
 
 
@@ -236,10 +245,13 @@ async def assert_badge_page_uses_an_index(
 ) -> None:
     """The page and its count each scan one of badge_meta's org indexes (which one is the
     planner's choice: MongoDB may take the index that also gives the order)."""
-    context = await database.find(CUSTOMER_BADGES, records_filter(ORG_B, SWATI), RECORD_PROJECTION)
+    context = await database.find(
+        CUSTOMER_BADGES, records_filter(ORG_B, SWATI.id), RECORD_PROJECTION
+    )
     groups = await database.find(BADGE_GROUPS, {"orgId": ORG_B})
-    query = BadgeQuery(CustomerRef(IdentifierType.ID, SWATI), badge_filter, sort, order)
-    pipelines = build_badge_pipeline(ORG_B, query, context, groups, NOW)
+    query = BadgeQuery(CustomerRef(IdentifierType.ID, SWATI.id), badge_filter, sort, order)
+    records, org_groups = cast(list[BadgeRecord], context), cast(list[BadgeGroup], groups)
+    pipelines = build_badge_pipeline(ORG_B, query, records, org_groups, NOW)
     for pipeline in (pipelines.page, pipelines.count):
         used = index_names(await plan(database, BADGE_META, pipeline))
         assert len(used) == 1 and used <= org_indexes(BADGE_META), used

@@ -31,8 +31,8 @@ from gql_badges.graphql.selection import every_item_field
 from gql_badges.services import Services
 from gql_badges.storage.loading import write_documents
 from gql_badges.timefmt import parse_iso
-from tests.conftest import new_org_id
 from tests.generated import NOW, dates, maybe_dates, org_data
+from tests.support import new_org_id
 from tests.test_parity import (
     CUSTOMER_REFS,
     ENDPOINTS,

@@ -13,6 +13,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLUnionType,
     get_named_type,
 )
@@ -37,6 +38,7 @@ from gql_badges.graphql.selection import ITEM_TYPES
 from gql_badges.rest.openapi import openapi_document
 from gql_badges.rest.render import WRITERS
 from gql_badges.timefmt import epoch_seconds, format_iso, parse_iso
+from tests.support import stored_badge, stored_record
 
 SCHEMA = create_schema()._schema
 SCALARS = {
@@ -49,13 +51,14 @@ SCALARS = {
 }
 
 
-def kind_problems(field: ItemField, declared: object) -> list[str]:
+def kind_problems(field: ItemField, declared: GraphQLOutputType) -> list[str]:
     """How the GraphQL type of a field disagrees with the table's kind and nullability."""
     problems = []
     if isinstance(declared, GraphQLNonNull) == field.nullable:
         problems.append(f"{field.name}: nullable {field.nullable} but declared {declared}")
     inner = declared.of_type if isinstance(declared, GraphQLNonNull) else declared
     named = get_named_type(inner)
+    assert named is not None
     if field.kind in SCALARS:
         if isinstance(inner, GraphQLList) or named.name != SCALARS[field.kind]:
             problems.append(f"{field.name}: {field.kind} but declared {declared}")
@@ -125,12 +128,14 @@ def test_only_earned_badges_carry_the_earn_dates() -> None:
     badge = {"_id": ObjectId(), "orgId": 1, "startOn": now}
     earned = {"earnCount": 2, "lastEarnedOn": now, "lastEarnEventDate": None}
     for endpoint, writer in WRITERS.items():
-        item = writer.write(_item(BadgeRow(badge, earned, None), now))
+        item = writer.write(_item(BadgeRow(stored_badge(badge), stored_record(earned), None), now))
         assert tuple(item) == rest_keys(endpoint)
         assert item["lastEarnedOnDate"] == epoch_seconds(now)
         assert item["lastEarnEventDate"] is None
         for record in (None, {"earnCount": 0, "lastEarnedOn": now}):
-            item = writer.write(_item(BadgeRow(badge, record, None), now))
+            item = writer.write(
+                _item(BadgeRow(stored_badge(badge), stored_record(record), None), now)
+            )
             assert tuple(item) == rest_keys(endpoint, earned=False)
 
 

@@ -7,13 +7,14 @@ it adds an index), through the loader's own client.
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from bson import Int64, ObjectId
 from pymongo import ASCENDING
 
+from gql_badges.services import Services
 from gql_badges.storage import loading
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import (
@@ -23,10 +24,11 @@ from gql_badges.storage.collections import (
     COLLECTIONS,
     CUSTOMER_BADGES,
     CUSTOMERS,
+    Document,
 )
 from gql_badges.storage.loading import LoadError, load_documents, validate_documents
-from tests.conftest import drop_quietly, make_settings, new_org_id
 from tests.generated import NOW
+from tests.support import drop_quietly, make_settings, new_org_id
 
 
 def documents(org_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -65,7 +67,7 @@ def documents(org_id: int) -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture
-async def loader(services) -> AsyncIterator[Database]:
+async def loader(services: Services) -> AsyncIterator[Database]:
     database = Database(services.settings, services.database.uri, loading=True)
     yield database
     await database.close()
@@ -77,13 +79,13 @@ async def counts(database: Database, org_id: int) -> dict[str, int]:
     }
 
 
-async def test_a_good_file_loads_whole(loader, org_id) -> None:
+async def test_a_good_file_loads_whole(loader: Database, org_id: int) -> None:
     written = await load_documents(loader, validate_documents(documents(org_id)))
     assert written == dict.fromkeys(COLLECTIONS, 1)
     assert await counts(loader, org_id) == dict.fromkeys(COLLECTIONS, 1)
 
 
-async def test_a_stored_int32_id_keeps_its_type(loader, org_id) -> None:
+async def test_a_stored_int32_id_keeps_its_type(loader: Database, org_id: int) -> None:
     """mongoimport and the shell store small numbers as int32; MongoDB refuses to change an
     `_id`'s type (error 66), so the loader must never send one of another type."""
     docs = documents(org_id)
@@ -117,7 +119,7 @@ def test_every_upsert_names_its_shard_key_and_never_sets_an_id() -> None:
     assert type(customer._filter["_id"]) is Int64
 
 
-async def test_a_refusal_half_way_rolls_everything_back(services) -> None:
+async def test_a_refusal_half_way_rolls_everything_back(services: Services) -> None:
     """A duplicate key the checks cannot see (a DBA's own unique index) refuses the third
     collection: the transaction leaves the first two unwritten too."""
     loader = Database(make_settings(services.settings.driver), services.database.uri, loading=True)
@@ -139,7 +141,9 @@ async def test_a_refusal_half_way_rolls_everything_back(services) -> None:
         await loader.close()
 
 
-async def test_batches_are_bounded_and_reported(loader, org_id, monkeypatch) -> None:
+async def test_batches_are_bounded_and_reported(
+    loader: Database, org_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(loading, "BATCH_SIZE", 2)
     docs = documents(org_id)
     docs[BADGE_GROUPS] = [{"_id": ObjectId(), "orgId": org_id, "name": "G"} for _ in range(5)]
@@ -156,7 +160,7 @@ async def test_batches_are_bounded_and_reported(loader, org_id, monkeypatch) -> 
 # --- refused before anything is written ---------------------------------------------------------
 
 
-def _problems(mutate, org_id: int = 7) -> str:  # type: ignore[no-untyped-def]
+def _problems(mutate: Callable[[dict[str, list[Document]]], object], org_id: int = 7) -> str:
     docs = documents(org_id)
     mutate(docs)
     with pytest.raises(LoadError) as raised:
@@ -194,7 +198,9 @@ def _problems(mutate, org_id: int = 7) -> str:  # type: ignore[no-untyped-def]
         ),
     ],
 )
-def test_the_file_alone_is_checked(mutate, expected: str) -> None:
+def test_the_file_alone_is_checked(
+    mutate: Callable[[dict[str, list[Document]]], object], expected: str
+) -> None:
     assert expected in _problems(mutate)
 
 
@@ -211,7 +217,7 @@ async def _refused(loader: Database, docs: dict[str, Any]) -> str:
     return str(raised.value)
 
 
-async def test_identifiers_held_in_the_database_are_refused(loader, org_id) -> None:
+async def test_identifiers_held_in_the_database_are_refused(loader: Database, org_id: int) -> None:
     await load_documents(loader, validate_documents(documents(org_id)))
     docs = documents(org_id)
     taken = docs[CUSTOMERS][0]["email"]
@@ -223,7 +229,9 @@ async def test_identifiers_held_in_the_database_are_refused(loader, org_id) -> N
     assert await loader.db[CUSTOMERS].count_documents({"orgId": org_id}) == 1
 
 
-async def test_a_customer_may_take_an_identifier_another_gives_up(loader, org_id) -> None:
+async def test_a_customer_may_take_an_identifier_another_gives_up(
+    loader: Database, org_id: int
+) -> None:
     """Both are rewritten by the file: the old holder no longer holds it afterwards."""
     first = documents(org_id)
     await load_documents(loader, validate_documents(first))
@@ -231,10 +239,10 @@ async def test_a_customer_may_take_an_identifier_another_gives_up(loader, org_id
     taker = {"_id": org_id * 10 + 2, "orgId": org_id, "email": holder["email"]}
     await load_documents(loader, validate_documents({CUSTOMERS: [dict(holder, email=None), taker]}))
     stored = await loader.db[CUSTOMERS].find_one({"email": holder["email"]})
-    assert stored["_id"] == taker["_id"]
+    assert stored is not None and stored["_id"] == taker["_id"]
 
 
-async def test_a_document_cannot_move_to_another_org(loader, org_id) -> None:
+async def test_a_document_cannot_move_to_another_org(loader: Database, org_id: int) -> None:
     docs = documents(org_id)
     await load_documents(loader, validate_documents(docs))
     moved = {BADGE_GROUPS: [dict(docs[BADGE_GROUPS][0], orgId=org_id + 1)]}
@@ -242,7 +250,9 @@ async def test_a_document_cannot_move_to_another_org(loader, org_id) -> None:
     assert f"badge_groups[0].orgId: the stored document {docs[BADGE_GROUPS][0]['_id']!r}" in message
 
 
-async def test_references_are_checked_in_the_file_and_the_database(loader, org_id) -> None:
+async def test_references_are_checked_in_the_file_and_the_database(
+    loader: Database, org_id: int
+) -> None:
     docs = documents(org_id)
     docs[CUSTOMER_BADGES][0]["customerId"] = 12345
     docs[CUSTOMER_BADGES][0]["badgeMetaId"] = unknown_badge = ObjectId()
@@ -263,7 +273,9 @@ async def test_references_are_checked_in_the_file_and_the_database(loader, org_i
     await load_documents(loader, validate_documents(later))
 
 
-def test_the_progress_bar_draws_only_on_a_terminal(monkeypatch, capsys) -> None:
+def test_the_progress_bar_draws_only_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import sys
 
     from gql_badges import cli

@@ -4,8 +4,6 @@ client works: the good client stays fast and the gateway's memory stays bounded.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,20 +13,16 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import basic_auth
+from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
+from gql_badges.services import Services
 from tests.graphql.hostile import PAGE_ALIASES as ALIASES
+from tests.support import CUSTOMER, basic_auth, free_port, gateway_env
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 ROOT = Path(__file__).resolve().parents[1]
 SECONDS = 8.0
 FLOODERS = 6
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _flood(base: str, address: str, stop: float, counts: dict[str, int], n: int) -> None:
@@ -43,16 +37,17 @@ async def _flood(base: str, address: str, stop: float, counts: dict[str, int], n
             counts[code] = counts.get(code, 0) + 1
 
 
-async def test_a_wrong_password_flood_does_not_slow_a_good_client(services, tmp_path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GQL_BADGES_")}
-    env |= {
-        "GQL_BADGES_MONGODB_URI": services.database.uri,
-        "GQL_BADGES_DATABASE": services.settings.database,
-        "GQL_BADGES_DRIVER": services.settings.driver.value,
-        "GQL_BADGES_JWT_SECRET": "s" * 40,
-        "GQL_BADGES_LOGIN_ATTEMPTS_BURST": "5",  # so the per-address limit shows within the run
-    }
-    port = _free_port()
+async def test_a_wrong_password_flood_does_not_slow_a_good_client(
+    services: Services, tmp_path: Path
+) -> None:
+    env = gateway_env(
+        GQL_BADGES_MONGODB_URI=services.database.uri,
+        GQL_BADGES_DATABASE=services.settings.database,
+        GQL_BADGES_DRIVER=services.settings.driver.value,
+        GQL_BADGES_JWT_SECRET="s" * 40,
+        GQL_BADGES_LOGIN_ATTEMPTS_BURST="5",  # so the per-address limit shows within the run
+    )
+    port = free_port()
     log = (tmp_path / "serve.log").open("w+")
     server = await asyncio.create_subprocess_exec(
         *[sys.executable, "-m", "gql_badges.cli", "serve", "--port", str(port), "--no-access-log"],
@@ -65,8 +60,8 @@ async def test_a_wrong_password_flood_does_not_slow_a_good_client(services, tmp_
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as good:
             await _wait_ready(good)
-            good_auth = basic_auth("demo.100606", "demo-password-100606")
-            path = "/api_gateway/v1/badges/customer/62090013"
+            good_auth = basic_auth(*ORG_B_CLIENT.credentials)
+            path = CUSTOMER + SWATI.key
             assert (await good.get(path, headers=good_auth)).status_code == 200  # logged in
 
             stop = time.monotonic() + SECONDS

@@ -3,22 +3,23 @@ once, few per address and per username, and credentials too large to be ours ref
 
 from __future__ import annotations
 
-import base64
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 
 from gql_badges.app import create_app
+from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.services import Services
-from tests.conftest import basic_auth, make_settings
 from tests.graphql.hostile import PAGE_ALIASES as ALIASES
+from tests.support import CUSTOMER, basic_auth, basic_header, make_settings
 
 pytestmark = pytest.mark.usefixtures("demo")
 
-QUERY = '{ customerBadges(customer: {id: "62090013"}) { pagination { total } } }'
-WRONG = basic_auth("demo.100606", "wrong-password")
+QUERY = f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ pagination {{ total }} }} }}'
+WRONG = basic_auth(ORG_B_CLIENT.username, "wrong-password")
 BURST = 3
 
 
@@ -44,11 +45,13 @@ async def gateway(
         await own.database.close()
 
 
-def codes(body: dict) -> set[str]:
+def codes(body: dict[str, Any]) -> set[str]:
     return {error["extensions"]["code"] for error in body["errors"]}
 
 
-async def test_thirty_aliases_with_a_wrong_password_cost_one_verification(services, mongo_uri):
+async def test_thirty_aliases_with_a_wrong_password_cost_one_verification(
+    services: Services, mongo_uri: str
+) -> None:
     """With attempts for three verifications, three requests of thirty aliases are answered
     UNAUTHENTICATED (one verification each) and only the fourth is refused."""
     async with gateway(services, mongo_uri, login_attempts_burst=BURST) as client:
@@ -60,10 +63,12 @@ async def test_thirty_aliases_with_a_wrong_password_cost_one_verification(servic
         assert body["errors"][0]["extensions"]["retryAfterSeconds"] >= 1
 
 
-async def test_failed_logins_from_one_address_are_limited(services, mongo_uri, org_b_auth):
+async def test_failed_logins_from_one_address_are_limited(
+    services: Services, mongo_uri: str, org_b_auth: dict[str, str]
+) -> None:
     """Sixty failed logins in a row: the first few are answered 401, the rest 429 with
     Retry-After; a client that had logged in before is not held up by them."""
-    path = "/api_gateway/v1/badges/customer/62090013"
+    path = f"{CUSTOMER}{SWATI.key}"
     async with gateway(services, mongo_uri, login_attempts_burst=BURST) as client:
         assert (await client.get(path, headers=org_b_auth)).status_code == 200  # verified, cached
         statuses = []
@@ -77,7 +82,9 @@ async def test_failed_logins_from_one_address_are_limited(services, mongo_uri, o
         assert (await client.get(path, headers=org_b_auth)).status_code == 200
 
 
-async def test_failed_logins_for_one_username_are_limited_from_any_address(services, mongo_uri):
+async def test_failed_logins_for_one_username_are_limited_from_any_address(
+    services: Services, mongo_uri: str
+) -> None:
     async with gateway(services, mongo_uri, login_attempts_burst=BURST) as client:
         statuses = []
         for n in range(BURST + 2):
@@ -90,8 +97,8 @@ async def test_failed_logins_for_one_username_are_limited_from_any_address(servi
         assert statuses[BURST:] == [{"RATE_LIMITED"}] * 2
 
 
-async def test_oauth_secrets_are_limited_too(services, mongo_uri):
-    body = {"key": "demo-key-100606", "secret": "wrong"}
+async def test_oauth_secrets_are_limited_too(services: Services, mongo_uri: str) -> None:
+    body = {"key": ORG_B_CLIENT.key, "secret": "wrong"}
     async with gateway(services, mongo_uri, login_attempts_burst=BURST) as client:
         statuses = [
             (await client.post("/v3/oauth/token/generate", json=body)).status_code
@@ -101,27 +108,30 @@ async def test_oauth_secrets_are_limited_too(services, mongo_uri):
 
 
 @pytest.mark.parametrize("size", [1024 * 1024, 8 * 1024 * 1024])
-async def test_a_huge_authorization_header_is_431_unread(client, size: int) -> None:
+async def test_a_huge_authorization_header_is_431_unread(
+    client: httpx.AsyncClient, size: int
+) -> None:
     headers = {"Authorization": "Basic " + "A" * size}
     graphql = await client.post("/graphql", json={"query": QUERY}, headers=headers)
     assert graphql.status_code == 431
     assert graphql.json()["errors"][0]["extensions"]["code"] == "REQUEST_HEADER_FIELDS_TOO_LARGE"
-    rest = await client.get("/api_gateway/v1/badges/customer/62090013", headers=headers)
+    rest = await client.get(f"{CUSTOMER}{SWATI.key}", headers=headers)
     assert rest.status_code == 431
     assert rest.json()["errors"][0]["code"] == 431
 
 
-async def test_an_authorization_over_8_kib_is_refused_without_decoding(client) -> None:
+async def test_an_authorization_over_8_kib_is_refused_without_decoding(
+    client: httpx.AsyncClient,
+) -> None:
     username = "u" * 9000
-    token = base64.b64encode(f"{username}:{'0' * 32}".encode()).decode()
     response = await client.get(
-        "/api_gateway/v1/badges/customer/62090013", headers={"Authorization": f"Basic {token}"}
+        f"{CUSTOMER}{SWATI.key}", headers=basic_header(f"{username}:{'0' * 32}")
     )
     assert response.status_code == 401
     assert response.json()["errors"][0]["message"] == "Unauthorized"
 
 
-async def test_the_header_limit_is_a_setting(services, mongo_uri) -> None:
+async def test_the_header_limit_is_a_setting(services: Services, mongo_uri: str) -> None:
     async with gateway(services, mongo_uri, max_header_bytes=2048) as client:
         big = {"X-Padding": "p" * 3000}
         assert (await client.get("/healthz", headers=big)).status_code == 431

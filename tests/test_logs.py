@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 
 from gql_badges.auth.hashing import md5_hex
+from gql_badges.demo import ORG_B
+from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.observability import context
 from gql_badges.observability.logs import JsonFormatter, TextFormatter
-from tests.gateway_process import GatewayProcess, load_demo
+from tests.support import MANAGEMENT, GatewayProcess, basic_auth, load_demo
 
-USERNAME, PASSWORD = "demo.100606", "demo-password-100606"
-KEY, SECRET = "demo-key-100606", "demo-secret-100606"
-QUERY = 'query Earned { customerBadges(customer: {id: "62090013"}) { badges { name } } }'
+USERNAME, PASSWORD = ORG_B_CLIENT.username, ORG_B_CLIENT.password
+KEY, SECRET = ORG_B_CLIENT.key, ORG_B_CLIENT.secret
+QUERY = (
+    f'query Earned {{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ badges {{ name }} }} }}'
+)
 ACCESS_FIELDS = {
     "time",
     "level",
@@ -41,20 +45,21 @@ async def demo_database(mongo_uri: str) -> str:
 
 
 async def test_json_access_lines_hold_the_fields_and_no_secret(
-    mongo_uri, demo_database, tmp_path
+    mongo_uri: str, demo_database: str, tmp_path: Path
 ) -> None:
     gateway = GatewayProcess(mongo_uri, demo_database, tmp_path, GQL_BADGES_LOG_FORMAT="json")
     gateway.start()
-    basic_value = base64.b64encode(f"{USERNAME}:{md5_hex(PASSWORD)}".encode()).decode()
+    basic = basic_auth(USERNAME, PASSWORD)
+    wrong = basic_auth(USERNAME, "not-the-password")
+    # What must never be logged: the header values, and the MD5s inside them.
+    basic_value = basic["Authorization"].removeprefix("Basic ")
+    wrong_value = wrong["Authorization"].removeprefix("Basic ")
     wrong_md5 = md5_hex("not-the-password")
-    wrong_value = base64.b64encode(f"{USERNAME}:{wrong_md5}".encode()).decode()
     try:
         async with httpx.AsyncClient(base_url=gateway.base, timeout=30) as client:
-            basic = {"Authorization": f"Basic {basic_value}"}
             answer = await client.post("/graphql", json={"query": QUERY}, headers=basic)
             assert answer.status_code == 200 and "errors" not in answer.json()
-            wrong = {"Authorization": f"Basic {wrong_value}"}
-            path = "/api_gateway/v1/badges/management/swati.jain@example.com"
+            path = f"{MANAGEMENT}{SWATI.email}"
             email = {"X-CAP-CUSTOMER-IDENTIFIER": "email"}
             assert (await client.get(path, headers=wrong | email)).status_code == 401
             issued = await client.post(
@@ -87,7 +92,7 @@ async def test_json_access_lines_hold_the_fields_and_no_secret(
         gateway.env["GQL_BADGES_JWT_SECRET"],
     ):
         assert secret not in log, f"a secret is in the log: {secret[:12]}…"
-    assert "swati.jain@example.com" not in log  # paths are logged as their route template
+    assert SWATI.email not in log  # paths are logged as their route template
 
     lines = [json.loads(line) for line in log.splitlines() if line.strip()]
     access = [line for line in lines if line["logger"] == "gql_badges.access"]
@@ -96,12 +101,12 @@ async def test_json_access_lines_hold_the_fields_and_no_secret(
         assert line.keys() >= ACCESS_FIELDS, line
     graphql = next(line for line in access if line["route"] == "/graphql")
     assert graphql["method"] == "POST" and graphql["status"] == 200
-    assert graphql["org"] == 100606 and graphql["operation"] == "Earned"
+    assert graphql["org"] == ORG_B and graphql["operation"] == "Earned"
     assert graphql["db_commands"] >= 3 and graphql["db_ms"] > 0 and graphql["duration_ms"] > 0
     management = [line for line in access if line["route"].startswith("/api_gateway")]
     assert [line["status"] for line in management] == [401, 200, 200]
-    assert management[0]["org"] is None and management[1]["org"] == 100606
-    assert management[0]["route"] == "/api_gateway/v1/badges/management/{customerId}"
+    assert management[0]["org"] is None and management[1]["org"] == ORG_B
+    assert management[0]["route"] == f"{MANAGEMENT}{{customerId}}"
     assert len({line["request_id"] for line in access}) == len(access)
     assert not any(line["logger"] == "uvicorn.access" for line in lines)
     assert any(line["logger"].startswith("uvicorn") for line in lines)  # its own lines, as JSON

@@ -6,7 +6,6 @@ database, which counts the commands on the wire independently of the driver's mo
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -14,15 +13,18 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gql_badges.app import create_app
+from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.services import Services
-from tests.conftest import make_settings
+from tests.support import CUSTOMER, asgi_client, free_port, make_settings, rate_limited
 from tests.wire_proxy import CountingProxy
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-CUSTOMER_ROUTE = "/api_gateway/v1/badges/customer/{customerId}"
-QUERY = 'query Earned { customerBadges(customer: {id: "62090013"}) { badges { name } } }'
+CUSTOMER_ROUTE = f"{CUSTOMER}{{customerId}}"
+QUERY = (
+    f'query Earned {{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ badges {{ name }} }} }}'
+)
 # Thirteen fields deep (not a real nesting: the depth limit refuses it before validation).
 TOO_DEEP = (
     '{ customerBadges(customer: {id: "1"}) { badges { '
@@ -70,9 +72,11 @@ async def scrape(client: httpx.AsyncClient) -> Samples:
     return parse(response.text)
 
 
-async def test_counters_move_by_what_was_sent(proxied, org_b_auth) -> None:
+async def test_counters_move_by_what_was_sent(
+    proxied: tuple[httpx.AsyncClient, CountingProxy], org_b_auth: dict[str, str]
+) -> None:
     client, proxy = proxied
-    rest_path = "/api_gateway/v1/badges/customer/62090013"
+    rest_path = f"{CUSTOMER}{SWATI.key}"
     # Warm up: the client record is cached and the connections are open after these.
     assert (await client.post("/graphql", json={"query": QUERY}, headers=org_b_auth)).is_success
     assert (await client.get(rest_path, headers=org_b_auth)).is_success
@@ -88,7 +92,7 @@ async def test_counters_move_by_what_was_sent(proxied, org_b_auth) -> None:
     assert refused.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     wrong = {"Authorization": "Basic ZGVtby4xMDA2MDY6bm90LXRoZS1wYXNzd29yZA=="}
     assert (await client.get(rest_path, headers=wrong)).status_code == 401
-    bad_secret = {"key": "demo-key-100606", "secret": "not-the-secret"}
+    bad_secret = {"key": ORG_B_CLIENT.key, "secret": "not-the-secret"}
     assert (await client.post("/v3/oauth/token/generate", json=bad_secret)).status_code == 401
     assert (await client.get(rest_path)).status_code == 401
     for path in ("/no/such/path", "/another/one"):
@@ -141,21 +145,14 @@ def proxied_driver(samples: Samples) -> str:
     raise AssertionError("no gql_badges_build_info")
 
 
-async def test_rate_limited_requests_are_counted(services: Services, org_b_auth) -> None:
-    settings = make_settings(
-        services.settings.driver,
-        database=services.settings.database,
-        rate_limit_per_second=0.01,
-        rate_limit_burst=2,
-    )
-    own = Services.create(settings, services.database.uri)
-    app = create_app(settings, services=own)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-    ) as client:
+async def test_rate_limited_requests_are_counted(
+    services: Services, org_b_auth: dict[str, str]
+) -> None:
+    own = rate_limited(services, burst=2)
+    app = create_app(own.settings, services=own)
+    async with asgi_client(app) as client:
         statuses = [
-            (await client.get("/api_gateway/v1/badges/customer/62090013", headers=org_b_auth))
-            for _ in range(4)
+            (await client.get(f"{CUSTOMER}{SWATI.key}", headers=org_b_auth)) for _ in range(4)
         ]
         assert [r.status_code for r in statuses] == [200, 200, 429, 429]
         body = await client.post("/graphql", json={"query": QUERY}, headers=org_b_auth)
@@ -167,28 +164,18 @@ async def test_rate_limited_requests_are_counted(services: Services, org_b_auth)
     assert value(samples, ops, operation="other", outcome="RATE_LIMITED") == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_metrics_off_and_on_a_listener_of_their_own(services: Services) -> None:
     off = make_settings(services.settings.driver, metrics=False)
     app = create_app(off, services=Services.create(off, services.database.uri))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-    ) as client:
+    async with asgi_client(app) as client:
         assert (await client.get("/metrics")).status_code == 404
     await app.state.services.database.close()
 
-    port = _free_port()
+    port = free_port()
     apart = make_settings(services.settings.driver, metrics_address=f"127.0.0.1:{port}")
     app = create_app(apart, services.database.uri)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-        ) as client:
+        async with asgi_client(app) as client:
             assert (await client.get("/metrics")).status_code == 404
             assert (await client.get("/healthz")).status_code == 200
         async with httpx.AsyncClient() as scraper:

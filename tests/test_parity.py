@@ -11,14 +11,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
@@ -31,14 +29,14 @@ from gql_badges.rest.params import CUSTOMER_PARAMS, MANAGEMENT_PARAMS, Param
 from gql_badges.services import Services
 from gql_badges.storage.loading import write_documents
 from gql_badges.timefmt import format_iso
-from tests.conftest import new_org_id
 from tests.generated import NOW, dates, names, org_data
 from tests.oracle import expected_order
+from tests.support import CUSTOMER, MANAGEMENT, jwt_token, new_org_id, oauth_header
 
 ENDPOINTS = {
-    "customer": ("/api_gateway/v1/badges/customer/", CUSTOMER_PARAMS, "customerBadges", "badges"),
+    "customer": (f"{CUSTOMER}", CUSTOMER_PARAMS, "customerBadges", "badges"),
     "management": (
-        "/api_gateway/v1/badges/management/",
+        f"{MANAGEMENT}",
         MANAGEMENT_PARAMS,
         "badgeManagement",
         "customerBadges",
@@ -89,11 +87,14 @@ def endpoint_requests(draw: st.DrawFn, group_ids: list[ObjectId]) -> tuple[str, 
     return endpoint, arguments
 
 
-def _random_case(draw: st.DrawFn, text: str) -> str:
-    return draw(st.sampled_from([text, text.lower(), text.upper()]))
+def _random_case(draw: Callable[..., Any], text: str) -> str:
+    spelled: str = draw(st.sampled_from([text, text.lower(), text.upper()]))
+    return spelled
 
 
-def rest_params(draw: st.DrawFn, params: tuple[Param, ...], arguments: dict) -> dict[str, str]:
+def rest_params(
+    draw: Callable[..., Any], params: tuple[Param, ...], arguments: dict[str, Any]
+) -> dict[str, str]:
     out = {}
     for param in params:
         if param.argument not in arguments:
@@ -111,7 +112,7 @@ def rest_params(draw: st.DrawFn, params: tuple[Param, ...], arguments: dict) -> 
     return out
 
 
-def graphql_arguments(params: tuple[Param, ...], arguments: dict) -> str:
+def graphql_arguments(params: tuple[Param, ...], arguments: dict[str, Any]) -> str:
     parts = []
     for param in params:
         if param.argument not in arguments:
@@ -152,10 +153,8 @@ async def test_rest_and_graphql_answer_as_the_rules_say(
         {"api_clients": [{"orgId": org_id, "username": f"u{org_id}", "password": "p",
                           "key": f"k{org_id}"}]},
     )  # fmt: skip
-    now = int(time.time())
-    claims = {"org_id": org_id, "client_id": f"k{org_id}", "iat": now, "exp": now + 600}
     secret = services.settings.jwt_secret.get_secret_value()
-    auth = {"X-CAP-API-OAUTH-TOKEN": jwt.encode(claims, secret, algorithm="HS256")}
+    auth = oauth_header(jwt_token(org_id, f"k{org_id}", secret=secret, ttl=600))
 
     customer = docs["customers"][0]
     records = {r["badgeMetaId"]: r for r in docs["customer_badges"]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
@@ -15,9 +17,9 @@ from gql_badges.badges.rules import GROUP_FIELDS, RECORD_FIELDS, BadgeType, Iden
 from gql_badges.settings import Settings
 from gql_badges.storage.client import Database
 from gql_badges.storage.loading import write_documents
-from tests.conftest import drop_quietly, make_settings, new_org_id
 from tests.generated import NOW, badge_queries, org_data
 from tests.oracle import expected_order
+from tests.support import drop_quietly, make_settings, new_org_id
 
 
 @settings(
@@ -53,12 +55,14 @@ async def test_pipeline_agrees_with_the_rules(database: Database, data: st.DataO
             assert row.group == (_only(group, ("_id", *GROUP_FIELDS)) if group else None)
 
 
-def _only(document: dict, fields: tuple[str, ...]) -> dict:
+def _only(document: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     """The fields the gateway reads of a record or a group (it reads no others)."""
     return {key: value for key, value in document.items() if key in fields}
 
 
-async def test_a_badge_starting_after_its_expiry_is_expired_not_upcoming(database) -> None:
+async def test_a_badge_starting_after_its_expiry_is_expired_not_upcoming(
+    database: Database,
+) -> None:
     """Found by the property test: the UPCOMING filter let such a badge through."""
     from datetime import timedelta
 
@@ -88,7 +92,7 @@ async def test_a_badge_starting_after_its_expiry_is_expired_not_upcoming(databas
         assert [row.badge["_id"] for row in page.rows] == expected
 
 
-def _stage_names(pipeline: list[dict]) -> list[str]:
+def _stage_names(pipeline: list[dict[str, Any]]) -> list[str]:
     return [next(iter(stage)) for stage in pipeline]
 
 

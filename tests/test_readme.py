@@ -12,11 +12,13 @@ import re
 import shutil
 import signal
 import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.test_cli import ROOT, _serve_embedded
+from tests.support import ROOT, serve_embedded
 
 README = (ROOT / "README.md").read_text()
 _BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -73,9 +75,9 @@ def test_every_shell_block_is_run_or_skipped_for_a_reason() -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory):
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
     tmp = tmp_path_factory.mktemp("readme")
-    server, base, env = _serve_embedded(tmp / "data", tmp / "serve.log")
+    server, base, env = serve_embedded(tmp / "data", tmp / "serve.log")
     try:
         yield base, env, tmp
     finally:
@@ -83,7 +85,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
         server.wait(60)
 
 
-def test_the_shell_examples_work_as_written(served) -> None:
+def test_the_shell_examples_work_as_written(served: tuple[str, dict[str, str], Path]) -> None:
     if shutil.which("curl") is None:
         if os.environ.get("CI"):
             pytest.fail("curl is missing: .ci/run installs it")
@@ -122,7 +124,9 @@ def test_the_shell_examples_work_as_written(served) -> None:
             assert answer.get("data") or answer.get("status") in ("ok", "ready"), (block, answer)
 
 
-def test_the_graphiql_example_answers_with_the_header_shown(served) -> None:
+def test_the_graphiql_example_answers_with_the_header_shown(
+    served: tuple[str, dict[str, str], Path],
+) -> None:
     """The query and the Authorization header that the README tells a person to paste."""
     base, _, _ = served
     (header,) = re.findall(r'`(\{"Authorization": "Basic [^"]+"\})`', README)

@@ -6,24 +6,27 @@ import asyncio
 import dataclasses
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from gql_badges.app import create_app
+from gql_badges.badges.repository import BadgePage, BadgeRepository
 from gql_badges.demo import demo_documents
+from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.services import Services
 from gql_badges.settings import Driver
 from gql_badges.storage.embedded import EmbeddedServer
 from gql_badges.storage.loading import validate_documents, write_documents
-from tests.conftest import basic_auth, graphql, make_settings
+from tests.support import CUSTOMER, basic_auth, graphql, make_settings
 
-CUSTOMER_URI = "/api_gateway/v1/badges/customer/62090013"
-QUERY = '{ customerBadges(customer: {id: "62090013"}) { badges { name } } }'
+CUSTOMER_URI = f"{CUSTOMER}{SWATI.key}"
+QUERY = f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ badges {{ name }} }} }}'
 
 
-class ExplodingRepository:
-    async def badge_page(self, *args: object, **kwargs: object) -> None:
+class ExplodingRepository(BadgeRepository):
+    async def badge_page(self, *args: Any, **kwargs: Any) -> BadgePage:
         raise RuntimeError("secret internals: mongodb://admin:hunter2@db")
 
 
@@ -34,8 +37,10 @@ def _client(services: Services) -> httpx.AsyncClient:
 
 
 @pytest.mark.usefixtures("demo")
-async def test_unexpected_errors_leak_nothing(services, org_b_auth, caplog) -> None:
-    broken = dataclasses.replace(services, repository=ExplodingRepository())
+async def test_unexpected_errors_leak_nothing(
+    services: Services, org_b_auth: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = dataclasses.replace(services, repository=ExplodingRepository(services.database))
     async with _client(broken) as client:
         response = await client.get(CUSTOMER_URI, headers=org_b_auth)
         assert response.status_code == 500
@@ -54,7 +59,7 @@ async def test_unexpected_errors_leak_nothing(services, org_b_auth, caplog) -> N
 
 
 @pytest.mark.usefixtures("demo")
-async def test_bodies_are_bounded(client, org_b_auth) -> None:
+async def test_bodies_are_bounded(client: httpx.AsyncClient, org_b_auth: dict[str, str]) -> None:
     huge = {"query": QUERY, "variables": {"pad": "x" * 300_000}}
     response = await client.post("/graphql", json=huge, headers=org_b_auth)
     assert response.status_code == 413
@@ -67,7 +72,9 @@ async def test_bodies_are_bounded(client, org_b_auth) -> None:
 
 @pytest.mark.usefixtures("demo")
 @pytest.mark.parametrize("body", [b'{"query": ', b'{"query": "{ __typename }", "x": "\xff"}'])
-async def test_bad_json_is_400(client, org_b_auth, body) -> None:
+async def test_bad_json_is_400(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], body: bytes
+) -> None:
     """Truncated JSON, and JSON whose bytes are not UTF-8 (was a 500)."""
     headers = org_b_auth | {"content-type": "application/json"}
     response = await client.post("/graphql", content=body, headers=headers)
@@ -77,14 +84,14 @@ async def test_bad_json_is_400(client, org_b_auth, body) -> None:
 
 
 @pytest.mark.parametrize("driver", [Driver.MOTOR, Driver.PYMONGO])
-async def test_the_gateway_rides_out_a_database_restart(tmp_path: Path, driver) -> None:
+async def test_the_gateway_rides_out_a_database_restart(tmp_path: Path, driver: Driver) -> None:
     """Database down: 503 fast and /readyz false; back: answers again, nothing restarted."""
     database = EmbeddedServer(tmp_path)
     uri = database.start()
     port = int(uri.rsplit(":", 1)[1].split("/")[0])
     settings = make_settings(driver, server_selection_timeout_ms=500, db_timeout_ms=2000)
     services = Services.create(settings, uri)
-    auth = basic_auth("demo.100606", "demo-password-100606")
+    auth = basic_auth(ORG_B_CLIENT.username, ORG_B_CLIENT.password)
     try:
         await write_documents(services.database, validate_documents(demo_documents()))
         async with _client(services) as client:

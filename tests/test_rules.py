@@ -14,6 +14,8 @@ from gql_badges.badges.rules import (
     customer_state,
     matches_badge_type,
 )
+from gql_badges.storage.collections import BadgeMeta, Document
+from tests.support import stored_badge, stored_record
 
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
@@ -29,8 +31,10 @@ MS = timedelta(milliseconds=1)
         (NOW + MS, NOW - MS, BadgeStatus.EXPIRED),  # expiry wins over a later start
     ],
 )
-def test_badge_status_boundaries(start, expires, status) -> None:
-    assert badge_status({"startOn": start, "expiresOn": expires}, NOW) is status
+def test_badge_status_boundaries(
+    start: datetime | None, expires: datetime | None, status: BadgeStatus
+) -> None:
+    assert badge_status(stored_badge({"startOn": start, "expiresOn": expires}), NOW) is status
 
 
 def test_customer_state_without_record_is_nothing() -> None:
@@ -49,8 +53,8 @@ def test_customer_state_without_record_is_nothing() -> None:
         ({"earnCount": 1, "active": True, "earnExpiresOn": NOW + MS}, False, True),
     ],
 )
-def test_customer_state(record, enrolled, earn_active) -> None:
-    state = customer_state(record, NOW)
+def test_customer_state(record: Document | None, enrolled: bool, earn_active: bool) -> None:
+    state = customer_state(stored_record(record), NOW)
     assert state.enrolled is enrolled
     assert state.earn_active is earn_active
 
@@ -64,13 +68,13 @@ def test_customer_limit_is_the_smallest_customer_fixed_value() -> None:
             {"constraintType": "CUSTOMER_BADGE_FIXED_VALUE", "maxEarnLimit": None},
         ]
     }
-    assert customer_limit(badge) == 2
-    assert customer_limit({"customerConstraints": []}) is None
+    assert customer_limit(stored_badge(badge)) == 2
+    assert customer_limit(stored_badge({"customerConstraints": []})) is None
 
 
-def _badge(**fields):
+def _badge(**fields: object) -> BadgeMeta:
     base = {"earnType": "EARN", "active": True, "startOn": NOW - MS, "expiresOn": NOW + MS}
-    return base | fields
+    return stored_badge(base | fields)
 
 
 def test_available_to_issue_needs_an_unenrolled_unearned_live_earn_badge() -> None:
@@ -81,9 +85,11 @@ def test_available_to_issue_needs_an_unenrolled_unearned_live_earn_badge() -> No
     assert not matches_badge_type(rule, _badge(expiresOn=NOW), none, NOW)
     assert not matches_badge_type(rule, _badge(active=False), none, NOW)
     assert not matches_badge_type(rule, _badge(earnType="ISSUE_EARN"), none, NOW)
-    enrolled = customer_state({"issuedOn": NOW, "earnCount": 0}, NOW)
+    enrolled = customer_state(stored_record({"issuedOn": NOW, "earnCount": 0}), NOW)
     assert not matches_badge_type(rule, _badge(), enrolled, NOW)
-    revoked = customer_state({"issuedOn": NOW, "issueStatus": "REVOKED", "earnCount": 0}, NOW)
+    revoked = customer_state(
+        stored_record({"issuedOn": NOW, "issueStatus": "REVOKED", "earnCount": 0}), NOW
+    )
     assert matches_badge_type(rule, _badge(), revoked, NOW)
 
 
@@ -93,12 +99,18 @@ def test_available_respects_the_customer_limit() -> None:
         customerConstraints=[{"constraintType": "CUSTOMER_BADGE_FIXED_VALUE", "maxEarnLimit": 2}],
     )
     rule = BadgeType.AVAILABLE
-    assert matches_badge_type(rule, limited, customer_state({"earnCount": 1}, NOW), NOW)
-    assert not matches_badge_type(rule, limited, customer_state({"earnCount": 2}, NOW), NOW)
+    assert matches_badge_type(
+        rule, limited, customer_state(stored_record({"earnCount": 1}), NOW), NOW
+    )
+    assert not matches_badge_type(
+        rule, limited, customer_state(stored_record({"earnCount": 2}), NOW), NOW
+    )
 
 
 def test_earned_counts_expired_earns_only_when_asked() -> None:
-    expired_earn = customer_state({"earnCount": 1, "active": True, "earnExpiresOn": NOW - MS}, NOW)
+    expired_earn = customer_state(
+        stored_record({"earnCount": 1, "active": True, "earnExpiresOn": NOW - MS}), NOW
+    )
     assert not matches_badge_type(BadgeType.EARNED, _badge(), expired_earn, NOW)
     assert matches_badge_type(BadgeType.EARNED, _badge(), expired_earn, NOW, include_expired=True)
 

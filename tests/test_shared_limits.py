@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,11 +19,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gql_badges.auth.limits import Limiter
+from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.errors import RateLimited
-from tests.conftest import basic_auth
-from tests.gateway_process import GatewayProcess, free_port, load_demo
+from gql_badges.services import Services
+from gql_badges.storage.collections import Document
+from tests.support import CUSTOMER, GatewayProcess, basic_auth, free_port, load_demo
 
-AUTH = basic_auth("demo.100606", "demo-password-100606")
+AUTH = basic_auth(ORG_B_CLIENT.username, ORG_B_CLIENT.password)
 REDIS_SERVER = shutil.which("redis-server")
 if REDIS_SERVER is None and not os.environ.get("CI"):
     pytest.skip(
@@ -88,7 +90,11 @@ async def test_two_limiters_share_one_bucket(redis_server: RedisServer) -> None:
 
 
 async def _send_spread(
-    client: httpx.AsyncClient, urls: list[str], count: int, seconds: float, on_half=None
+    client: httpx.AsyncClient,
+    urls: list[str],
+    count: int,
+    seconds: float,
+    on_half: Callable[[], object] | None = None,
 ) -> list[int]:
     """`count` requests over `seconds`, alternating between `urls`; their statuses."""
     headers = AUTH
@@ -98,9 +104,7 @@ async def _send_spread(
         await asyncio.sleep(max(0.0, start + n * seconds / count - time.monotonic()))
         if on_half is not None and n == count // 2:
             on_half()
-        response = await client.get(
-            f"{urls[n % 2]}/api_gateway/v1/badges/customer/62090013", headers=headers
-        )
+        response = await client.get(f"{urls[n % 2]}{CUSTOMER}{SWATI.key}", headers=headers)
         return response.status_code
 
     return list(await asyncio.gather(*(one(n) for n in range(count))))
@@ -135,9 +139,7 @@ async def test_two_gateways_share_the_limit_and_ride_out_a_redis_outage(
         async with httpx.AsyncClient(timeout=30) as client:
             # Each gateway verifies the password once (a slow hash) before the timed run.
             for url in urls:
-                warm = await client.get(
-                    f"{url}/api_gateway/v1/badges/customer/62090013", headers=AUTH
-                )
+                warm = await client.get(f"{url}{CUSTOMER}{SWATI.key}", headers=AUTH)
                 assert warm.status_code == 200
             await asyncio.sleep(0.5)  # the two tokens come back
             started = time.monotonic()
@@ -165,7 +167,7 @@ async def test_two_gateways_share_the_limit_and_ride_out_a_redis_outage(
 
 
 async def test_persisted_queries_and_login_limits_are_shared(
-    redis_server: RedisServer, services, demo
+    redis_server: RedisServer, services: Services, demo: dict[str, list[Document]]
 ) -> None:
     """Two gateways on one Redis: a document registered through one runs by its hash through
     the other, and wrong passwords spread over both spend one allowance of attempts."""
@@ -174,7 +176,7 @@ async def test_persisted_queries_and_login_limits_are_shared(
     from gql_badges.app import create_app
     from gql_badges.graphql.persisted import sha256_hex
     from gql_badges.services import Services
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     gateways = []
     for _ in range(2):
@@ -188,7 +190,7 @@ async def test_persisted_queries_and_login_limits_are_shared(
         own = Services.create(settings, services.database.uri)
         transport = httpx.ASGITransport(app=create_app(settings, services=own))
         gateways.append(httpx.AsyncClient(transport=transport, base_url="http://gateway"))
-    query = '{ customerBadges(customer: {id: "62090013"}) { pagination { total } } }'
+    query = f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ pagination {{ total }} }} }}'
     persisted = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(query)}}
     try:
         first, second = gateways
@@ -196,7 +198,7 @@ async def test_persisted_queries_and_login_limits_are_shared(
         by_hash = await second.post("/graphql", json={"extensions": persisted}, headers=AUTH)
         assert by_hash.json()["data"]["customerBadges"]["pagination"]["total"] >= 1
 
-        wrong = basic_auth("demo.100606", "wrong-password")
+        wrong = basic_auth(ORG_B_CLIENT.username, "wrong-password")
         codes = []
         for n in range(5):
             response = await gateways[n % 2].post("/graphql", json={"query": query}, headers=wrong)

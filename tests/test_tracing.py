@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import logging
 
-import httpx
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from gql_badges.app import create_app
+from gql_badges.demo.handles import SWATI
 from gql_badges.observability.tracing import tracing_from_environment
 from gql_badges.services import Services
-from tests.conftest import make_settings
 from tests.otlp_receiver import OTLPReceiver, attributes
+from tests.support import asgi_client, make_settings
 from tests.wire_proxy import CountingProxy
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
-QUERY = 'query Earned { customerBadges(customer: {id: "62090013"}) { badges { name } } }'
+QUERY = (
+    f'query Earned {{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ badges {{ name }} }} }}'
+)
 
 
 def test_tracing_is_off_unless_otlp_is_asked_for() -> None:
@@ -31,7 +33,10 @@ def test_tracing_is_off_unless_otlp_is_asked_for() -> None:
 
 
 async def test_a_request_is_traced_to_its_database_commands(
-    services: Services, org_b_auth, monkeypatch, caplog
+    services: Services,
+    org_b_auth: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     with OTLPReceiver() as receiver:
         monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
@@ -43,9 +48,7 @@ async def test_a_request_is_traced_to_its_database_commands(
         assert own.tracing is not None
         app = create_app(settings, services=own)
         try:
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-            ) as client:
+            async with asgi_client(app) as client:
                 warm = await client.post("/graphql", json={"query": QUERY}, headers=org_b_auth)
                 assert warm.status_code == 200
                 proxy.commands.clear()
@@ -88,8 +91,8 @@ async def test_a_request_is_traced_to_its_database_commands(
         values = attributes(span)
         assert values["db.system"] == "mongodb"
         assert values["db.name"] == settings.database
-        assert "62090013" not in str(values)  # no filter values
+        assert SWATI.key not in str(values)  # no filter values
     assert {"badges-under-test"} == {r["service.name"] for r in receiver.resources}
 
     [access] = [r for r in caplog.records if r.name == "gql_badges.access"]
-    assert access.fields["request_id"] == TRACE_ID  # type: ignore[attr-defined]
+    assert vars(access)["fields"]["request_id"] == TRACE_ID

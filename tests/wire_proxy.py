@@ -1,8 +1,14 @@
-"""A TCP proxy in front of MongoDB that counts the commands a client sends through it.
+"""A TCP proxy in front of MongoDB that counts what a client sends through it and reads back.
 
 It reads only the wire protocol's message headers and each OP_MSG's command name, so it sees
-what left the gateway independently of the driver's own monitoring. Handshakes and the
-driver's server monitoring (`hello`, legacy `isMaster` in OP_QUERY) are not commands.
+what left the gateway independently of the driver's own monitoring. Two views of one stream:
+
+- `commands`: the name of every command, handshakes (`hello`, legacy `isMaster` in OP_QUERY)
+  left out: what the tests compare with the spans and metrics the gateway reports;
+- `counts`: round trips (every message but the drivers' monitoring: `hello`, `ping`, ...) and
+  the bytes of the replies to them: the benchmark's accounting, taken with `reset()`.
+
+The tests and the benchmark (`bench/run.py`) both use it.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import bson
@@ -17,6 +24,13 @@ import bson
 _HEADER = struct.Struct("<iiii")  # messageLength, requestID, responseTo, opCode
 _OP_MSG = 2013
 _HANDSHAKES = {"hello", "ismaster", "isMaster"}
+_MONITORING = _HANDSHAKES | {"ping", "buildinfo", "buildInfo", "endSessions"}
+
+
+@dataclass
+class Counts:
+    round_trips: int = 0
+    bytes_read: int = 0
 
 
 def _command_name(message: bytes) -> str:
@@ -34,6 +48,8 @@ class CountingProxy:
         parsed = urlparse(upstream_uri)
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 27017)
         self.commands: list[str] = []
+        self.counts = Counts()
+        self._counted_requests: set[int] = set()
         self.server: asyncio.Server | None = None
         self.port = 0
         self._writers: set[asyncio.StreamWriter] = set()
@@ -41,6 +57,11 @@ class CountingProxy:
     @property
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    def reset(self) -> Counts:
+        """The counts since the last reset, and zero from here on."""
+        counts, self.counts = self.counts, Counts()
+        return counts
 
     async def start(self) -> CountingProxy:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -67,6 +88,19 @@ class CountingProxy:
                 return_exceptions=True,
             )
 
+    def _count(self, message: bytes, from_client: bool) -> None:
+        _, request_id, response_to, _ = _HEADER.unpack_from(message)
+        if from_client:
+            name = _command_name(message)
+            if name and name not in _HANDSHAKES:
+                self.commands.append(name)
+            if name not in _MONITORING:
+                self.counts.round_trips += 1
+                self._counted_requests.add(request_id)
+        elif response_to in self._counted_requests:
+            self._counted_requests.discard(response_to)
+            self.counts.bytes_read += len(message)
+
     async def _pump(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, from_client: bool
     ) -> None:
@@ -75,10 +109,7 @@ class CountingProxy:
                 header = await reader.readexactly(16)
                 (length,) = struct.unpack_from("<i", header)
                 message = header + await reader.readexactly(length - 16)
-                if from_client:
-                    name = _command_name(message)
-                    if name and name not in _HANDSHAKES:
-                        self.commands.append(name)
+                self._count(message, from_client)
                 writer.write(message)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):

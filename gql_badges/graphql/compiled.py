@@ -484,6 +484,14 @@ def _named_object(type_: Any) -> GraphQLObjectType:
     return type_
 
 
+def plan_cache(schema: Any) -> PlanCache:
+    """The plans of a schema made with `compiled_executor` (its stats, for tests and tools)."""
+    cache = getattr(schema.execution_context_class, "plan_cache", None)
+    if not isinstance(cache, PlanCache):
+        raise LookupError("this schema executes without plans")
+    return cache
+
+
 def compiled_executor(
     roots: Mapping[str, PlannedRoot], cache_size: int = _PLAN_CACHE_SIZE
 ) -> type[StrawberryGraphQLCoreExecutionContext]:

@@ -21,10 +21,7 @@ from pymongo.errors import OperationFailure, PyMongoError
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.collections import COLLECTIONS, Document
 from gql_badges.storage.errors import unavailable_on_driver_errors
-from gql_badges.storage.indexes import (
-    INDEXES,
-    IndexProblem,
-)
+from gql_badges.storage.indexes import INDEXES, IndexProblem
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +182,7 @@ class Database:
         problems: list[IndexProblem] = []
         async with unavailable_on_driver_errors():
             for collection, indexes in INDEXES.items():
-                found = {index["name"]: index async for index in await self._list(collection)}
+                found = {index["name"]: index for index in await self.indexes(collection)}
                 for model in indexes:
                     problem = IndexProblem.compared(collection, model.document, found)
                     if problem is not None:
@@ -193,9 +190,11 @@ class Database:
         self.index_problems = problems
         return problems
 
-    async def _list(self, collection: str) -> Any:
-        cursor = self.db[collection].list_indexes()
-        return await cursor if inspect.isawaitable(cursor) else cursor
+    async def indexes(self, collection: str) -> list[Document]:
+        """The indexes `collection` has, as `listIndexes` describes them."""
+        listing = self.db[collection].list_indexes()
+        cursor = await listing if inspect.isawaitable(listing) else listing
+        return [dict(index) async for index in cursor]
 
     async def drop(self) -> None:
         await self.client.drop_database(self.settings.database)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CUSTOMER = '{id: "62090013"}'
+from gql_badges.demo.handles import SWATI
+
+CUSTOMER = f'{{id: "{SWATI.key}"}}'
 ITEM_FIELDS = """badgeMetaId name description startOn expiresOn tags customFields active
   images { name fileSvcHandle url tag } customerConstraints { __typename }
   ownership { restrictedToOwners claims { ownerType referenceId isActive } }"""

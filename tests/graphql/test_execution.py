@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from cachetools import LRUCache
+from strawberry import Schema
+
 from gql_badges.graphql.schema import create_schema
 
 QUERY = "{ __schema { queryType { name } } }"
 
 
-def _verdicts(schema) -> dict:
+def _verdicts(schema: Schema) -> LRUCache[str, Any]:
     (extension,) = [e for e in schema.extensions if hasattr(e, "verdicts")]
-    return extension.verdicts
+    verdicts: LRUCache[str, Any] = vars(extension)["verdicts"]
+    return verdicts
 
 
 async def test_a_repeated_document_is_validated_once() -> None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 import tracemalloc
+from collections.abc import Callable
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strawberry import Schema
 
 from gql_badges.graphql.schema import create_schema
 from tests.graphql.hostile import (
@@ -29,7 +32,9 @@ MEMORY = 32 * 1024 * 1024
 
 
 @pytest.mark.parametrize("hostile", CORPUS, ids=[h.name for h in CORPUS])
-async def test_a_hostile_document_is_refused_fast_in_bounded_memory(client, hostile: Hostile):
+async def test_a_hostile_document_is_refused_fast_in_bounded_memory(
+    client: httpx.AsyncClient, hostile: Hostile
+) -> None:
     document = hostile.build()
     body = {"query": document, "variables": hostile.variables or {}}
     started = time.perf_counter()
@@ -53,7 +58,7 @@ async def test_a_hostile_document_is_refused_fast_in_bounded_memory(client, host
 
 
 # Each family over its limit from the smallest size drawn on.
-FAMILIES = {
+FAMILIES: dict[str, Callable[[int], str]] = {
     "fan-out": lambda n: doubling_fragments(10 + n),
     "cycles": mutual_fragments,
     "aliases": lambda n: aliases(31 + n),
@@ -83,6 +88,6 @@ def _refusal_seconds(document: str) -> float:
     return best
 
 
-async def _with_padding(schema, document: str, n: int) -> None:
+async def _with_padding(schema: Schema, document: str, n: int) -> None:
     result = await schema.execute(document + " " * n)
     assert result.errors

@@ -15,12 +15,13 @@ import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import uvicorn
 
 from gql_badges.app import create_app
 from gql_badges.services import Services
+from tests.support import served_in_loop
 
 AUDIT_DIR = Path(__file__).parent / "http_audit"
 
@@ -45,34 +46,22 @@ def audit_script() -> Path:
 async def live_url(services: Services, demo: object) -> AsyncIterator[str]:
     """The app served by uvicorn on a free loopback port, in this event loop (the database
     client is bound to it)."""
-    app = create_app(services.settings, services=services)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await task
+    async with served_in_loop(create_app(services.settings, services=services)) as base:
+        yield f"{base}/graphql"
 
 
-async def run_audits(script: Path, url: str, authorization: str | None) -> list[dict]:
+async def run_audits(script: Path, url: str, authorization: str | None) -> list[dict[str, Any]]:
     args = [url] if authorization is None else [url, authorization]
     process = await asyncio.create_subprocess_exec(
         "node", str(script), *args, cwd=AUDIT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0, stderr.decode()
-    return json.loads(stdout)
+    results: list[dict[str, Any]] = json.loads(stdout)
+    return results
 
 
-def table(results: list[dict]) -> str:
+def table(results: list[dict[str, Any]]) -> str:
     lines = [f"{'id':5} {'status':6} audit"]
     for result in results:
         line = f"{result['id']:5} {result['status']:6} {result['name']}"

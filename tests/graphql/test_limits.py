@@ -4,31 +4,31 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from graphql import GraphQLError, get_introspection_query
 
-from bench.run import ALL_FIELDS
+from gql_badges.demo.handles import SWATI
 from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.schema import create_schema
-from tests.conftest import graphql
+from tests.graphql.selections import ALL_FIELDS, MANAGEMENT_ITEM_FIELDS
+from tests.support import graphql
 
-CUSTOMER = '{id: "62090013"}'
-MANAGEMENT_FIELDS = """name description badgeMetaId badgeType badgeGroupId badgeGroupName
-  group { id name rank } badgeRank createdOn lastUpdatedOn images { name fileSvcHandle url tag }
-  badgeStatus lastEarnedOn startsOn expiresOn earnCount
-  ownership { restrictedToOwners claims { ownerType referenceId isActive } }
-  issueStatus active lastEarnedOnDate lastEarnEventDate"""
+CUSTOMER = f'{{id: "{SWATI.key}"}}'
 LARGEST = f"""{{
   customerBadges(customer: {CUSTOMER}, limit: 100) {{
     badges {{ {ALL_FIELDS} }} pagination {{ page size total totalPages }} }}
   badgeManagement(customer: {CUSTOMER}, size: 100) {{
-    customerBadges {{ {MANAGEMENT_FIELDS} }} pagination {{ page size total totalPages }} }}
+    customerBadges {{ {MANAGEMENT_ITEM_FIELDS} }} pagination {{ page size total totalPages }} }}
 }}"""
 
 
 @pytest.mark.usefixtures("demo")
-async def test_the_largest_legitimate_query_passes(client, org_b_auth) -> None:
+async def test_the_largest_legitimate_query_passes(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     body = await graphql(client, LARGEST, org_b_auth)
     assert "errors" not in body, body["errors"]
     assert body["data"]["customerBadges"]["pagination"]["size"] >= 1
@@ -42,7 +42,7 @@ async def test_the_largest_legitimate_query_with_a_variable_page_passes() -> Non
     )
 
 
-async def refused(query: str, **schema_options) -> dict:
+async def refused(query: str, **schema_options: Any) -> dict[str, Any]:
     result = await create_schema(**schema_options).execute(query)
     assert result.errors, "the document was accepted"
     extensions = result.errors[0].extensions or {}
@@ -76,6 +76,7 @@ async def test_real_tools_introspection_passes_the_default_limits(document: str)
     """GraphiQL's, codegen's and graphql-core's own documents, as they send them."""
     result = await create_schema().execute(document)
     assert result.errors is None, result.errors
+    assert result.data is not None
     names = {t["name"] for t in result.data["__schema"]["types"]}
     assert {"Query", "BadgePage", "CustomerRef"} <= names
 
@@ -129,7 +130,9 @@ async def test_a_page_size_in_a_variable_is_counted_at_its_value() -> None:
         badges {{ {ALL_FIELDS} }} }} }}"""
     schema = create_schema(QueryLimits(max_cost=20_000), largest_page=1000)
     small = await schema.execute(query, variable_values={"n": 5})  # runs (and fails: no context)
-    assert not any((e.extensions or {}).get("code") == "QUERY_TOO_COMPLEX" for e in small.errors)
+    assert not any(
+        (e.extensions or {}).get("code") == "QUERY_TOO_COMPLEX" for e in small.errors or ()
+    )
     large = await schema.execute(query, variable_values={"n": 1000})
     assert large.errors and (large.errors[0].extensions or {}).get("limit") == "maxCost"
 

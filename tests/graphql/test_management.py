@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 
-from tests.conftest import graphql
+from gql_badges.demo.handles import BIRTHDAY_BADGE, GROUP_B_ARCHIVE, SWATI
+from tests.support import graphql
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 
-async def management(client, headers, arguments: str, fields: str = "name") -> dict:
-    query = f"""{{ badgeManagement(customer: {{id: "62090013"}}, size: 100, {arguments}) {{
+async def management(
+    client: httpx.AsyncClient, headers: dict[str, str], arguments: str, fields: str = "name"
+) -> dict[str, Any]:
+    query = f"""{{ badgeManagement(customer: {{id: "{SWATI.key}"}}, size: 100, {arguments}) {{
         customerBadges {{ {fields} }} pagination {{ page size total totalPages }} }} }}"""
     body = await graphql(client, query, headers)
     assert "errors" not in body, body
-    return body["data"]["badgeManagement"]
+    page: dict[str, Any] = body["data"]["badgeManagement"]
+    return page
 
 
-async def names(client, headers, arguments: str) -> list[str]:
+async def names(client: httpx.AsyncClient, headers: dict[str, str], arguments: str) -> list[str]:
     page = await management(client, headers, arguments)
     return [b["name"] for b in page["customerBadges"]]
 
@@ -45,13 +52,17 @@ EXPIRED_AUTOMATION = "Automation_Test_Badge_Issue_2023-12-11 13:20:36.812999"
         ("badgeType: EXPIRED, action: ACTIVATED", ["demoName", EXPIRED_AUTOMATION]),
         ("badgeType: EXPIRED, action: DEACTIVATED", ["Summer 2023 Badge"]),
         ("badgeType: EXPIRED, action: DE_ACTIVATED", ["Summer 2023 Badge"]),
-        ('badgeType: EXPIRED, groupId: "65c3600c60d9261bdd8a6411"', ["Summer 2023 Badge"]),
+        (f'badgeType: EXPIRED, groupId: "{GROUP_B_ARCHIVE}"', ["Summer 2023 Badge"]),
         ("badgeType: AVAILABLE_TO_ISSUE, badgeStatus: UPCOMING", ["badge issual3"]),
     ],
 )
-async def test_filters(client, org_b_auth, arguments, expected) -> None:
+async def test_filters(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], arguments: str, expected: list[str] | str
+) -> None:
     if "includeExpired" in arguments:  # not an argument of badgeManagement
-        query = f'{{ badgeManagement(customer: {{id: "62090013"}}, {arguments}) {{ __typename }} }}'
+        query = (
+            f'{{ badgeManagement(customer: {{id: "{SWATI.key}"}}, {arguments}) {{ __typename }} }}'
+        )
         body = await graphql(client, query, org_b_auth)
         assert body["errors"][0]["message"].startswith("Unknown argument")
         return
@@ -62,7 +73,9 @@ async def test_filters(client, org_b_auth, arguments, expected) -> None:
         assert sorted(got) == sorted(expected)
 
 
-async def test_date_filters_and_operators(client, org_b_auth) -> None:
+async def test_date_filters_and_operators(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     everything = await management(
         client, org_b_auth, "badgeType: EXPIRED", "name startsOn expiresOn"
     )
@@ -81,9 +94,11 @@ async def test_date_filters_and_operators(client, org_b_auth) -> None:
     assert len(later_start) == len(items) - 1
 
 
-async def test_operator_without_date_is_bad_input(client, org_b_auth) -> None:
-    query = """{ badgeManagement(customer: {id: "62090013"}, startOnOperator: LESS_THAN) {
-        pagination { total } } }"""
+async def test_operator_without_date_is_bad_input(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
+    query = f"""{{ badgeManagement(customer: {{id: "{SWATI.key}"}}, startOnOperator: LESS_THAN) {{
+        pagination {{ total }} }} }}"""
     body = await graphql(client, query, org_b_auth)
     error = body["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
@@ -100,7 +115,9 @@ async def test_operator_without_date_is_bad_input(client, org_b_auth) -> None:
     ],
 )
 @pytest.mark.parametrize("order", ["ASC", "DESC"])
-async def test_sorts(client, org_b_auth, sort, field, order) -> None:
+async def test_sorts(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], sort: str, field: str, order: str
+) -> None:
     page = await management(
         client, org_b_auth, f"badgeType: EARNED, sortOn: {sort}, order: {order}", f"name {field}"
     )
@@ -108,7 +125,7 @@ async def test_sorts(client, org_b_auth, sort, field, order) -> None:
     assert values == sorted(values, reverse=order == "DESC")  # ISO strings sort as instants
 
 
-async def test_item_fields(client, org_b_auth) -> None:
+async def test_item_fields(client: httpx.AsyncClient, org_b_auth: dict[str, str]) -> None:
     page = await management(
         client,
         org_b_auth,
@@ -119,7 +136,7 @@ async def test_item_fields(client, org_b_auth) -> None:
         "issueStatus active lastEarnedOnDate lastEarnEventDate",
     )
     (badge,) = page["customerBadges"]
-    assert badge["badgeMetaId"] == "653dea07b3cda7078c7c68ee"
+    assert badge["badgeMetaId"] == str(BIRTHDAY_BADGE)
     assert badge["badgeType"] == "ISSUE_EARN"
     assert badge["badgeGroupName"] == "2024 Badges"
     assert badge["earnCount"] == 1
@@ -135,7 +152,9 @@ async def test_item_fields(client, org_b_auth) -> None:
     assert page["pagination"] == {"page": 0, "size": 1, "total": 1, "totalPages": 1}
 
 
-async def test_unearned_badge_has_zero_count_and_no_earn_dates(client, org_b_auth) -> None:
+async def test_unearned_badge_has_zero_count_and_no_earn_dates(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     page = await management(
         client,
         org_b_auth,

@@ -6,36 +6,37 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from gql_badges.app import create_app
+from gql_badges.demo.handles import SWATI
 from gql_badges.graphql.persisted import REGISTERED_DOCUMENTS, sha256_hex
 from gql_badges.graphql.schema import create_schema
-from tests.conftest import make_settings
+from gql_badges.services import Services
+from tests.support import error_code, make_settings
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = """query Earned($id: ID!) { customerBadges(customer: {id: $id}, badgeType: EARNED) {
   pagination { total } } }"""
-VARIABLES = {"id": "62090013"}
+VARIABLES = {"id": SWATI.key}
 
 
-def apq(digest: str) -> dict:
+def apq(digest: str) -> dict[str, Any]:
     return {"persistedQuery": {"version": 1, "sha256Hash": digest}}
 
 
-def first_code(body: dict) -> str:
-    return body["errors"][0]["extensions"]["code"]
-
-
-async def test_apq_registers_then_runs_by_hash(client, org_b_auth) -> None:
+async def test_apq_registers_then_runs_by_hash(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     digest = sha256_hex(QUERY)
     by_hash = {"variables": VARIABLES, "extensions": apq(digest)}
     missing = (await client.post("/graphql", json=by_hash, headers=org_b_auth)).json()
-    assert first_code(missing) == "PERSISTED_QUERY_NOT_FOUND"
+    assert error_code(missing) == "PERSISTED_QUERY_NOT_FOUND"
     assert missing["errors"][0]["message"] == "PersistedQueryNotFound"  # what Apollo Client reads
 
     registered = await client.post("/graphql", json=by_hash | {"query": QUERY}, headers=org_b_auth)
@@ -45,7 +46,9 @@ async def test_apq_registers_then_runs_by_hash(client, org_b_auth) -> None:
     assert again == registered.json()
 
 
-async def test_apq_over_get_is_private_to_the_caller(client, org_b_auth) -> None:
+async def test_apq_over_get_is_private_to_the_caller(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     query = QUERY.replace("Earned", "EarnedOverGet")
     params = {
         "variables": json.dumps(VARIABLES),
@@ -53,7 +56,7 @@ async def test_apq_over_get_is_private_to_the_caller(client, org_b_auth) -> None
     }
     headers = org_b_auth | {"Accept": "application/json"}
     missing = await client.get("/graphql", params=params, headers=headers)
-    assert first_code(missing.json()) == "PERSISTED_QUERY_NOT_FOUND"
+    assert error_code(missing.json()) == "PERSISTED_QUERY_NOT_FOUND"
     await client.post(
         "/graphql",
         json={"query": query, "variables": VARIABLES, "extensions": apq(sha256_hex(query))},
@@ -77,19 +80,23 @@ async def test_apq_over_get_is_private_to_the_caller(client, org_b_auth) -> None
         ({"persistedQuery": "yes"}, "PERSISTED_QUERY_NOT_SUPPORTED"),
     ],
 )
-async def test_apq_refuses_what_it_cannot_trust(client, org_b_auth, extensions, code) -> None:
+async def test_apq_refuses_what_it_cannot_trust(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str], extensions: dict[str, Any], code: str
+) -> None:
     body = {"query": QUERY, "variables": VARIABLES, "extensions": extensions}
     answer = (await client.post("/graphql", json=body, headers=org_b_auth)).json()
-    assert first_code(answer) == code
+    assert error_code(answer) == code
     assert answer.get("data") is None
 
 
-async def test_a_mismatched_hash_registers_nothing(client, org_b_auth) -> None:
+async def test_a_mismatched_hash_registers_nothing(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     query = QUERY.replace("Earned", "NeverRegistered")
     wrong = sha256_hex(query + " ")
     await client.post("/graphql", json={"query": query, "extensions": apq(wrong)})
     answer = (await client.post("/graphql", json={"extensions": apq(wrong)})).json()
-    assert first_code(answer) == "PERSISTED_QUERY_NOT_FOUND"
+    assert error_code(answer) == "PERSISTED_QUERY_NOT_FOUND"
 
 
 async def test_registered_documents_are_bounded() -> None:
@@ -102,10 +109,12 @@ async def test_registered_documents_are_bounded() -> None:
     assert (await schema.execute(None, operation_extensions=apq(sha256_hex(newest)))).data
     oldest = "{ a0: __typename }"
     result = await schema.execute(None, operation_extensions=apq(sha256_hex(oldest)))
-    assert result.errors and result.errors[0].extensions["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert (
+        result.errors and (result.errors[0].extensions or {})["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    )
 
 
-def manifest_of(directory: Path) -> dict:
+def manifest_of(directory: Path) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", "gql_badges.cli", "persisted-manifest", str(directory)],
         capture_output=True,
@@ -114,10 +123,13 @@ def manifest_of(directory: Path) -> dict:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    manifest: dict[str, Any] = json.loads(result.stdout)
+    return manifest
 
 
-async def test_the_safelist_runs_only_listed_operations(services, tmp_path, org_b_auth) -> None:
+async def test_the_safelist_runs_only_listed_operations(
+    services: Services, tmp_path: Path, org_b_auth: dict[str, str]
+) -> None:
     operations = tmp_path / "operations"
     operations.mkdir()
     (operations / "earned.graphql").write_text(QUERY.replace("pagination { total }", "...Page"))
@@ -136,23 +148,26 @@ async def test_the_safelist_runs_only_listed_operations(services, tmp_path, org_
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
 
-        async def send(body: dict) -> dict:
-            return (await client.post("/graphql", json=body, headers=org_b_auth)).json()
+        async def send(body: dict[str, Any]) -> dict[str, Any]:
+            answer: dict[str, Any] = (
+                await client.post("/graphql", json=body, headers=org_b_auth)
+            ).json()
+            return answer
 
         by_id = await send({"variables": VARIABLES, "extensions": apq(entry["id"])})
         assert by_id["data"]["customerBadges"]["pagination"]["total"] == 4
         by_body = await send({"query": entry["body"], "variables": VARIABLES})
         assert by_body == by_id
         unlisted = await send({"query": QUERY, "variables": VARIABLES})
-        assert first_code(unlisted) == "PERSISTED_QUERY_NOT_IN_LIST"
+        assert error_code(unlisted) == "PERSISTED_QUERY_NOT_IN_LIST"
         registering = await send({"query": QUERY, "extensions": apq(sha256_hex(QUERY))})
-        assert first_code(registering) == "PERSISTED_QUERY_NOT_IN_LIST"  # no APQ around it
+        assert error_code(registering) == "PERSISTED_QUERY_NOT_IN_LIST"  # no APQ around it
         # A safelisted operation is named in the metrics (others are "other").
         scrape = (await client.get("/metrics")).text
         assert 'gql_badges_graphql_operations_total{operation="Earned",outcome="ok"}' in scrape
 
 
-def test_a_bad_manifest_stops_the_gateway_at_start_up(services, tmp_path) -> None:
+def test_a_bad_manifest_stops_the_gateway_at_start_up(services: Services, tmp_path: Path) -> None:
     from gql_badges.graphql.persisted import ManifestError
 
     path = tmp_path / "manifest.json"

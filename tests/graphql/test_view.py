@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
 
 from gql_badges.app import create_app
+from gql_badges.demo.handles import SWATI
 from gql_badges.services import Services
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -18,14 +20,14 @@ AS_GRAPHQL_RESPONSE = {"Accept": GRAPHQL_RESPONSE}
 AS_JSON = {"Accept": JSON}
 TYPENAME = {"query": "{ __typename }"}
 TYPENAME_BYTES = b'{"query": "{ __typename }"}'
-PAGE = '{ customerBadges(customer: {id: "62090013"}) { pagination { total } } }'
+PAGE = f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ pagination {{ total }} }} }}'
 
 
 def media_type(response: httpx.Response) -> str:
     return response.headers["content-type"].split(";")[0].strip()
 
 
-def only_error(response: httpx.Response) -> dict:
+def only_error(response: httpx.Response) -> dict[str, Any]:
     """The single error of a GraphQL-shaped error answer: JSON, no `data`, a code."""
     assert media_type(response) in (JSON, GRAPHQL_RESPONSE), response.headers
     body = response.json()
@@ -33,7 +35,8 @@ def only_error(response: httpx.Response) -> dict:
     (error,) = body["errors"]
     assert isinstance(error["message"], str) and error["message"]
     assert isinstance(error["extensions"]["code"], str)
-    return error
+    found: dict[str, Any] = error
+    return found
 
 
 async def post(client: httpx.AsyncClient, body: object, accept: dict[str, str]) -> httpx.Response:
@@ -57,7 +60,9 @@ async def post(client: httpx.AsyncClient, body: object, accept: dict[str, str]) 
         ({"Accept": f"{GRAPHQL_RESPONSE};q=0.5, {JSON}"}, JSON),
     ],
 )
-async def test_the_response_media_type_follows_accept(client, headers, expected) -> None:
+async def test_the_response_media_type_follows_accept(
+    client: httpx.AsyncClient, headers: dict[str, str], expected: str
+) -> None:
     response = await client.post("/graphql", json=TYPENAME, headers=headers)
     assert response.status_code == 200
     assert media_type(response) == expected
@@ -65,7 +70,7 @@ async def test_the_response_media_type_follows_accept(client, headers, expected)
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
-async def test_no_acceptable_media_type_is_406(client) -> None:
+async def test_no_acceptable_media_type_is_406(client: httpx.AsyncClient) -> None:
     response = await client.post("/graphql", json=TYPENAME, headers={"Accept": "text/csv"})
     assert response.status_code == 406
     error = only_error(response)
@@ -74,7 +79,7 @@ async def test_no_acceptable_media_type_is_406(client) -> None:
     assert media_type(response) == JSON
 
 
-async def test_get_runs_queries_in_both_media_types(client) -> None:
+async def test_get_runs_queries_in_both_media_types(client: httpx.AsyncClient) -> None:
     for accept, expected in ((AS_JSON, JSON), (AS_GRAPHQL_RESPONSE, GRAPHQL_RESPONSE)):
         response = await client.get("/graphql", params=TYPENAME, headers=accept)
         assert response.status_code == 200
@@ -82,7 +87,7 @@ async def test_get_runs_queries_in_both_media_types(client) -> None:
         assert response.json() == {"data": {"__typename": "Query"}}
 
 
-async def test_a_browser_still_gets_graphiql(client) -> None:
+async def test_a_browser_still_gets_graphiql(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
@@ -115,22 +120,27 @@ REQUEST_ERRORS = [
 
 
 @pytest.mark.parametrize(("body", "code"), REQUEST_ERRORS)
-async def test_request_errors_are_400_with_the_graphql_response_type(client, body, code) -> None:
-    response = await post(client, body, AS_GRAPHQL_RESPONSE)
-    assert response.status_code == 400
-    assert media_type(response) == GRAPHQL_RESPONSE
+@pytest.mark.parametrize(
+    ("accept", "status", "answered_as"),
+    [(AS_GRAPHQL_RESPONSE, 400, GRAPHQL_RESPONSE), (AS_JSON, 200, JSON)],
+    ids=["graphql-response-400", "json-200"],
+)
+async def test_request_errors_by_accepted_type(
+    client: httpx.AsyncClient,
+    body: dict[str, Any],
+    code: str,
+    accept: dict[str, str],
+    status: int,
+    answered_as: str,
+) -> None:
+    """A request error is a 400 in the GraphQL response type, a 200 in plain JSON."""
+    response = await post(client, body, accept)
+    assert response.status_code == status
+    assert media_type(response) == answered_as
     assert only_error(response)["extensions"]["code"] == code
 
 
-@pytest.mark.parametrize(("body", "code"), REQUEST_ERRORS)
-async def test_request_errors_are_200_with_json(client, body, code) -> None:
-    response = await post(client, body, AS_JSON)
-    assert response.status_code == 200
-    assert media_type(response) == JSON
-    assert only_error(response)["extensions"]["code"] == code
-
-
-async def test_several_operations_need_an_operation_name(client) -> None:
+async def test_several_operations_need_an_operation_name(client: httpx.AsyncClient) -> None:
     document = "query A { a: __typename } query B { b: __typename }"
     missing = await post(client, {"query": document}, AS_GRAPHQL_RESPONSE)
     assert "operationName" in only_error(missing)["message"]
@@ -139,7 +149,7 @@ async def test_several_operations_need_an_operation_name(client) -> None:
     assert chosen.json() == {"data": {"b": "Query"}}
 
 
-async def test_a_query_over_the_token_limit_is_a_request_error(client) -> None:
+async def test_a_query_over_the_token_limit_is_a_request_error(client: httpx.AsyncClient) -> None:
     document = "{ " + " ".join(f"a{i}: __typename" for i in range(3000)) + " }"
     response = await post(client, {"query": document}, AS_GRAPHQL_RESPONSE)
     assert response.status_code == 400
@@ -147,7 +157,7 @@ async def test_a_query_over_the_token_limit_is_a_request_error(client) -> None:
 
 
 @pytest.mark.usefixtures("demo")
-async def test_field_errors_are_partial_results_with_200(client) -> None:
+async def test_field_errors_are_partial_results_with_200(client: httpx.AsyncClient) -> None:
     """No credentials: the field fails (data null), but the request executed: 200, with data."""
     response = await post(client, {"query": PAGE}, AS_GRAPHQL_RESPONSE)
     assert response.status_code == 200
@@ -159,7 +169,9 @@ async def test_field_errors_are_partial_results_with_200(client) -> None:
 
 
 @pytest.mark.usefixtures("demo")
-async def test_data_with_the_graphql_response_type(client, org_b_auth) -> None:
+async def test_data_with_the_graphql_response_type(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
     response = await post(client, {"query": PAGE}, AS_GRAPHQL_RESPONSE | org_b_auth)
     assert response.status_code == 200
     assert response.json()["data"]["customerBadges"]["pagination"]["total"] >= 1
@@ -170,7 +182,9 @@ async def test_data_with_the_graphql_response_type(client, org_b_auth) -> None:
 
 @pytest.mark.parametrize("body", ["a string", 42, True, None, [], [TYPENAME]])
 @pytest.mark.parametrize("accept", [AS_JSON, AS_GRAPHQL_RESPONSE], ids=["json", "graphql-response"])
-async def test_a_json_body_that_is_not_an_object_is_400(client, body, accept) -> None:
+async def test_a_json_body_that_is_not_an_object_is_400(
+    client: httpx.AsyncClient, body: object, accept: dict[str, str]
+) -> None:
     """These answered 500 (Strawberry called .get on them); an array was a plain-text 400."""
     response = await post(client, body, accept)
     assert response.status_code == 400
@@ -193,7 +207,9 @@ async def test_a_json_body_that_is_not_an_object_is_400(client, body, accept) ->
         ({}, "`query`"),
     ],
 )
-async def test_mistyped_or_missing_parameters_are_400(client, body, named) -> None:
+async def test_mistyped_or_missing_parameters_are_400(
+    client: httpx.AsyncClient, body: dict[str, Any], named: str
+) -> None:
     for accept in (AS_JSON, AS_GRAPHQL_RESPONSE):
         response = await post(client, body, accept)
         assert response.status_code == 400, response.text
@@ -202,7 +218,7 @@ async def test_mistyped_or_missing_parameters_are_400(client, body, named) -> No
         assert named in error["message"]
 
 
-async def test_null_parameters_mean_absent(client) -> None:
+async def test_null_parameters_mean_absent(client: httpx.AsyncClient) -> None:
     body = TYPENAME | {"variables": None, "operationName": None, "extensions": None}
     response = await post(client, body, AS_GRAPHQL_RESPONSE)
     assert response.status_code == 200
@@ -212,7 +228,7 @@ async def test_null_parameters_mean_absent(client) -> None:
 @pytest.mark.parametrize(
     "body", [b"", b'{"query": ', b'{"query": "{ __typename }", "x": "\xff"}'], ids=repr
 )
-async def test_bad_json_is_400_in_the_graphql_shape(client, body) -> None:
+async def test_bad_json_is_400_in_the_graphql_shape(client: httpx.AsyncClient, body: bytes) -> None:
     headers = AS_GRAPHQL_RESPONSE | {"Content-Type": JSON}
     response = await client.post("/graphql", content=body, headers=headers)
     assert response.status_code == 400
@@ -224,20 +240,22 @@ async def test_bad_json_is_400_in_the_graphql_shape(client, body) -> None:
     "content_type",
     [None, "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"],
 )
-async def test_other_post_media_types_are_415(client, content_type) -> None:
+async def test_other_post_media_types_are_415(
+    client: httpx.AsyncClient, content_type: str | None
+) -> None:
     headers = {} if content_type is None else {"Content-Type": content_type}
     response = await client.post("/graphql", content=TYPENAME_BYTES, headers=headers)
     assert response.status_code == 415
     assert only_error(response)["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
-async def test_json_with_a_utf8_charset_is_accepted(client) -> None:
+async def test_json_with_a_utf8_charset_is_accepted(client: httpx.AsyncClient) -> None:
     headers = {"Content-Type": "application/json; charset=UTF-8"}
     response = await client.post("/graphql", content=TYPENAME_BYTES, headers=headers)
     assert response.status_code == 200
 
 
-async def test_get_parameters_are_checked_too(client) -> None:
+async def test_get_parameters_are_checked_too(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", params={"query": "{ __typename }", "variables": "{"})
     assert response.status_code == 400
     assert "`variables`" in only_error(response)["message"]
@@ -253,7 +271,9 @@ async def test_get_parameters_are_checked_too(client) -> None:
 
 @pytest.mark.parametrize("operation", ["mutation { __typename }", "subscription { __typename }"])
 @pytest.mark.parametrize("accept", [AS_JSON, AS_GRAPHQL_RESPONSE], ids=["json", "graphql-response"])
-async def test_mutations_and_subscriptions_over_get_are_405(client, operation, accept) -> None:
+async def test_mutations_and_subscriptions_over_get_are_405(
+    client: httpx.AsyncClient, operation: str, accept: dict[str, str]
+) -> None:
     response = await client.get("/graphql", params={"query": operation}, headers=accept)
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
@@ -265,7 +285,9 @@ async def test_mutations_and_subscriptions_over_get_are_405(client, operation, a
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
-async def test_other_methods_are_405_in_the_graphql_shape(client, method) -> None:
+async def test_other_methods_are_405_in_the_graphql_shape(
+    client: httpx.AsyncClient, method: str
+) -> None:
     """Were a 405 in the REST envelope."""
     response = await client.request(method, "/graphql", headers=AS_GRAPHQL_RESPONSE)
     assert response.status_code == 405
@@ -277,7 +299,9 @@ async def test_other_methods_are_405_in_the_graphql_shape(client, method) -> Non
 # --- the unexpected ------------------------------------------------------------------------------
 
 
-async def test_an_unexpected_failure_is_a_500_in_the_graphql_shape(services: Services, caplog):
+async def test_an_unexpected_failure_is_a_500_in_the_graphql_shape(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken_clock() -> datetime:
         raise RuntimeError("secret internals: mongodb://admin:hunter2@db")
 

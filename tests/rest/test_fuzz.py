@@ -6,16 +6,14 @@ answer must match the document: a documented status, JSON, and the declared sche
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
-from schemathesis import GenerationMode
+from requests.structures import CaseInsensitiveDict
+from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -25,8 +23,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gql_badges.app import create_app
+from gql_badges.demo.handles import SWATI
 from gql_badges.rest.openapi import openapi_document
 from gql_badges.services import Services
+from tests.support import served_in_thread
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 schema.config.generation.update(
@@ -45,20 +45,8 @@ CHECKS = [
 def live_gateway(services: Services, demo: object) -> Iterator[str]:
     """The app under uvicorn on a free loopback port, in a thread with its own event loop."""
     settings_ = services.settings.model_copy(update={"rate_limit_per_second": 0})
-    app = create_app(settings_, services.database.uri)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the gateway did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with served_in_thread(create_app(settings_, services.database.uri)) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -72,20 +60,20 @@ def demo_auth(org_b_auth: dict[str, str]) -> dict[str, str]:
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_no_server_errors_and_the_document_holds(case, live_gateway, demo_auth) -> None:
+def test_no_server_errors_and_the_document_holds(
+    case: Case[Any], live_gateway: str, demo_auth: dict[str, str]
+) -> None:
     case.call_and_validate(base_url=live_gateway, checks=CHECKS)
     if case.operation.path.startswith("/api_gateway"):
         # Again with valid credentials and a customer that exists, so the query parameters
         # are what is fuzzed and most answers are pages (auth failures: test_errors).
-        case.headers = {
-            **{k: v for k, v in (case.headers or {}).items() if not k.lower().startswith("x-cap")},
-            **demo_auth,
-        }
-        case.path_parameters = {"customerId": "62090013"}
+        kept = {k: v for k, v in (case.headers or {}).items() if not k.lower().startswith("x-cap")}
+        case.headers = CaseInsensitiveDict({**kept, **demo_auth})
+        case.path_parameters = {"customerId": SWATI.key}
         case.call_and_validate(base_url=live_gateway, checks=CHECKS)
 
 
-def test_the_served_document_is_the_one_fuzzed(live_gateway) -> None:
+def test_the_served_document_is_the_one_fuzzed(live_gateway: str) -> None:
     import httpx
 
     served = httpx.get(f"{live_gateway}/openapi.json").json()

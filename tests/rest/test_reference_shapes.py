@@ -13,29 +13,30 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.rest.conftest import CUSTOMER, MANAGEMENT, get
+from gql_badges.demo.handles import BECKY, HUCK, SWATI, TOM
+from tests.support import CUSTOMER, MANAGEMENT, get
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 EXAMPLES = json.loads((Path(__file__).parent / "reference_examples.json").read_text())
-TOM, HUCK, SWATI, BECKY = "62407752", "62407753", "62090013", "62090014"
 BADGE_TYPES = ["AVAILABLE_TO_ISSUE", "AVAILABLE", "EARNED", "EXPIRED"]
 
 # (endpoint, example index, demo customer in the example's state, the example's org)
 CASES = [
-    ("customer", 0, HUCK, "a"),  # a member with no records: earnedCount null throughout
-    ("customer", 1, TOM, "a"),  # string9 earned once
-    ("customer", 2, SWATI, "b"),  # BADGE_ASDFG earned once
-    ("customer", 3, BECKY, "b"),  # Birthday Badge, no record
-    ("management", 0, BECKY, "b"),  # expired, never earned
-    ("management", 1, SWATI, "b"),  # demoBadgeName001 earned twice
-    ("management", 2, SWATI, "b"),
-    ("management", 3, SWATI, "b"),  # Badge Issue georgetesst earned once
-    ("management", 4, SWATI, "b"),  # upcoming, no record
-    ("management", 5, SWATI, "b"),  # expired, no record
-    ("management", 6, BECKY, "b"),  # Birthday Badge, no record
+    ("customer", 0, HUCK.key, "a"),  # a member with no records: earnedCount null throughout
+    ("customer", 1, TOM.key, "a"),  # string9 earned once
+    ("customer", 2, SWATI.key, "b"),  # BADGE_ASDFG earned once
+    ("customer", 3, BECKY.key, "b"),  # Birthday Badge, no record
+    ("management", 0, BECKY.key, "b"),  # expired, never earned
+    ("management", 1, SWATI.key, "b"),  # demoBadgeName001 earned twice
+    ("management", 2, SWATI.key, "b"),
+    ("management", 3, SWATI.key, "b"),  # Badge Issue georgetesst earned once
+    ("management", 4, SWATI.key, "b"),  # upcoming, no record
+    ("management", 5, SWATI.key, "b"),  # expired, no record
+    ("management", 6, BECKY.key, "b"),  # Birthday Badge, no record
 ]
 
 # Where docs/semantics.md (REST rendering) decides against an example: (key, why).
@@ -84,7 +85,7 @@ def _counterpart(value: Any, ours: list[Any], index: int) -> Any:
     return ours[index] if index < len(ours) else None
 
 
-def compare_item(endpoint: str, example: dict, ours: dict) -> list[str]:
+def compare_item(endpoint: str, example: dict[str, Any], ours: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     ours_keys = {key for key in ours if not key.endswith("ISO")}
     for key in sorted(ours_keys - set(example)):
@@ -105,15 +106,17 @@ def compare_item(endpoint: str, example: dict, ours: dict) -> list[str]:
     return problems
 
 
-async def items_by_id(client, headers, endpoint: str, customer: str) -> dict[str, dict]:
+async def items_by_id(
+    client: httpx.AsyncClient, headers: dict[str, str], endpoint: str, customer: str
+) -> dict[str, dict[str, Any]]:
     """Every badge the customer is shown under any badgeType."""
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     for badge_type in BADGE_TYPES:
         if endpoint == "customer":
             path, size = CUSTOMER, "limit"
         else:
             path, size = MANAGEMENT, "size"
-        params = {"badgeType": badge_type, size: 100}
+        params: dict[str, str | int] = {"badgeType": badge_type, size: 100}
         body = await get(client, path + customer, headers, params)
         assert body["errors"] == [] and body["warnings"] == []
         for item in body["data"]["badges" if endpoint == "customer" else "customerBadges"]:
@@ -122,7 +125,15 @@ async def items_by_id(client, headers, endpoint: str, customer: str) -> dict[str
 
 
 @pytest.mark.parametrize(("endpoint", "index", "customer", "org"), CASES)
-async def test_example_shape(client, org_a_auth, org_b_auth, endpoint, index, customer, org):
+async def test_example_shape(
+    client: httpx.AsyncClient,
+    org_a_auth: dict[str, str],
+    org_b_auth: dict[str, str],
+    endpoint: str,
+    index: int,
+    customer: str,
+    org: str,
+) -> None:
     example = EXAMPLES[endpoint][index]
     headers = org_a_auth if org == "a" else org_b_auth
     ours = await items_by_id(client, headers, endpoint, customer)
