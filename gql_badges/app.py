@@ -57,7 +57,7 @@ def create_app(
         finally:
             await documents.close()
             if listener is not None:
-                listener.shutdown()  # type: ignore[attr-defined]
+                listener.shutdown()
             if owned:
                 await app.state.services.authenticator.close()
                 await app.state.services.database.close()

@@ -312,9 +312,10 @@ class _Compiler:
 
 def _origin(object_type: GraphQLObjectType) -> type:
     definition = object_type.extensions.get(_BACKREF)
-    if definition is None:
+    origin = getattr(definition, "origin", None)
+    if not isinstance(origin, type):
         raise _NotCovered
-    return definition.origin
+    return origin
 
 
 def _constant(value: Any) -> Callable[[Any], Any]:
@@ -345,7 +346,11 @@ def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[frozenset[t
 
         fast: frozenset[type] = frozenset()
     else:
-        fast = _PASSED_THROUGH.get(type_, frozenset())  # type: ignore[arg-type]
+        fast = (
+            _PASSED_THROUGH.get(type_, frozenset())
+            if isinstance(type_, GraphQLScalarType)
+            else frozenset()
+        )
 
     def coerce(value: Any) -> Any:
         # graphql-core raises a resolved exception, and refuses a null coercion: its words.

@@ -1,11 +1,15 @@
-"""A selection of every field of an endpoint's item type, written out as GraphQL text.
+"""Item selections: which item fields a request selected, and every field written out.
 
-The item's fields come from the item table; what each sub-object selects comes from the schema
-(every field, recursively; every member of a union, each behind `__typename`). The benchmark and
-the tests use it to ask for everything an item has.
+`selected_item_fields` reads the fields a document selects on a page's items, so only those are
+fetched. `every_item_field` writes all of an endpoint's item fields as GraphQL text: the item's
+fields come from the item table; what each sub-object selects comes from the schema (every
+field, recursively; every member of a union, each behind `__typename`). The benchmark and the
+tests use it to ask for everything an item has.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from graphql import (
     GraphQLInterfaceType,
@@ -14,6 +18,8 @@ from graphql import (
     GraphQLUnionType,
     get_named_type,
 )
+from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from gql_badges.badges.items import Endpoint, graphql_fields
 
@@ -47,3 +53,31 @@ def every_item_field(schema: GraphQLSchema, endpoint: Endpoint) -> str:
         field.name + _sub_selection(schema, type_name, field.name)
         for field in graphql_fields(endpoint)
     )
+
+
+def _field_names(selections: Iterable[Selection]) -> set[str]:
+    names: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            names.add(selection.name)
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            names |= _field_names(selection.selections)
+    return names
+
+
+def selected_item_fields(info: Info, list_field: str) -> set[str]:
+    """The fields selected on the page's items, by every selection of the list: under aliases
+    (`a: badges { name } b: badges { tags }`) and in fragments on the page, expanded."""
+    names: set[str] = set()
+
+    def collect(selections: Iterable[Selection]) -> None:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                if selection.name == list_field:
+                    names.update(_field_names(selection.selections))
+            elif isinstance(selection, FragmentSpread | InlineFragment):
+                collect(selection.selections)
+
+    for page in info.selected_fields:
+        collect(page.selections)
+    return names

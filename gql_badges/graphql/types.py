@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.base import get_object_definition
 
 from gql_badges.badges.items import Endpoint, Item, ItemField, Kind, Row, derive, graphql_fields
 from gql_badges.badges.repository import BadgePage as BadgePageResult
@@ -208,7 +209,7 @@ def to_constraint(stored: Any) -> Any:
 
 
 def strawberry_fields(cls: type) -> list[str]:
-    return [f.python_name for f in cls.__strawberry_definition__.fields]  # type: ignore[attr-defined]
+    return [f.python_name for f in get_object_definition(cls, strict=True).fields]
 
 
 # --- badges ---------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
@@ -46,9 +47,9 @@ from strawberry.types.graphql import OperationType
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE
 from gql_badges.graphiql import graphiql_page
 from gql_badges.graphql._accept import GRAPHQL_RESPONSE_JSON, JSON, negotiate
+from gql_badges.graphql.context import GraphQLContext
 from gql_badges.graphql.operation import MESSAGE as OPERATION_NAME_REQUIRED
 from gql_badges.graphql.operation import OPERATION_RESOLUTION_FAILURE
-from gql_badges.graphql.schema import GraphQLContext
 from gql_badges.observability import context as observed
 
 if TYPE_CHECKING:
@@ -187,7 +188,7 @@ def _as_request_error(body: dict[str, Any], result: ExecutionResult) -> set[str]
     return codes
 
 
-class GraphQLView(GraphQL):
+class GraphQLView(GraphQL[GraphQLContext, None]):
     """The `/graphql` endpoint: GET and POST, both response media types, GraphiQL for browsers."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -270,7 +271,7 @@ class GraphQLView(GraphQL):
             result = await self.schema.execute(
                 data.query,
                 variable_values=data.variables,
-                context_value=await self.get_context(request, response=None),
+                context_value=self.context_for(request),
                 operation_name=data.operation_name,
                 allowed_operation_types=_ALLOWED_OVER[request.method],
                 operation_extensions=data.extensions,
@@ -312,7 +313,13 @@ class GraphQLView(GraphQL):
             media_type=_content_type(media_type),
         )
 
-    async def get_context(self, request: Request, response: Any) -> GraphQLContext:  # type: ignore[override]
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> GraphQLContext:
+        return self.context_for(request)
+
+    def context_for(self, request: Request | WebSocket) -> GraphQLContext:
+        """The request's context: its headers, services, clock and client address."""
         services: Services = request.app.state.services
         return GraphQLContext(
             headers=dict(request.headers),

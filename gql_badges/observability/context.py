@@ -9,7 +9,7 @@ Outside a request (start-up, the CLI) there is no record and every hook does not
 from __future__ import annotations
 
 import os
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -119,9 +119,9 @@ def limiter_fallback() -> None:
         record.metrics.limiter_fallbacks.inc()
 
 
-def _set(record: RequestRecord) -> object:
+def _set(record: RequestRecord) -> Token[RequestRecord | None]:
     return _current.set(record)
 
 
-def _reset(token: object) -> None:
-    _current.reset(token)  # type: ignore[arg-type]
+def _reset(token: Token[RequestRecord | None]) -> None:
+    _current.reset(token)

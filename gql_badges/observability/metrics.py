@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -150,7 +151,7 @@ class Metrics:
     async def endpoint(self, request: Request) -> Response:
         return Response(self.render(), media_type=CONTENT_TYPE_LATEST)
 
-    def serve(self, address: str) -> tuple[object, threading.Thread]:
+    def serve(self, address: str) -> tuple[WSGIServer, threading.Thread]:
         """Answer scrapes on a listener of their own (`host:port`), apart from the API."""
         host, _, port = address.rpartition(":")
         server, thread = start_http_server(int(port), host or "0.0.0.0", registry=self.registry)

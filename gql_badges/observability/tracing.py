@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 if TYPE_CHECKING:
@@ -59,7 +61,7 @@ class _Span:
 
     __slots__ = ("name", "span", "token")
 
-    def __init__(self, span: trace.Span, token: object, name: str = "") -> None:
+    def __init__(self, span: trace.Span, token: Token[Context], name: str = "") -> None:
         self.span = span
         self.token = token
         self.name = name
@@ -104,7 +106,7 @@ class Tracing:
         if status >= 500:
             span.set_status(Status(StatusCode.ERROR))
         span.end()
-        otel_context.detach(started.token)  # type: ignore[arg-type]
+        otel_context.detach(started.token)
 
     # --- the GraphQL operation ---------------------------------------------------------------
 
@@ -128,7 +130,7 @@ class Tracing:
             span.set_attribute("graphql.error.code", outcome)
             span.set_status(Status(StatusCode.ERROR, outcome))
         span.end()
-        otel_context.detach(started.token)  # type: ignore[arg-type]
+        otel_context.detach(started.token)
 
     # --- MongoDB commands --------------------------------------------------------------------
 

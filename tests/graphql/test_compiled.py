@@ -38,6 +38,7 @@ from graphql import (
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
+from starlette.routing import Route
 
 from gql_badges.app import create_app
 from gql_badges.graphql.compiled import PlanStats, plan_cache
@@ -54,8 +55,8 @@ ROOT_FIELDS = ["customerBadges", "badgeManagement"]
 
 
 def _stats(app: Starlette) -> PlanStats:
-    (route,) = [r for r in app.routes if getattr(r, "path", None) == "/graphql"]
-    view: GraphQLView = route.endpoint  # type: ignore[attr-defined]
+    (view,) = [r.endpoint for r in app.routes if isinstance(r, Route) and r.path == "/graphql"]
+    assert isinstance(view, GraphQLView)
     return plan_cache(view.schema).stats
 
 
@@ -199,7 +200,8 @@ def root_field(
     # Fields of one response name must have the same arguments: a second one gets an alias.
     alias = _alias(draw, doc) if name not in taken else f"a{next(doc.names)}: "
     taken.add(alias or name)
-    definition = SCHEMA.query_type.fields[name]  # type: ignore[union-attr]
+    assert SCHEMA.query_type is not None
+    definition = SCHEMA.query_type.fields[name]
     arguments = []
     for arg_name, arg in definition.args.items():
         if arg_name == "customer":

@@ -1,0 +1,35 @@
+"""What every resolver of one request shares: who is asking, and the request's clock."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+from gql_badges.auth.credentials import Authenticator, Caller
+from gql_badges.badges.repository import BadgeRepository
+
+
+@dataclass
+class GraphQLContext:
+    """Built once per request by the ASGI view."""
+
+    headers: dict[str, str]
+    authenticator: Authenticator
+    repository: BadgeRepository
+    now: datetime
+    max_page_size: int
+    address: str | None = None  # the client's, for the limit on failed logins
+    _caller: asyncio.Task[Caller] | None = None
+
+    async def caller(self) -> Caller:
+        """Who is calling, authenticated once per request however many fields ask.
+
+        The outcome is shared, failure included: thirty aliases with a wrong password cost one
+        verification, not thirty.
+        """
+        if self._caller is None:
+            self._caller = asyncio.ensure_future(
+                self.authenticator.authenticate(self.headers, self.address)
+            )
+        return await asyncio.shield(self._caller)

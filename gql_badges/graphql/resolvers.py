@@ -1,0 +1,255 @@
+"""The two root fields, mirroring the two REST URIs, over the one query layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from gql_badges.badges.projection import needs_groups, stored_fields
+from gql_badges.badges.repository import BadgePage as BadgePageResult
+from gql_badges.badges.request import (
+    BadgeQuery,
+    CustomerRef,
+    customer_badges_query,
+    customer_ref,
+    management_query,
+)
+from gql_badges.badges.rules import (
+    BadgeAction,
+    BadgeStatus,
+    BadgeType,
+    CustomerSortOn,
+    DateOperator,
+    IdentifierType,
+    ManagementSortOn,
+    Owner,
+    SortOrder,
+)
+from gql_badges.errors import InvalidParameter
+from gql_badges.graphql.compiled import PlannedRoot
+from gql_badges.graphql.context import GraphQLContext
+from gql_badges.graphql.selection import selected_item_fields
+from gql_badges.graphql.types import (
+    BadgePage,
+    CustomerBadgePage,
+    to_badges,
+    to_customer_badges,
+    to_pagination,
+)
+
+
+@strawberry.input(
+    name="CustomerRef", one_of=True, description="Exactly one way of naming the customer."
+)
+class CustomerInput:
+    id: strawberry.ID | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    mobile: str | None = strawberry.UNSET
+    external_id: str | None = strawberry.UNSET
+    card_number: str | None = strawberry.UNSET
+
+    def to_ref(self) -> CustomerRef:
+        for kind, value in (
+            (IdentifierType.ID, self.id),
+            (IdentifierType.EMAIL, self.email),
+            (IdentifierType.MOBILE, self.mobile),
+            (IdentifierType.EXTERNAL_ID, self.external_id),
+            (IdentifierType.CARD_NUMBER, self.card_number),
+        ):
+            if value is not strawberry.UNSET and value is not None:
+                return customer_ref(kind, str(value), reference="customer")
+        raise InvalidParameter(reference="customer")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSelection:
+    """What a page's items need read, from the item fields selected: computed once per
+    selection (once per compiled plan), not per item."""
+
+    projection: frozenset[str]
+    with_groups: bool
+
+    @classmethod
+    def of(cls, item_fields: Iterable[str]) -> ItemSelection:
+        names = frozenset(item_fields)
+        return cls(frozenset(stored_fields(names)), needs_groups(names))
+
+
+async def _fetch(
+    context: GraphQLContext, query: BadgeQuery, items: ItemSelection
+) -> BadgePageResult:
+    caller = await context.caller()
+    return await context.repository.badge_page(
+        caller.org_id,
+        query,
+        context.now,
+        projection=items.projection,
+        with_groups=items.with_groups,
+    )
+
+
+# The two root fields' work, from their arguments (as the resolvers receive them) to the page
+# objects. The resolvers call these, and so does a compiled plan (`graphql/compiled.py`),
+# which knows the selected item fields from the document.
+
+
+async def customer_badges_page(
+    context: GraphQLContext,
+    items: ItemSelection,
+    *,
+    customer: CustomerInput,
+    badge_type: BadgeType | None,
+    include_expired: bool | None,
+    group_id: str | None,
+    sort_on: CustomerSortOn | None,
+    limit: int | None,
+    page: int | None,
+) -> BadgePage:
+    query = customer_badges_query(
+        customer.to_ref(),
+        badge_type,
+        include_expired,
+        group_id,
+        sort_on,
+        limit,
+        page,
+        max_size=context.max_page_size,
+    )
+    result = await _fetch(context, query, items)
+    now = context.now
+    return BadgePage(badges=to_badges(result.rows, now), pagination=to_pagination(result))
+
+
+async def badge_management_page(
+    context: GraphQLContext,
+    items: ItemSelection,
+    *,
+    customer: CustomerInput,
+    page: int | None,
+    size: int | None,
+    sort_on: ManagementSortOn | None,
+    order: SortOrder | None,
+    name: str | None,
+    badge_type: BadgeType | None,
+    action: BadgeAction | None,
+    badge_status: BadgeStatus | None,
+    owner: Owner | None,
+    claimed_by: Owner | None,
+    start_on: datetime | None,
+    start_on_operator: DateOperator | None,
+    expires_on: datetime | None,
+    expires_on_operator: DateOperator | None,
+    group_id: str | None,
+) -> CustomerBadgePage:
+    query = management_query(
+        customer.to_ref(),
+        page=page,
+        size=size,
+        sort_on=sort_on,
+        order=order,
+        name=name,
+        badge_type=badge_type,
+        action=action,
+        badge_status=badge_status,
+        owner=owner,
+        claimed_by=claimed_by,
+        start_on=start_on,
+        start_on_operator=start_on_operator,
+        expires_on=expires_on,
+        expires_on_operator=expires_on_operator,
+        group_id=group_id,
+        max_size=context.max_page_size,
+    )
+    result = await _fetch(context, query, items)
+    now = context.now
+    return CustomerBadgePage(
+        customer_badges=to_customer_badges(result.rows, now),
+        pagination=to_pagination(result),
+    )
+
+
+async def resolve_customer_badges(
+    info: Info,
+    customer: CustomerInput,
+    badge_type: BadgeType | None = BadgeType.AVAILABLE_TO_ISSUE,
+    include_expired: bool | None = False,
+    group_id: strawberry.ID | None = None,
+    sort_on: CustomerSortOn | None = None,
+    limit: int | None = 10,
+    page: int | None = 0,
+) -> BadgePage:
+    return await customer_badges_page(
+        info.context,
+        ItemSelection.of(selected_item_fields(info, "badges")),
+        customer=customer,
+        badge_type=badge_type,
+        include_expired=include_expired,
+        group_id=group_id,
+        sort_on=sort_on,
+        limit=limit,
+        page=page,
+    )
+
+
+async def resolve_badge_management(
+    info: Info,
+    customer: CustomerInput,
+    page: int | None = 0,
+    size: int | None = 10,
+    sort_on: ManagementSortOn | None = ManagementSortOn.EXPIRES_ON,
+    order: SortOrder | None = SortOrder.DESC,
+    name: str | None = None,
+    badge_type: BadgeType | None = BadgeType.AVAILABLE_TO_ISSUE,
+    action: BadgeAction | None = None,
+    badge_status: BadgeStatus | None = None,
+    owner: Owner | None = None,
+    claimed_by: Owner | None = None,
+    start_on: datetime | None = None,
+    start_on_operator: DateOperator | None = None,
+    expires_on: datetime | None = None,
+    expires_on_operator: DateOperator | None = None,
+    group_id: strawberry.ID | None = None,
+) -> CustomerBadgePage:
+    return await badge_management_page(
+        info.context,
+        ItemSelection.of(selected_item_fields(info, "customerBadges")),
+        customer=customer,
+        page=page,
+        size=size,
+        sort_on=sort_on,
+        order=order,
+        name=name,
+        badge_type=badge_type,
+        action=action,
+        badge_status=badge_status,
+        owner=owner,
+        claimed_by=claimed_by,
+        start_on=start_on,
+        start_on_operator=start_on_operator,
+        expires_on=expires_on,
+        expires_on_operator=expires_on_operator,
+        group_id=group_id,
+    )
+
+
+@strawberry.type
+class Query:
+    customer_badges: BadgePage = strawberry.field(
+        resolver=resolve_customer_badges,
+        description="Badges of a customer, as GET /badges/customer/{customerId}.",
+    )
+    badge_management: CustomerBadgePage = strawberry.field(
+        resolver=resolve_badge_management,
+        description="Badges of a customer, as GET /badges/management/{customerId}.",
+    )
+
+
+# The root fields a compiled plan runs, by the functions their resolvers call.
+PLANNED_ROOTS = {
+    "customerBadges": PlannedRoot(customer_badges_page, "badges", ItemSelection.of),
+    "badgeManagement": PlannedRoot(badge_management_page, "customerBadges", ItemSelection.of),
+}
