@@ -32,7 +32,8 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
+from enum import Enum
+from keyword import iskeyword
 from typing import Any
 
 from cachetools import LRUCache
@@ -247,10 +248,10 @@ class _Compiler:
 
     def non_null(self, inner: GraphQLOutputType, details: FieldDetailsList) -> Completer:
         if is_leaf_type(inner):
-            fast, coerce = _leaf_parts(inner)
+            passed, coerce = _leaf_parts(inner)
 
             def complete_leaf(value: Any) -> Any:
-                if type(value) in fast:
+                if type(value) is passed:
                     return value
                 if value is None:
                     raise _GiveUp
@@ -268,12 +269,15 @@ class _Compiler:
         return complete_non_null
 
     def object(self, object_type: GraphQLObjectType, details: FieldDetailsList) -> Completer:
-        entries: list[tuple[str, Callable[[Any], Any], Completer]] = []
-        for key, sub in self.collect(object_type, details).items():
+        """A completer for `object_type`, written as one Python function: an attribute read
+        and, for a leaf, its pass-through check inline per field, then one dict display."""
+        namespace: dict[str, Any] = {"_GiveUp": _GiveUp}
+        lines = []
+        keys = []
+        for index, (key, sub) in enumerate(self.collect(object_type, details).items()):
             name = sub[0].node.name.value
             if name == "__typename":
-                type_name = object_type.name
-                entries.append((key, _constant(type_name), _identity))
+                keys.append(f"{key!r}: {object_type.name!r}")
                 continue
             field_def = object_type.fields.get(name)
             definition = field_def.extensions.get(_BACKREF) if field_def else None
@@ -283,31 +287,37 @@ class _Compiler:
                 or definition.base_resolver is not None
                 or definition.default_resolver is not getattr
                 or not getattr(field_def.resolve, "_is_default", False)
+                or not definition.python_name.isidentifier()
+                or iskeyword(definition.python_name)
             ):
                 raise _NotCovered  # a field with a resolver of its own
-            entries.append(
-                (key, attrgetter(definition.python_name), self.value(field_def.type, sub))
-            )
-        frozen = tuple(entries)
-        if object_type.is_type_of is None:
-
-            def complete_object(value: Any) -> Any:
-                if value is None:
-                    return None
-                return {key: complete(get(value)) for key, get, complete in frozen}
-
-            return complete_object
-        # graphql-core asks `is_type_of`; Strawberry's is an isinstance check of its class.
-        cls = _origin(object_type)
-
-        def complete_checked(value: Any) -> Any:
-            if value is None:
-                return None
-            if type(value) is not cls:
-                raise _GiveUp
-            return {key: complete(get(value)) for key, get, complete in frozen}
-
-        return complete_checked
+            read = f"value.{definition.python_name}"
+            type_ = field_def.type
+            non_null = is_non_null_type(type_)
+            inner = type_.of_type if non_null else type_
+            if is_leaf_type(inner):
+                passed, coerce = _leaf_parts(inner)
+                namespace[f"P{index}"], namespace[f"C{index}"] = passed, coerce
+                lines.append(f"    v = {read}")
+                if non_null:
+                    lines.append("    if v is None: raise _GiveUp")
+                    lines.append(f"    r{index} = v if type(v) is P{index} else C{index}(v)")
+                else:
+                    lines.append(
+                        f"    r{index} = v if v is None or type(v) is P{index} else C{index}(v)"
+                    )
+            else:
+                namespace[f"C{index}"] = self.value(type_, sub)
+                lines.append(f"    r{index} = C{index}({read})")
+            keys.append(f"{key!r}: r{index}")
+        head = ["def complete(value):", "    if value is None: return None"]
+        if object_type.is_type_of is not None:
+            # graphql-core asks `is_type_of`; Strawberry's is an isinstance check of its class.
+            namespace["CLS"] = _origin(object_type)
+            head.append("    if type(value) is not CLS: raise _GiveUp")
+        source = "\n".join([*head, *lines, "    return {" + ", ".join(keys) + "}"])
+        exec(compile(source, f"<plan {object_type.name}>", "exec"), namespace)
+        return namespace["complete"]
 
 
 def _origin(object_type: GraphQLObjectType) -> type:
@@ -325,27 +335,21 @@ def _identity(value: Any) -> Any:
     return value
 
 
-# Values each built-in scalar returns unchanged (graphql-core's coercion of these is identity).
-_PASSED_THROUGH: dict[GraphQLScalarType, frozenset[type]] = {
-    GraphQLString: frozenset({str}),
-    GraphQLID: frozenset({str}),
-    GraphQLBoolean: frozenset({bool}),
+class _Never:
+    """No value is of this class: a leaf with nothing passed through unchanged."""
+
+
+# The class of values each built-in scalar returns unchanged (its coercion is the identity).
+_PASSED_THROUGH: dict[GraphQLScalarType, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
 }
 
 
-def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[frozenset[type], Completer]:
-    """The classes passed through unchanged, and the exact coercion for anything else."""
+def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[type, Completer]:
+    """The class passed through unchanged, and the exact coercion of any other non-null value."""
     coerce_output = type_.coerce_output_value
-    if type_ is GraphQLInt:
-
-        def coerce_int(value: Any) -> Any:
-            if type(value) is int and _INT_MIN <= value <= _INT_MAX:
-                return value
-            return coerce(value)
-
-        fast: frozenset[type] = frozenset()
-    else:
-        fast = _PASSED_THROUGH.get(type_, frozenset())  # type: ignore[arg-type]
 
     def coerce(value: Any) -> Any:
         # graphql-core raises a resolved exception, and refuses a null coercion: its words.
@@ -356,14 +360,36 @@ def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[frozenset[t
             raise _GiveUp
         return coerced
 
-    return fast, coerce_int if type_ is GraphQLInt else coerce
+    if type_ is GraphQLInt:
+
+        def coerce_int(value: Any) -> Any:
+            if type(value) is int and _INT_MIN <= value <= _INT_MAX:
+                return value
+            return coerce(value)
+
+        return _Never, coerce_int
+    members = getattr(type_, "wrapped_cls", None)  # Strawberry's enums take their members
+    if (
+        isinstance(type_, GraphQLEnumType)
+        and isinstance(members, type)
+        and issubclass(members, Enum)
+    ):
+        names = {member: coerce(member) for member in members}
+
+        def coerce_member(value: Any) -> Any:
+            if type(value) is members:
+                return names[value]
+            return coerce(value)
+
+        return _Never, coerce_member
+    return _PASSED_THROUGH.get(type_, _Never), coerce  # type: ignore[arg-type]
 
 
 def _leaf(type_: GraphQLScalarType | GraphQLEnumType) -> Completer:
-    fast, coerce = _leaf_parts(type_)
+    passed, coerce = _leaf_parts(type_)
 
     def complete_leaf(value: Any) -> Any:
-        if type(value) in fast or value is None:
+        if value is None or type(value) is passed:
             return value
         return coerce(value)
 

@@ -33,10 +33,14 @@ E = TypeVar("E", bound=StrEnum)
 
 
 def _enum(enum: type[E], value: Any) -> E | None:
-    """The member for a stored value; None for a value outside the closed set."""
+    """The member for a stored value; None for a value outside the closed set.
+
+    Looked up where `enum(value)` looks first (these enums define no `_missing_`), without the
+    call's cost: it runs for every enum field of every item.
+    """
     try:
-        return enum(value)
-    except ValueError:
+        return enum._value2member_map_.get(value)  # type: ignore[return-value]
+    except TypeError:  # unhashable (a stored list or object): no member equals it
         return None
 
 
