@@ -24,7 +24,9 @@ graphql-core completes the very same resolved value, errors and all. Documents t
 cover (introspection, other root fields, a mutation, middleware) run through graphql-core
 unchanged.
 
-    schema = strawberry.Schema(query=Query, execution_context_class=compiled_executor(roots))
+    schema = strawberry.Schema(
+        query=Query, execution_context_class=compiled_executor(PlanCache(roots))
+    )
 """
 
 from __future__ import annotations
@@ -34,23 +36,28 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from keyword import iskeyword
+from types import SimpleNamespace
 from typing import Any
 
 from cachetools import LRUCache
 from graphql import (
     DirectiveNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLField,
     GraphQLID,
     GraphQLInt,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
+    GraphQLSchema,
     GraphQLString,
     InlineFragmentNode,
+    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     Undefined,
@@ -60,10 +67,17 @@ from graphql import (
     is_list_type,
     is_non_null_type,
     is_object_type,
+    parse,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet, collect_subfields
+from graphql.execution.collect_fields import (
+    FieldDetailsList,
+    FragmentDetails,
+    GroupedFieldSet,
+    collect_fields,
+    collect_subfields,
+)
 from graphql.execution.executor import to_nodes
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -440,6 +454,47 @@ class PlanCache:
         plans.variants[variant] = plan
         return plan
 
+    def precompile(self, schema: GraphQLSchema, body: str) -> int:
+        """Build the plans of `body`'s queries now (a safelist's, at start-up); the number built.
+
+        Only operations whose directives read no variable: the others' plans depend on the
+        request's values, and are built by their first request as usual.
+        """
+        document = parse(body)
+        fragments = {
+            d.name.value: FragmentDetails(d)
+            for d in document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+        built = 0
+        for operation in document.definitions:
+            if not isinstance(operation, OperationDefinitionNode) or operation.loc is None:
+                continue
+            # What the compiler reads of an executor; no variables, since none is read here.
+            executor = SimpleNamespace(
+                schema=schema,
+                operation=operation,
+                fragments=fragments,
+                fragment_definitions={name: f.definition for name, f in fragments.items()},
+                variable_values=VariableValues({}, {}),
+                hide_suggestions=False,
+                middleware_manager=None,
+            )
+            root_type = schema.query_type
+            if operation.operation is not OperationType.QUERY or root_type is None:
+                continue
+            if _has_other_directives(executor) or _directive_variables(executor):
+                continue
+            try:
+                fields = collect_fields(
+                    schema, fragments, executor.variable_values, root_type, operation
+                ).grouped_field_set
+            except GraphQLError:
+                continue
+            if self.plan(executor, root_type, fields) is not None:
+                built += 1
+        return built
+
     def _compile(
         self, executor: Any, root_type: GraphQLObjectType, fields: GroupedFieldSet
     ) -> Plan | None:
@@ -510,12 +565,9 @@ def _named_object(type_: Any) -> GraphQLObjectType:
     return type_
 
 
-def compiled_executor(
-    roots: Mapping[str, PlannedRoot], cache_size: int = _PLAN_CACHE_SIZE
-) -> type[StrawberryGraphQLCoreExecutionContext]:
-    """A graphql-core executor class that runs the operations it can from plans over `roots`
-    (root field name -> what its resolver does); its `plans` hold the cache and the stats."""
-    plans = PlanCache(roots, cache_size)
+def compiled_executor(plans: PlanCache) -> type[StrawberryGraphQLCoreExecutionContext]:
+    """A graphql-core executor class that runs the operations it can from `plans`; the class's
+    `plan_cache` is `plans`."""
 
     class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         plan_cache = plans

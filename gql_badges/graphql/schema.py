@@ -26,7 +26,7 @@ from gql_badges.badges.query import MAX_PAGE_SIZE, BadgeQuery
 from gql_badges.badges.repository import BadgePage as BadgePageResult
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, InvalidParameter
-from gql_badges.graphql.compiled import PlannedRoot, compiled_executor
+from gql_badges.graphql.compiled import PlanCache, PlannedRoot, compiled_executor
 from gql_badges.graphql.limits import QUERY_TOO_COMPLEX, QueryLimits, guarded_validation
 from gql_badges.graphql.operation import OperationNameRequired
 from gql_badges.graphql.persisted import Documents, Safelist, load_manifest, persisted_queries
@@ -403,13 +403,19 @@ def create_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    plans = PlanCache(PLANNED_ROOTS) if compiled else None
     schema = GatewaySchema(
         query=Query,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=extensions,
-        execution_context_class=compiled_executor(PLANNED_ROOTS) if compiled else None,
+        execution_context_class=compiled_executor(plans) if plans is not None else None,
     )
     schema.suggestions = introspection
+    if plans is not None and safelist is not None:
+        # The listed operations are the only ones that run: their plans are built now, not by
+        # their first request.
+        for body in safelist.by_body:
+            plans.precompile(schema._schema, body)
     return schema
 
 

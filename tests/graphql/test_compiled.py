@@ -41,6 +41,7 @@ from starlette.applications import Starlette
 
 from gql_badges.app import Services, create_app
 from gql_badges.graphql.compiled import PlanStats
+from gql_badges.graphql.persisted import PersistedOperation, Safelist
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.view import GraphQLView
 from gql_badges.loading import write_documents
@@ -463,3 +464,20 @@ async def test_the_plan_cache_is_bounded() -> None:
     for n in range(300):
         await schema.execute(f'{{ a{n}: customerBadges(customer: {{id: "1"}}) {{ __typename }} }}')
     assert len(plans.operations) == plans.operations.maxsize < 300
+
+
+async def test_safelisted_queries_are_planned_at_start_up() -> None:
+    listed = 'query Listed { customerBadges(customer: {id: "1"}) { badges { name } } }'
+    later = """query Later($b: Boolean!) {
+        customerBadges(customer: {id: "1"}) { badges { name @include(if: $b) } } }"""
+    safelist = Safelist.of(
+        [
+            PersistedOperation("1", "Listed", "query", listed),
+            PersistedOperation("2", None, "query", later),
+        ]
+    )
+    schema = create_schema(safelist=safelist)
+    plans = schema.execution_context_class.plan_cache  # type: ignore[attr-defined]
+    assert plans.stats.compiled == 1  # the second reads a variable: planned by its request
+    await schema.execute(listed)
+    assert (plans.stats.compiled, plans.stats.planned) == (1, 1)
