@@ -32,6 +32,7 @@ unchanged.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -82,6 +83,8 @@ from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
+
+logger = logging.getLogger(__name__)
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
@@ -531,6 +534,10 @@ class PlanCache:
                     )
                 )
         except _NotCovered:
+            return None
+        except Exception:  # e.g. a directive's argument that does not coerce (a null `if`)
+            # graphql-core raises it where it collects those fields, as a field error there.
+            logger.debug("not planned: collecting the fields failed", exc_info=True)
             return None
         self.stats.compiled += 1
         return Plan(tuple(planned))

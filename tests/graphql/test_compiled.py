@@ -481,3 +481,16 @@ async def test_safelisted_queries_are_planned_at_start_up() -> None:
     assert plans.stats.compiled == 1  # the second reads a variable: planned by its request
     await schema.execute(listed)
     assert (plans.stats.compiled, plans.stats.planned) == (1, 1)
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_directive_that_fails_where_fields_are_collected_fails_as_in_graphql_core(
+    twin_clients,
+) -> None:
+    # A null for a defaulted Boolean passes validation; @include then refuses it, at the
+    # field whose selections graphql-core is collecting (a field error there, not a refusal).
+    query = """query Q($v: Boolean = true) {
+        customerBadges(customer: {id: "62090013"}) { badges @include(if: $v) { name } } }"""
+    auth = basic_auth("demo.100606", "demo-password-100606")
+    response = await _same_answer(twin_clients, query, {"v": None}, auth)
+    assert response.json()["errors"]
