@@ -228,64 +228,47 @@ class _Compiler:
             raise _NotCovered
         return collected.grouped_field_set
 
-    def value(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Completer:
+    def value(
+        self, type_: GraphQLOutputType, details: FieldDetailsList, non_null: bool = False
+    ) -> Completer:
+        """The completer of `type_`; with `non_null`, one that gives up on a null."""
         if is_non_null_type(type_):
-            return self.non_null(type_.of_type, details)
+            return self.value(type_.of_type, details, non_null=True)
         if is_list_type(type_):
             item = self.value(type_.of_type, details)
 
             def complete_list(value: Any) -> Any:
-                if value is None:
-                    return None
                 if type(value) is not list:
+                    if value is None and not non_null:
+                        return None
                     raise _GiveUp
                 return [item(entry) for entry in value]
 
             return complete_list
         if is_leaf_type(type_):
-            return _leaf(type_)
+            return _leaf(type_, non_null)
         if is_abstract_type(type_):
             by_class = {
-                _origin(possible): self.object(possible, details)
+                _origin(possible): self.object(possible, details, non_null)
                 for possible in self.executor.schema.get_possible_types(type_)
             }
 
             def complete_abstract(value: Any) -> Any:
-                if value is None:
-                    return None
                 complete = by_class.get(type(value))
                 if complete is None:
+                    if value is None and not non_null:
+                        return None
                     raise _GiveUp
                 return complete(value)
 
             return complete_abstract
         if is_object_type(type_):
-            return self.object(type_, details)
+            return self.object(type_, details, non_null)
         raise _NotCovered
 
-    def non_null(self, inner: GraphQLOutputType, details: FieldDetailsList) -> Completer:
-        if is_leaf_type(inner):
-            passed, coerce = _leaf_parts(inner)
-
-            def complete_leaf(value: Any) -> Any:
-                if type(value) is passed:
-                    return value
-                if value is None:
-                    raise _GiveUp
-                return coerce(value)
-
-            return complete_leaf
-        complete = self.value(inner, details)
-
-        def complete_non_null(value: Any) -> Any:
-            completed = complete(value)
-            if completed is None:
-                raise _GiveUp
-            return completed
-
-        return complete_non_null
-
-    def object(self, object_type: GraphQLObjectType, details: FieldDetailsList) -> Completer:
+    def object(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList, non_null: bool = False
+    ) -> Completer:
         """A completer for `object_type`, written as one Python function: an attribute read
         and, for a leaf, its pass-through check inline per field, then one dict display."""
         namespace: dict[str, Any] = {"_GiveUp": _GiveUp}
@@ -327,7 +310,8 @@ class _Compiler:
                 namespace[f"C{index}"] = self.value(type_, sub)
                 lines.append(f"    r{index} = C{index}({read})")
             keys.append(f"{key!r}: r{index}")
-        head = ["def complete(value):", "    if value is None: return None"]
+        on_null = "raise _GiveUp" if non_null else "return None"
+        head = ["def complete(value):", f"    if value is None: {on_null}"]
         if object_type.is_type_of is not None:
             # graphql-core asks `is_type_of`; Strawberry's is an isinstance check of its class.
             namespace["CLS"] = _origin(object_type)
@@ -402,12 +386,16 @@ def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[type, Compl
     return _PASSED_THROUGH.get(type_, _Never), coerce  # type: ignore[arg-type]
 
 
-def _leaf(type_: GraphQLScalarType | GraphQLEnumType) -> Completer:
+def _leaf(type_: GraphQLScalarType | GraphQLEnumType, non_null: bool) -> Completer:
     passed, coerce = _leaf_parts(type_)
 
     def complete_leaf(value: Any) -> Any:
-        if value is None or type(value) is passed:
+        if type(value) is passed:
             return value
+        if value is None:
+            if non_null:
+                raise _GiveUp
+            return None
         return coerce(value)
 
     return complete_leaf

@@ -6,6 +6,7 @@ as a plain attribute, with no per-field resolver work.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -191,8 +192,9 @@ def to_constraint(stored: Any) -> Any:
     return cls(**{name: stored.get(_CAMEL[name]) for name in fields})
 
 
-def strawberry_fields(cls: type) -> list[str]:
-    return [f.python_name for f in cls.__strawberry_definition__.fields]  # type: ignore[attr-defined]
+@functools.cache  # per class, not per constraint of every item
+def strawberry_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.python_name for f in cls.__strawberry_definition__.fields)  # type: ignore[attr-defined]
 
 
 # --- badges ---------------------------------------------------------------------------------
