@@ -177,7 +177,7 @@ class Server:
         self.process = None
 
 
-def server_env(uri: str, database: str, driver: str) -> dict[str, str]:
+def server_env(uri: str, database: str, driver: str, compiled: bool = True) -> dict[str, str]:
     """The environment of a server under test: this one's without gateway or OpenTelemetry
     settings, the database, the benchmark's JWT secret, and limits that suit pages of 1000."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("GQL_BADGES_", "OTEL_"))}
@@ -191,11 +191,15 @@ def server_env(uri: str, database: str, driver: str) -> dict[str, str]:
         # Every field of a page of 1000 costs about 800,000 (the default limit suits 100).
         "GQL_BADGES_GRAPHQL_MAX_COST": "2000000",
         "BENCH_ORG_ID": str(data.ORG_ID),
+        # Off: graphql-core's field-by-field execution, to compare with the compiled plans.
+        "GQL_BADGES_GRAPHQL_COMPILED": "true" if compiled else "false",
     }
 
 
-def servers(uri: str, database: str, driver: str, log_dir: Path) -> dict[str, Server]:
-    env = server_env(uri, database, driver)
+def servers(
+    uri: str, database: str, driver: str, log_dir: Path, compiled: bool = True
+) -> dict[str, Server]:
+    env = server_env(uri, database, driver, compiled)
     gateway = [sys.executable, "-m", "gql_badges.cli", "serve", "--port", "{port}"]
     baseline = [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--port", "{port}"]
     quiet = ["--no-access-log"]
@@ -271,7 +275,7 @@ async def measure_driver(
     headers = {"X-CAP-API-OAUTH-TOKEN": token()}
     limits = httpx.Limits(max_connections=args.concurrency * 2)
     async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
-        running = servers(uri, database, driver, args.log_dir)
+        running = servers(uri, database, driver, args.log_dir, not args.no_compiled)
         try:
             urls = {name: server.start(free_port()) for name, server in running.items()}
             for page in args.page_sizes:
@@ -300,7 +304,7 @@ async def measure_driver(
                 server.stop()
 
         proxy = await CountingProxy(uri).start()
-        running = servers(proxy.uri, database, driver, args.log_dir)
+        running = servers(proxy.uri, database, driver, args.log_dir, not args.no_compiled)
         try:
             urls = {name: server.start(free_port()) for name, server in running.items()}
             for page in args.page_sizes:
@@ -366,7 +370,15 @@ def targets(rows: list[Row]) -> list[dict[str, Any]]:
         if variant == "graphql-all" and page == 10:
             check(f"GraphQL all p50 x ({tag})", r.ratios["p50"], 1.5)
             check(f"GraphQL all CPU x ({tag})", r.ratios["cpu"], 2.0)
+        if variant == "graphql-all":
+            rest = by[(size, driver, page, "rest")].cpu_ms_per_request
+            if page in (100, 1000):
+                check(f"GraphQL all CPU / REST CPU ({tag})", r.cpu_ms_per_request / rest, 1.3)
+            if page == 10:
+                check(f"GraphQL all CPU x, compiled ({tag})", r.ratios["cpu"], 1.5)
         if variant == "graphql-two":
+            rest = by[(size, driver, page, "rest")].cpu_ms_per_request
+            check(f"GraphQL two CPU / REST CPU ({tag})", r.cpu_ms_per_request / rest, 0.6)
             every = by[(size, driver, page, "graphql-all")].kb_read
             share = r.kb_read / every if every else float("inf")
             check(f"GraphQL two/all KB read ({tag})", share, 0.25)
@@ -447,6 +459,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--accounting", type=int, default=5, help="requests through the proxy")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--no-compiled",
+        action="store_true",
+        help="run GraphQL through graphql-core only (GQL_BADGES_GRAPHQL_COMPILED=false)",
+    )
     parser.add_argument("--chart", type=Path, help="also draw the ratios to the baseline (PNG)")
     parser.add_argument(
         "--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "gql-badges-bench"

@@ -24,32 +24,41 @@ graphql-core completes the very same resolved value, errors and all. Documents t
 cover (introspection, other root fields, a mutation, middleware) run through graphql-core
 unchanged.
 
-    schema = strawberry.Schema(query=Query, execution_context_class=compiled_executor(roots))
+    schema = strawberry.Schema(
+        query=Query, execution_context_class=compiled_executor(PlanCache(roots))
+    )
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
+from enum import Enum
+from keyword import iskeyword
+from types import SimpleNamespace
 from typing import Any
 
 from cachetools import LRUCache
 from graphql import (
     DirectiveNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLField,
     GraphQLID,
     GraphQLInt,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
+    GraphQLSchema,
     GraphQLString,
     InlineFragmentNode,
+    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     Undefined,
@@ -59,14 +68,23 @@ from graphql import (
     is_list_type,
     is_non_null_type,
     is_object_type,
+    parse,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet, collect_subfields
+from graphql.execution.collect_fields import (
+    FieldDetailsList,
+    FragmentDetails,
+    GroupedFieldSet,
+    collect_fields,
+    collect_subfields,
+)
 from graphql.execution.executor import to_nodes
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
+
+logger = logging.getLogger(__name__)
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
@@ -210,70 +228,56 @@ class _Compiler:
             raise _NotCovered
         return collected.grouped_field_set
 
-    def value(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Completer:
+    def value(
+        self, type_: GraphQLOutputType, details: FieldDetailsList, non_null: bool = False
+    ) -> Completer:
+        """The completer of `type_`; with `non_null`, one that gives up on a null."""
         if is_non_null_type(type_):
-            return self.non_null(type_.of_type, details)
+            return self.value(type_.of_type, details, non_null=True)
         if is_list_type(type_):
             item = self.value(type_.of_type, details)
 
             def complete_list(value: Any) -> Any:
-                if value is None:
-                    return None
                 if type(value) is not list:
+                    if value is None and not non_null:
+                        return None
                     raise _GiveUp
                 return [item(entry) for entry in value]
 
             return complete_list
         if is_leaf_type(type_):
-            return _leaf(type_)
+            return _leaf(type_, non_null)
         if is_abstract_type(type_):
             by_class = {
-                _origin(possible): self.object(possible, details)
+                _origin(possible): self.object(possible, details, non_null)
                 for possible in self.executor.schema.get_possible_types(type_)
             }
 
             def complete_abstract(value: Any) -> Any:
-                if value is None:
-                    return None
                 complete = by_class.get(type(value))
                 if complete is None:
+                    if value is None and not non_null:
+                        return None
                     raise _GiveUp
                 return complete(value)
 
             return complete_abstract
         if is_object_type(type_):
-            return self.object(type_, details)
+            return self.object(type_, details, non_null)
         raise _NotCovered
 
-    def non_null(self, inner: GraphQLOutputType, details: FieldDetailsList) -> Completer:
-        if is_leaf_type(inner):
-            fast, coerce = _leaf_parts(inner)
-
-            def complete_leaf(value: Any) -> Any:
-                if type(value) in fast:
-                    return value
-                if value is None:
-                    raise _GiveUp
-                return coerce(value)
-
-            return complete_leaf
-        complete = self.value(inner, details)
-
-        def complete_non_null(value: Any) -> Any:
-            completed = complete(value)
-            if completed is None:
-                raise _GiveUp
-            return completed
-
-        return complete_non_null
-
-    def object(self, object_type: GraphQLObjectType, details: FieldDetailsList) -> Completer:
-        entries: list[tuple[str, Callable[[Any], Any], Completer]] = []
-        for key, sub in self.collect(object_type, details).items():
+    def object(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList, non_null: bool = False
+    ) -> Completer:
+        """A completer for `object_type`, written as one Python function: an attribute read
+        and, for a leaf, its pass-through check inline per field, then one dict display."""
+        namespace: dict[str, Any] = {"_GiveUp": _GiveUp}
+        lines = []
+        keys = []
+        for index, (key, sub) in enumerate(self.collect(object_type, details).items()):
             name = sub[0].node.name.value
             if name == "__typename":
-                type_name = object_type.name
-                entries.append((key, _constant(type_name), _identity))
+                keys.append(f"{key!r}: {object_type.name!r}")
                 continue
             field_def = object_type.fields.get(name)
             definition = field_def.extensions.get(_BACKREF) if field_def else None
@@ -283,31 +287,39 @@ class _Compiler:
                 or definition.base_resolver is not None
                 or definition.default_resolver is not getattr
                 or not getattr(field_def.resolve, "_is_default", False)
+                or not definition.python_name.isidentifier()
+                or iskeyword(definition.python_name)
             ):
                 raise _NotCovered  # a field with a resolver of its own
-            entries.append(
-                (key, attrgetter(definition.python_name), self.value(field_def.type, sub))
-            )
-        frozen = tuple(entries)
-        if object_type.is_type_of is None:
-
-            def complete_object(value: Any) -> Any:
-                if value is None:
-                    return None
-                return {key: complete(get(value)) for key, get, complete in frozen}
-
-            return complete_object
-        # graphql-core asks `is_type_of`; Strawberry's is an isinstance check of its class.
-        cls = _origin(object_type)
-
-        def complete_checked(value: Any) -> Any:
-            if value is None:
-                return None
-            if type(value) is not cls:
-                raise _GiveUp
-            return {key: complete(get(value)) for key, get, complete in frozen}
-
-        return complete_checked
+            read = f"value.{definition.python_name}"
+            type_ = field_def.type
+            non_null = is_non_null_type(type_)
+            inner = type_.of_type if non_null else type_
+            if is_leaf_type(inner):
+                passed, coerce = _leaf_parts(inner)
+                namespace[f"P{index}"], namespace[f"C{index}"] = passed, coerce
+                lines.append(f"    v = {read}")
+                if non_null:
+                    lines.append("    if v is None: raise _GiveUp")
+                    lines.append(f"    r{index} = v if type(v) is P{index} else C{index}(v)")
+                else:
+                    lines.append(
+                        f"    r{index} = v if v is None or type(v) is P{index} else C{index}(v)"
+                    )
+            else:
+                namespace[f"C{index}"] = self.value(type_, sub)
+                lines.append(f"    r{index} = C{index}({read})")
+            keys.append(f"{key!r}: r{index}")
+        on_null = "raise _GiveUp" if non_null else "return None"
+        head = ["def complete(value):", f"    if value is None: {on_null}"]
+        if object_type.is_type_of is not None:
+            # graphql-core asks `is_type_of`; Strawberry's is an isinstance check of its class.
+            namespace["CLS"] = _origin(object_type)
+            head.append("    if type(value) is not CLS: raise _GiveUp")
+        source = "\n".join([*head, *lines, "    return {" + ", ".join(keys) + "}"])
+        exec(compile(source, f"<plan {object_type.name}>", "exec"), namespace)
+        complete: Callable[[Any], Any] = namespace["complete"]
+        return complete
 
 
 def _origin(object_type: GraphQLObjectType) -> type:
@@ -326,31 +338,21 @@ def _identity(value: Any) -> Any:
     return value
 
 
-# Values each built-in scalar returns unchanged (graphql-core's coercion of these is identity).
-_PASSED_THROUGH: dict[GraphQLScalarType, frozenset[type]] = {
-    GraphQLString: frozenset({str}),
-    GraphQLID: frozenset({str}),
-    GraphQLBoolean: frozenset({bool}),
+class _Never:
+    """No value is of this class: a leaf with nothing passed through unchanged."""
+
+
+# The class of values each built-in scalar returns unchanged (its coercion is the identity).
+_PASSED_THROUGH: dict[GraphQLScalarType, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
 }
 
 
-def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[frozenset[type], Completer]:
-    """The classes passed through unchanged, and the exact coercion for anything else."""
+def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[type, Completer]:
+    """The class passed through unchanged, and the exact coercion of any other non-null value."""
     coerce_output = type_.coerce_output_value
-    if type_ is GraphQLInt:
-
-        def coerce_int(value: Any) -> Any:
-            if type(value) is int and _INT_MIN <= value <= _INT_MAX:
-                return value
-            return coerce(value)
-
-        fast: frozenset[type] = frozenset()
-    else:
-        fast = (
-            _PASSED_THROUGH.get(type_, frozenset())
-            if isinstance(type_, GraphQLScalarType)
-            else frozenset()
-        )
 
     def coerce(value: Any) -> Any:
         # graphql-core raises a resolved exception, and refuses a null coercion: its words.
@@ -361,15 +363,43 @@ def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[frozenset[t
             raise _GiveUp
         return coerced
 
-    return fast, coerce_int if type_ is GraphQLInt else coerce
+    if type_ is GraphQLInt:
+
+        def coerce_int(value: Any) -> Any:
+            if type(value) is int and _INT_MIN <= value <= _INT_MAX:
+                return value
+            return coerce(value)
+
+        return _Never, coerce_int
+    members = getattr(type_, "wrapped_cls", None)  # Strawberry's enums take their members
+    if (
+        isinstance(type_, GraphQLEnumType)
+        and isinstance(members, type)
+        and issubclass(members, Enum)
+    ):
+        names = {member: coerce(member) for member in members}
+
+        def coerce_member(value: Any) -> Any:
+            if type(value) is members:
+                return names[value]
+            return coerce(value)
+
+        return _Never, coerce_member
+    if isinstance(type_, GraphQLScalarType):
+        return _PASSED_THROUGH.get(type_, _Never), coerce
+    return _Never, coerce
 
 
-def _leaf(type_: GraphQLScalarType | GraphQLEnumType) -> Completer:
-    fast, coerce = _leaf_parts(type_)
+def _leaf(type_: GraphQLScalarType | GraphQLEnumType, non_null: bool) -> Completer:
+    passed, coerce = _leaf_parts(type_)
 
     def complete_leaf(value: Any) -> Any:
-        if type(value) in fast or value is None:
+        if type(value) is passed:
             return value
+        if value is None:
+            if non_null:
+                raise _GiveUp
+            return None
         return coerce(value)
 
     return complete_leaf
@@ -419,6 +449,47 @@ class PlanCache:
         plans.variants[variant] = plan
         return plan
 
+    def precompile(self, schema: GraphQLSchema, body: str) -> int:
+        """Build the plans of `body`'s queries now (a safelist's, at start-up); the number built.
+
+        Only operations whose directives read no variable: the others' plans depend on the
+        request's values, and are built by their first request as usual.
+        """
+        document = parse(body)
+        fragments = {
+            d.name.value: FragmentDetails(d)
+            for d in document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+        built = 0
+        for operation in document.definitions:
+            if not isinstance(operation, OperationDefinitionNode) or operation.loc is None:
+                continue
+            # What the compiler reads of an executor; no variables, since none is read here.
+            executor = SimpleNamespace(
+                schema=schema,
+                operation=operation,
+                fragments=fragments,
+                fragment_definitions={name: f.definition for name, f in fragments.items()},
+                variable_values=VariableValues({}, {}),
+                hide_suggestions=False,
+                middleware_manager=None,
+            )
+            root_type = schema.query_type
+            if operation.operation is not OperationType.QUERY or root_type is None:
+                continue
+            if _has_other_directives(executor) or _directive_variables(executor):
+                continue
+            try:
+                fields = collect_fields(
+                    schema, fragments, executor.variable_values, root_type, operation
+                ).grouped_field_set
+            except GraphQLError:
+                continue
+            if self.plan(executor, root_type, fields) is not None:
+                built += 1
+        return built
+
     def _compile(
         self, executor: Any, root_type: GraphQLObjectType, fields: GroupedFieldSet
     ) -> Plan | None:
@@ -455,6 +526,10 @@ class PlanCache:
                     )
                 )
         except _NotCovered:
+            return None
+        except Exception:  # e.g. a directive's argument that does not coerce (a null `if`)
+            # graphql-core raises it where it collects those fields, as a field error there.
+            logger.debug("not planned: collecting the fields failed", exc_info=True)
             return None
         self.stats.compiled += 1
         return Plan(tuple(planned))
@@ -497,12 +572,9 @@ def plan_cache(schema: Any) -> PlanCache:
     return cache
 
 
-def compiled_executor(
-    roots: Mapping[str, PlannedRoot], cache_size: int = _PLAN_CACHE_SIZE
-) -> type[StrawberryGraphQLCoreExecutionContext]:
-    """A graphql-core executor class that runs the operations it can from plans over `roots`
-    (root field name -> what its resolver does); its `plans` hold the cache and the stats."""
-    plans = PlanCache(roots, cache_size)
+def compiled_executor(plans: PlanCache) -> type[StrawberryGraphQLCoreExecutionContext]:
+    """A graphql-core executor class that runs the operations it can from `plans`; the class's
+    `plan_cache` is `plans`."""
 
     class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         plan_cache = plans

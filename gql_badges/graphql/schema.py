@@ -10,7 +10,7 @@ from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, Parser
 from strawberry.schema.config import StrawberryConfig
 
 from gql_badges.badges.request import MAX_PAGE_SIZE
-from gql_badges.graphql.compiled import compiled_executor
+from gql_badges.graphql.compiled import PlanCache, compiled_executor
 from gql_badges.graphql.errors import GatewaySchema
 from gql_badges.graphql.limits import QueryLimits, guarded_validation
 from gql_badges.graphql.operation import OperationNameRequired
@@ -45,13 +45,19 @@ def create_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    plans = PlanCache(PLANNED_ROOTS) if compiled else None
     schema = GatewaySchema(
         query=Query,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=extensions,
-        execution_context_class=compiled_executor(PLANNED_ROOTS) if compiled else None,
+        execution_context_class=compiled_executor(plans) if plans is not None else None,
     )
     schema.suggestions = introspection
+    if plans is not None and safelist is not None:
+        # The listed operations are the only ones that run: their plans are built now, not by
+        # their first request.
+        for body in safelist.by_body:
+            plans.precompile(schema._schema, body)
     return schema
 
 

@@ -8,6 +8,7 @@ exactly its fields, of its kinds.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -54,11 +55,16 @@ E = TypeVar("E", bound=StrEnum)
 
 
 def _enum(enum: type[E], value: Any) -> E | None:
-    """The member for a stored value; None for a value outside the closed set."""
+    """The member for a stored value; None for a value outside the closed set.
+
+    Looked up where `enum(value)` looks first (these enums define no `_missing_`), without the
+    call's cost: it runs for every enum field of every item.
+    """
     try:
-        return enum(value)
-    except ValueError:
+        member = enum._value2member_map_.get(value)
+    except TypeError:  # unhashable (a stored list or object): no member equals it
         return None
+    return member if isinstance(member, enum) else None
 
 
 @strawberry.type
@@ -208,8 +214,9 @@ def to_constraint(stored: Any) -> Any:
     return cls(**{name: stored.get(_CAMEL[name]) for name in fields})
 
 
-def strawberry_fields(cls: type) -> list[str]:
-    return [f.python_name for f in get_object_definition(cls, strict=True).fields]
+@functools.cache  # per class, not per constraint of every item
+def strawberry_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.python_name for f in get_object_definition(cls, strict=True).fields)
 
 
 # --- badges ---------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from starlette.routing import Route
 
 from gql_badges.app import create_app
 from gql_badges.graphql.compiled import PlanStats, plan_cache
+from gql_badges.graphql.persisted import PersistedOperation, Safelist
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.view import GraphQLView
 from gql_badges.services import Services
@@ -470,3 +471,33 @@ async def test_the_plan_cache_is_bounded() -> None:
     for n in range(300):
         await schema.execute(f'{{ a{n}: customerBadges(customer: {{id: "1"}}) {{ __typename }} }}')
     assert len(plans.operations) == plans.operations.maxsize < 300
+
+
+async def test_safelisted_queries_are_planned_at_start_up() -> None:
+    listed = 'query Listed { customerBadges(customer: {id: "1"}) { badges { name } } }'
+    later = """query Later($b: Boolean!) {
+        customerBadges(customer: {id: "1"}) { badges { name @include(if: $b) } } }"""
+    safelist = Safelist.of(
+        [
+            PersistedOperation("1", "Listed", "query", listed),
+            PersistedOperation("2", None, "query", later),
+        ]
+    )
+    schema = create_schema(safelist=safelist)
+    plans = plan_cache(schema)
+    assert plans.stats.compiled == 1  # the second reads a variable: planned by its request
+    await schema.execute(listed)
+    assert (plans.stats.compiled, plans.stats.planned) == (1, 1)
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_directive_that_fails_where_fields_are_collected_fails_as_in_graphql_core(
+    twin_clients: tuple[httpx.AsyncClient, httpx.AsyncClient, PlanStats],
+) -> None:
+    # A null for a defaulted Boolean passes validation; @include then refuses it, at the
+    # field whose selections graphql-core is collecting (a field error there, not a refusal).
+    query = """query Q($v: Boolean = true) {
+        customerBadges(customer: {id: "62090013"}) { badges @include(if: $v) { name } } }"""
+    auth = basic_auth("demo.100606", "demo-password-100606")
+    response = await _same_answer(twin_clients, query, {"v": None}, auth)
+    assert response.json()["errors"]
