@@ -11,9 +11,16 @@ from dataclasses import dataclass
 
 from bson import ObjectId
 
-from gql_badges.demo import DEMO_CLIENTS, GROUP_A, GROUP_B, GROUP_B_ARCHIVE, ORG_A, ORG_B
-from gql_badges.demo import DemoClient as DemoClient
-from gql_badges.demo import raw_documents
+from gql_badges.demo import (
+    DEMO_CLIENTS,
+    GROUP_A,
+    GROUP_B,
+    GROUP_B_ARCHIVE,
+    ORG_A,
+    ORG_B,
+    DemoClient,
+    raw_documents,
+)
 
 
 @dataclass(frozen=True, slots=True)
