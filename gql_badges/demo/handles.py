@@ -18,9 +18,9 @@ from gql_badges.demo import (
     GROUP_B_ARCHIVE,
     ORG_A,
     ORG_B,
+    DemoClient,
     raw_documents,
 )
-from gql_badges.demo import DemoClient as DemoClient
 
 
 @dataclass(frozen=True, slots=True)
