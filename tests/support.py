@@ -398,3 +398,14 @@ def stored_badge(fields: Mapping[str, object]) -> BadgeMeta:
 def stored_record(fields: Mapping[str, object] | None) -> BadgeRecord | None:
     """A customer_badges record as a projected read returns it (None: no record)."""
     return None if fields is None else cast(BadgeRecord, dict(fields))
+
+
+async def seed_org(
+    services: Services, org_id: int, docs: Mapping[str, list[Any]]
+) -> dict[str, str]:
+    """Write an org's documents and an API client of its own; the client's OAuth header."""
+    await write_documents(services.database, dict(docs))
+    client = {"orgId": org_id, "username": f"u{org_id}", "password": "p", "key": f"k{org_id}"}
+    await write_documents(services.database, {"api_clients": [client]})
+    secret = services.settings.jwt_secret.get_secret_value()
+    return oauth_header(jwt_token(org_id, f"k{org_id}", secret=secret, ttl=600))

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
@@ -29,10 +27,9 @@ from gql_badges.badges.rules import ImageTag
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
 from gql_badges.services import Services
-from gql_badges.storage.loading import write_documents
 from gql_badges.timefmt import parse_iso
 from tests.generated import NOW, dates, maybe_dates, org_data
-from tests.support import new_org_id
+from tests.support import new_org_id, seed_org
 from tests.test_parity import (
     CUSTOMER_REFS,
     ENDPOINTS,
@@ -177,13 +174,7 @@ async def test_rest_and_graphql_items_agree_value_by_value(
     client = clocked_client
     org_id = new_org_id()
     docs = data.draw(rich_org_data(org_id), label="data")
-    await write_documents(services.database, docs)
-    client_doc = {"orgId": org_id, "username": f"u{org_id}", "password": "p", "key": f"k{org_id}"}
-    await write_documents(services.database, {"api_clients": [client_doc]})
-    now = int(time.time())
-    claims = {"org_id": org_id, "client_id": f"k{org_id}", "iat": now, "exp": now + 600}
-    secret = services.settings.jwt_secret.get_secret_value()
-    auth = {"X-CAP-API-OAUTH-TOKEN": jwt.encode(claims, secret, algorithm="HS256")}
+    auth = await seed_org(services, org_id, docs)
     customer = docs["customers"][0]
     groups = [group["_id"] for group in docs["badge_groups"]]
 

@@ -27,11 +27,10 @@ from gql_badges.badges.request import CustomerRef, customer_badges_query, manage
 from gql_badges.badges.rules import BadgeType, IdentifierType
 from gql_badges.rest.params import CUSTOMER_PARAMS, MANAGEMENT_PARAMS, Param
 from gql_badges.services import Services
-from gql_badges.storage.loading import write_documents
 from gql_badges.timefmt import format_iso
 from tests.generated import NOW, dates, names, org_data
 from tests.oracle import expected_order
-from tests.support import CUSTOMER, MANAGEMENT, jwt_token, new_org_id, oauth_header
+from tests.support import CUSTOMER, MANAGEMENT, new_org_id, seed_org
 
 ENDPOINTS = {
     "customer": (f"{CUSTOMER}", CUSTOMER_PARAMS, "customerBadges", "badges"),
@@ -147,14 +146,7 @@ async def test_rest_and_graphql_answer_as_the_rules_say(
     client = fixed_clock_client
     org_id = new_org_id()
     docs = data.draw(org_data(org_id), label="data")
-    await write_documents(services.database, docs)
-    await write_documents(
-        services.database,
-        {"api_clients": [{"orgId": org_id, "username": f"u{org_id}", "password": "p",
-                          "key": f"k{org_id}"}]},
-    )  # fmt: skip
-    secret = services.settings.jwt_secret.get_secret_value()
-    auth = oauth_header(jwt_token(org_id, f"k{org_id}", secret=secret, ttl=600))
+    auth = await seed_org(services, org_id, docs)
 
     customer = docs["customers"][0]
     records = {r["badgeMetaId"]: r for r in docs["customer_badges"]}

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from gql_badges.app import create_app
-from gql_badges.badges.repository import BadgePage, BadgeRepository
+from gql_badges.badges.repository import BadgeRepository, RowPage
 from gql_badges.demo import demo_documents
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.services import Services
@@ -26,7 +26,7 @@ QUERY = f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ badges {{ name }
 
 
 class ExplodingRepository(BadgeRepository):
-    async def badge_page(self, *args: Any, **kwargs: Any) -> BadgePage:
+    async def badge_page(self, *args: Any, **kwargs: Any) -> RowPage:
         raise RuntimeError("secret internals: mongodb://admin:hunter2@db")
 
 

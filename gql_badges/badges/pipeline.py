@@ -63,9 +63,10 @@ def customer_filter(org_id: int, ref: CustomerRef) -> Document:
     return {"orgId": org_id, **lookup_filter(CUSTOMERS, IDENTIFIER_FIELDS[ref.kind], ref.value)}
 
 
-# Marks the org's groups among the documents of `customer_pipeline`.
-KIND = "_gqlBadgesKind"
-GROUP_KIND = "group"
+# Where a document of `customer_pipeline` comes from: set to FROM_GROUPS on the org's groups,
+# absent on the customer.
+ORIGIN = "_gqlBadgesOrigin"
+FROM_GROUPS = "group"
 
 
 def customer_pipeline(org_id: int, ref: CustomerRef, with_groups: bool) -> list[Document]:
@@ -84,7 +85,7 @@ def customer_pipeline(org_id: int, ref: CustomerRef, with_groups: bool) -> list[
         groups = [
             {"$match": {"orgId": org_id}},
             {"$project": dict.fromkeys(GROUP_FIELDS, 1)},
-            {"$set": {KIND: GROUP_KIND}},
+            {"$set": {ORIGIN: FROM_GROUPS}},
         ]
         pipeline.append({"$unionWith": {"coll": BADGE_GROUPS, "pipeline": groups}})
     return pipeline
@@ -260,7 +261,7 @@ class _SortBuilder:
 def _rank_order(builder: _SortBuilder, groups: Sequence[BadgeGroup]) -> None:
     """Grouped badges first; groups by rank (unranked last), name, id; then badgeRank, expiresOn."""
     group_ids = [group["_id"] for group in groups]
-    position = "_gi"
+    position = "_groupIndex"
     builder.helpers[position] = {"$indexOfArray": [{"$literal": group_ids}, "$badgeGroupId"]}
     builder.flush()
     index = f"${position}"

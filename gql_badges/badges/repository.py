@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import cast
 
 from gql_badges.badges.pipeline import (
-    GROUP_KIND,
-    KIND,
+    FROM_GROUPS,
+    ORIGIN,
     RECORD_PROJECTION,
     build_badge_pipeline,
     customer_pipeline,
@@ -50,7 +50,9 @@ class BadgeRow:
 
 
 @dataclass(frozen=True, slots=True)
-class BadgePage:
+class RowPage:
+    """A page of rows as the repository returns it (the APIs' page types are built from it)."""
+
     rows: list[BadgeRow]
     page: int
     requested_size: int
@@ -76,18 +78,18 @@ class BadgeRepository:
         if ref.kind is IdentifierType.ID:
             customer_id = int(ref.value)
             found, records = await asyncio.gather(customer, self._records(org_id, customer_id))
-            if not any(KIND not in document for document in found):
+            if not any(ORIGIN not in document for document in found):
                 raise CustomerNotFound()
         else:
             found = await customer
-            ids = [document["_id"] for document in found if KIND not in document]
+            ids = [document["_id"] for document in found if ORIGIN not in document]
             if not ids:
                 raise CustomerNotFound()
             customer_id = ids[0]
             records = await self._records(org_id, customer_id)
-        groups = [document for document in found if document.get(KIND) == GROUP_KIND]
+        groups = [document for document in found if document.get(ORIGIN) == FROM_GROUPS]
         for group in groups:
-            del group[KIND]
+            del group[ORIGIN]
         # What the pipelines and the projection asked for: these shapes, perhaps projected.
         return CustomerContext(
             customer_id=customer_id,
@@ -107,7 +109,7 @@ class BadgeRepository:
         now: datetime,
         projection: Iterable[str] | None = None,
         with_groups: bool = True,
-    ) -> BadgePage:
+    ) -> RowPage:
         """The page of badges `query` asks for, whatever the page size: four queries, in two
         steps (a numeric id) or three (an identifier, which gives the id first)."""
         with_groups = with_groups or query.sort is CustomerSortOn.RANK
@@ -129,6 +131,4 @@ class BadgeRepository:
             )
             for badge in badges
         ]
-        return BadgePage(
-            rows=rows, page=query.page, requested_size=query.size, total=total, now=now
-        )
+        return RowPage(rows=rows, page=query.page, requested_size=query.size, total=total, now=now)

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from gql_badges.badges.projection import needs_groups, stored_fields
-from gql_badges.badges.repository import BadgePage as BadgePageResult
+from gql_badges.badges.repository import RowPage
 from gql_badges.badges.request import (
     BadgeQuery,
     CustomerRef,
@@ -79,9 +79,7 @@ class ItemSelection:
         return cls(frozenset(stored_fields(names)), needs_groups(names))
 
 
-async def _fetch(
-    context: GraphQLContext, query: BadgeQuery, items: ItemSelection
-) -> BadgePageResult:
+async def _fetch(context: GraphQLContext, query: BadgeQuery, items: ItemSelection) -> RowPage:
     caller = await context.caller()
     return await context.repository.badge_page(
         caller.org_id,

@@ -20,7 +20,7 @@ from strawberry.scalars import JSON
 from strawberry.types.base import get_object_definition
 
 from gql_badges.badges.items import Endpoint, Item, ItemField, Kind, Row, derive, graphql_fields
-from gql_badges.badges.repository import BadgePage as BadgePageResult
+from gql_badges.badges.repository import RowPage
 from gql_badges.badges.rules import (
     BadgeAction,
     BadgeStatus,
@@ -377,7 +377,7 @@ def to_customer_badge(row: Row, now: datetime) -> CustomerBadge:
     return to_customer_badges([row], now)[0]
 
 
-def to_pagination(page: BadgePageResult) -> Pagination:
+def to_pagination(page: RowPage) -> Pagination:
     return Pagination(
         page=page.page, size=len(page.rows), total=page.total, total_pages=page.total_pages
     )

@@ -17,7 +17,7 @@ from gql_badges.errors import (
     Unauthenticated,
 )
 
-Warning_ = dict[str, Any]
+WarningEntry = dict[str, Any]
 
 
 def _default(value: Any) -> Any:
@@ -34,7 +34,7 @@ class JSONBody(Response):
         return orjson.dumps(content, default=_default)
 
 
-def envelope(data: Any, warnings: list[Warning_] | None = None) -> JSONBody:
+def envelope(data: Any, warnings: list[WarningEntry] | None = None) -> JSONBody:
     return JSONBody({"data": data, "errors": [], "warnings": warnings or []})
 
 

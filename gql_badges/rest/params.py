@@ -19,7 +19,7 @@ from gql_badges.badges import rules
 from gql_badges.badges.request import CustomerRef, customer_ref
 from gql_badges.badges.rules import IdentifierType
 from gql_badges.errors import InvalidEnumValue, InvalidIdentifierType, InvalidParameter
-from gql_badges.http.responses import Warning_
+from gql_badges.http.responses import WarningEntry
 from gql_badges.timefmt import parse_iso
 
 CUSTOMER_IDENTIFIER_HEADER = "X-CAP-CUSTOMER-IDENTIFIER"  # header look-ups ignore case
@@ -171,14 +171,14 @@ MANAGEMENT_PARAMS: tuple[Param, ...] = (
 @dataclass(frozen=True, slots=True)
 class ParsedParams:
     arguments: dict[str, Any]
-    warnings: list[Warning_]
+    warnings: list[WarningEntry]
 
 
 def parse_params(query: QueryParams, params: Iterable[Param]) -> ParsedParams:
     """Typed arguments by keyword, and a warning for each unknown parameter."""
     by_name = {param.name.lower(): param for param in params}
     arguments: dict[str, Any] = {}
-    warnings: list[Warning_] = []
+    warnings: list[WarningEntry] = []
     for name, text in query.multi_items():
         param = by_name.get(name.lower())
         if param is None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from gql_badges.badges.items import Endpoint, Item, Kind, derive, rest_fields, rest_keys
-from gql_badges.badges.repository import BadgePage
+from gql_badges.badges.repository import RowPage
 from gql_badges.storage.collections import Document
 from gql_badges.timefmt import epoch_seconds, format_iso
 
@@ -109,12 +109,12 @@ class ItemWriter:
 WRITERS = {endpoint: ItemWriter(endpoint) for endpoint in Endpoint}
 
 
-def render_items(endpoint: Endpoint, page: BadgePage) -> list[Document]:
+def render_items(endpoint: Endpoint, page: RowPage) -> list[Document]:
     write = WRITERS[endpoint].write
     return [write(item) for item in derive(page.rows, page.now)]
 
 
-def render_pagination(page: BadgePage) -> dict[str, int]:
+def render_pagination(page: RowPage) -> dict[str, int]:
     return {
         "page": page.page,
         "size": len(page.rows),
@@ -123,14 +123,14 @@ def render_pagination(page: BadgePage) -> dict[str, int]:
     }
 
 
-def render_customer_page(page: BadgePage) -> dict[str, Any]:
+def render_customer_page(page: RowPage) -> dict[str, Any]:
     return {
         "badges": render_items(Endpoint.CUSTOMER, page),
         "pagination": render_pagination(page),
     }
 
 
-def render_management_page(page: BadgePage) -> dict[str, Any]:
+def render_management_page(page: RowPage) -> dict[str, Any]:
     return {
         "customerBadges": render_items(Endpoint.MANAGEMENT, page),
         "pagination": render_pagination(page),

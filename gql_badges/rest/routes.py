@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from gql_badges.badges.items import Endpoint, rest_fields
 from gql_badges.badges.projection import needs_groups, stored_fields
-from gql_badges.badges.repository import BadgePage
+from gql_badges.badges.repository import RowPage
 from gql_badges.badges.request import BadgeQuery, customer_badges_query, management_query
 from gql_badges.http.responses import envelope
 from gql_badges.rest.params import (
@@ -36,7 +36,7 @@ def _endpoint(
     params: tuple[Param, ...],
     build_query: Callable[..., BadgeQuery],
     listed: Endpoint,
-    render: Callable[[BadgePage], dict[str, Any]],
+    render: Callable[[RowPage], dict[str, Any]],
 ) -> Callable[[Request], Any]:
     item_fields = [field.name for field in rest_fields(listed)]
     projection = stored_fields(item_fields)

@@ -15,13 +15,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import time
 from collections.abc import AsyncIterator
 from itertools import count
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from bson import ObjectId
 from graphql import (
@@ -46,10 +44,9 @@ from gql_badges.graphql.persisted import PersistedOperation, Safelist
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.view import GraphQLView
 from gql_badges.services import Services
-from gql_badges.storage.loading import write_documents
 from gql_badges.timefmt import format_iso
 from tests.generated import NOW, dates, names, org_data
-from tests.support import basic_auth, new_org_id
+from tests.support import basic_auth, new_org_id, seed_org
 
 SCHEMA: GraphQLSchema = create_schema()._schema
 ROOT_FIELDS = ["customerBadges", "badgeManagement"]
@@ -309,13 +306,7 @@ async def _org_with_client(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     org_id = new_org_id()
     docs = data.draw(rich_org_data(org_id), label="data")
-    await write_documents(services.database, docs)
-    client = {"orgId": org_id, "username": f"u{org_id}", "password": "p", "key": f"k{org_id}"}
-    await write_documents(services.database, {"api_clients": [client]})
-    now = int(time.time())
-    claims = {"org_id": org_id, "client_id": f"k{org_id}", "iat": now, "exp": now + 600}
-    secret = services.settings.jwt_secret.get_secret_value()
-    return docs, {"X-CAP-API-OAUTH-TOKEN": jwt.encode(claims, secret, algorithm="HS256")}
+    return docs, await seed_org(services, org_id, docs)
 
 
 _REQUEST_ID = re.compile(rb'"requestId":"[0-9a-f]+"')
