@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -263,6 +264,9 @@ def _create_client(
     options: dict[str, Any] = {
         "event_listeners": list(listeners),  # command monitoring: metrics, DB time, spans
         "tz_aware": True,
+        # Python's own UTC: the driver's default zone object is written in Python, and every
+        # offset it is asked for (comparisons, timestamps, formatting) costs a Python call.
+        "tzinfo": UTC,
         "serverSelectionTimeoutMS": settings.server_selection_timeout_ms,
         "connectTimeoutMS": settings.server_selection_timeout_ms,
         "appname": "gql-badges-load" if loading else "gql-badges",
