@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter, methodcaller
+from typing import cast
+
+from bson.tz_util import utc as _DRIVER_UTC
 
 _ZERO = timedelta(0)
+# Zones that are UTC at every instant (the driver's own zone object included).
+_UTC_ZONES = frozenset({UTC, _DRIVER_UTC})
+_TZINFO = attrgetter("tzinfo")
+_MICROSECOND = attrgetter("microsecond")
+_WHOLE_SECONDS = methodcaller("isoformat", timespec="seconds")
+_OFFSET_TO_Z = methodcaller("replace", "+00:00", "Z")
 
 
 def as_utc(value: datetime) -> datetime:
@@ -23,6 +34,40 @@ def format_iso(value: datetime) -> str:
     if value.microsecond:
         return value.isoformat(timespec="milliseconds")[:-6] + "Z"
     return value.isoformat(timespec="seconds")[:-6] + "Z"
+
+
+def epoch_and_iso(value: datetime) -> tuple[float | int, str]:
+    """`epoch_seconds` and `format_iso` of one instant, in one call: REST writes both."""
+    if value.tzinfo not in _UTC_ZONES:
+        value = as_utc(value)
+    seconds = value.timestamp()
+    if value.microsecond:
+        text = value.isoformat(timespec="milliseconds")[:-6] + "Z"
+        return (int(seconds) if seconds.is_integer() else round(seconds, 3)), text
+    return int(seconds), value.isoformat(timespec="seconds")[:-6] + "Z"
+
+
+def epochs_and_isos(
+    values: Sequence[datetime | None],
+) -> tuple[list[float | int | None], list[str | None]]:
+    """`epoch_and_iso` of a column of instants, as two columns (None stays None). A column of
+    whole seconds in UTC, the common case, goes through maps of C methods: no Python call per
+    value (the driver's values are in `datetime.UTC`, see `db.py`)."""
+    if (
+        None not in values
+        and {*map(_TZINFO, values)} <= _UTC_ZONES
+        and not any(map(_MICROSECOND, values))
+    ):
+        instants = cast("Sequence[datetime]", values)
+        whole: list[float | int | None] = list(map(int, map(datetime.timestamp, instants)))
+        return whole, list(map(_OFFSET_TO_Z, map(_WHOLE_SECONDS, instants)))
+    epochs: list[float | int | None] = []
+    texts: list[str | None] = []
+    for value in values:
+        epoch, text = epoch_and_iso(value) if value is not None else (None, None)
+        epochs.append(epoch)
+        texts.append(text)
+    return epochs, texts
 
 
 def parse_iso(text: str) -> datetime:

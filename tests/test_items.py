@@ -37,7 +37,7 @@ from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import ITEM_TYPES
 from gql_badges.rest.openapi import openapi_document
 from gql_badges.rest.render import WRITERS
-from gql_badges.timefmt import epoch_seconds, format_iso, parse_iso
+from gql_badges.timefmt import epoch_seconds, epochs_and_isos, format_iso, parse_iso
 from tests.support import stored_badge, stored_record
 
 SCHEMA = create_schema()._schema
@@ -128,13 +128,15 @@ def test_only_earned_badges_carry_the_earn_dates() -> None:
     badge = {"_id": ObjectId(), "orgId": 1, "startOn": now}
     earned = {"earnCount": 2, "lastEarnedOn": now, "lastEarnEventDate": None}
     for endpoint, writer in WRITERS.items():
-        item = writer.write(_item(BadgeRow(stored_badge(badge), stored_record(earned), None), now))
+        (item,) = writer.write(
+            [_item(BadgeRow(stored_badge(badge), stored_record(earned), None), now)]
+        )
         assert tuple(item) == rest_keys(endpoint)
         assert item["lastEarnedOnDate"] == epoch_seconds(now)
         assert item["lastEarnEventDate"] is None
         for record in (None, {"earnCount": 0, "lastEarnedOn": now}):
-            item = writer.write(
-                _item(BadgeRow(stored_badge(badge), stored_record(record), None), now)
+            (item,) = writer.write(
+                [_item(BadgeRow(stored_badge(badge), stored_record(record), None), now)]
             )
             assert tuple(item) == rest_keys(endpoint, earned=False)
 
@@ -163,3 +165,32 @@ def test_instants_are_written_in_iso_8601(value: datetime, text: str) -> None:
     assert format_iso(value) == text
     milliseconds = value.microsecond // 1000 * 1000
     assert parse_iso(text) == value.replace(tzinfo=UTC, microsecond=milliseconds)
+
+
+def test_a_column_of_instants_is_each_instant_written_alone() -> None:
+    whole = [datetime(2024, 5, 1, 1, 2, 3, tzinfo=UTC), datetime(1999, 1, 1, tzinfo=UTC)]
+    mixed = [*whole, None, datetime(2024, 5, 1, 1, 2, 3, 45_000), whole[0].astimezone()]
+    for values in (whole, mixed):  # the first takes the fast path, the second cannot
+        epochs, texts = epochs_and_isos(values)
+        assert epochs == [epoch_seconds(v) if v is not None else None for v in values]
+        assert texts == [format_iso(v) if v is not None else None for v in values]
+
+
+def test_a_page_renders_each_item_as_it_would_alone() -> None:
+    """Columns take a fast path when no item of the page needs the slow one: one that does
+    (dates inside a constraint, milliseconds, a null) must not change the others."""
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    window = {"constraintType": "BADGE_FIXED_WINDOW", "startDate": now, "endDate": None}
+    badges = [
+        {"_id": ObjectId(), "orgId": 1, "startOn": now, "badgeConstraints": [window]},
+        {"_id": ObjectId(), "orgId": 1, "startOn": now.replace(microsecond=5000)},
+        {"_id": ObjectId(), "orgId": 1, "badgeConstraints": [{"constraintType": "X"}]},
+    ]
+    items = [_item(BadgeRow(stored_badge(badge), None, None), now) for badge in badges]
+    for writer in WRITERS.values():
+        assert writer.write(items) == [writer.write([item])[0] for item in items]
+    (dated,) = WRITERS[Endpoint.CUSTOMER].write(items[:1])
+    assert dated["badgeConstraints"] == [
+        {"constraintType": "BADGE_FIXED_WINDOW", "startDate": epoch_seconds(now),
+         "startDateISO": format_iso(now), "endDate": None}
+    ]  # fmt: skip

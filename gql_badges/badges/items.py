@@ -59,9 +59,11 @@ class Row(Protocol):
     def group(self) -> BadgeGroup | None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Item:
-    """One row of a page with what its fields derive from it, each computed once."""
+    """One row of a page with what its fields derive from it, each computed once.
+
+    Not frozen: a frozen dataclass pays a call per attribute on creation, once per row."""
 
     badge: BadgeMeta
     record: BadgeRecord | None
@@ -69,7 +71,12 @@ class Item:
     earn_count: int  # the customer's earnCount (0 without a record)
     earned: bool  # earned at least once: gates the fields that exist only when earned
     group_name: str | None
-    status: BadgeStatus
+    now: datetime
+
+    @property
+    def status(self) -> BadgeStatus:
+        """Only badgeStatus reads it, once; not computed for items that do not list it."""
+        return badge_status(self.badge, self.now)
 
 
 def derive(rows: Iterable[Row], now: datetime) -> list[Item]:
@@ -78,17 +85,9 @@ def derive(rows: Iterable[Row], now: datetime) -> list[Item]:
     for row in rows:
         badge, record, group = row.badge, row.record, row.group
         earn_count = customer_state(record, now).earn_count
-        items.append(
-            Item(
-                badge=badge,
-                record=record,
-                group=group,
-                earn_count=earn_count,
-                earned=record is not None and earn_count >= 1,
-                group_name=group.get("name") if group else None,
-                status=badge_status(badge, now),
-            )
-        )
+        earned = record is not None and earn_count >= 1
+        group_name = group.get("name") if group else None
+        items.append(Item(badge, record, group, earn_count, earned, group_name, now))
     return items
 
 

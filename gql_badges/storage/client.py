@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC
 from typing import Any, Union
 from urllib.parse import parse_qsl, urlsplit
 
@@ -42,6 +43,9 @@ def _create_client(
     options: dict[str, Any] = {
         "event_listeners": list(listeners),  # command monitoring: metrics, DB time, spans
         "tz_aware": True,
+        # Python's own UTC: the driver's default zone object is written in Python, and every
+        # offset it is asked for (comparisons, timestamps, formatting) costs a Python call.
+        "tzinfo": UTC,
         "serverSelectionTimeoutMS": settings.server_selection_timeout_ms,
         "connectTimeoutMS": settings.server_selection_timeout_ms,
         "appname": "gql-badges-load" if loading else "gql-badges",
