@@ -28,6 +28,9 @@ from typing import Any, cast
 import httpx
 import jwt
 import uvicorn
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
 from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.routing import Router
@@ -409,3 +412,25 @@ async def seed_org(
     await write_documents(services.database, {"api_clients": [client]})
     secret = services.settings.jwt_secret.get_secret_value()
     return oauth_header(jwt_token(org_id, f"k{org_id}", secret=secret, ttl=600))
+
+
+def database_examples(max_examples: int) -> settings:
+    """Hypothesis settings for a property that writes to the real database: no deadline (a
+    round trip is slow and uneven), and function-scoped fixtures (the database is shared)."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+OrgData = Callable[[int], SearchStrategy[dict[str, list[Any]]]]
+
+
+async def draw_seeded_org(
+    services: Services, data: st.DataObject, org_data: OrgData
+) -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """A new org's generated documents, written with a client of its own; its OAuth header."""
+    org_id = new_org_id()
+    docs = data.draw(org_data(org_id), label="data")
+    return docs, await seed_org(services, org_id, docs)

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from bson import ObjectId
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gql_badges.app import create_app
@@ -29,7 +29,7 @@ from gql_badges.graphql.selection import every_item_field
 from gql_badges.services import Services
 from gql_badges.timefmt import parse_iso
 from tests.generated import NOW, dates, maybe_dates, org_data
-from tests.support import new_org_id, seed_org
+from tests.support import database_examples, draw_seeded_org
 from tests.test_parity import (
     CUSTOMER_REFS,
     ENDPOINTS,
@@ -162,19 +162,13 @@ def field_problems(field: ItemField, rest: dict[str, Any], graphql: dict[str, An
     return [] if stored == value else [f"{name}: {stored!r} != {value!r}"]
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@database_examples(20)
 @given(data=st.data())
 async def test_rest_and_graphql_items_agree_value_by_value(
     clocked_client: httpx.AsyncClient, services: Services, data: st.DataObject
 ) -> None:
     client = clocked_client
-    org_id = new_org_id()
-    docs = data.draw(rich_org_data(org_id), label="data")
-    auth = await seed_org(services, org_id, docs)
+    docs, auth = await draw_seeded_org(services, data, rich_org_data)
     customer = docs["customers"][0]
     groups = [group["_id"] for group in docs["badge_groups"]]
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from bson import ObjectId
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gql_badges.app import create_app
@@ -30,7 +30,12 @@ from gql_badges.services import Services
 from gql_badges.timefmt import format_iso
 from tests.generated import NOW, dates, names, org_data
 from tests.oracle import expected_order
-from tests.support import CUSTOMER, MANAGEMENT, new_org_id, seed_org
+from tests.support import (
+    CUSTOMER,
+    MANAGEMENT,
+    database_examples,
+    draw_seeded_org,
+)
 
 ENDPOINTS = {
     "customer": (f"{CUSTOMER}", CUSTOMER_PARAMS, "customerBadges", "badges"),
@@ -134,19 +139,13 @@ def graphql_arguments(params: tuple[Param, ...], arguments: dict[str, Any]) -> s
 CUSTOMER_REFS = ["id", "email", "cardNumber"]
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@database_examples(30)
 @given(data=st.data())
 async def test_rest_and_graphql_answer_as_the_rules_say(
     fixed_clock_client: httpx.AsyncClient, services: Services, data: st.DataObject
 ) -> None:
     client = fixed_clock_client
-    org_id = new_org_id()
-    docs = data.draw(org_data(org_id), label="data")
-    auth = await seed_org(services, org_id, docs)
+    docs, auth = await draw_seeded_org(services, data, org_data)
 
     customer = docs["customers"][0]
     records = {r["badgeMetaId"]: r for r in docs["customer_badges"]}

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -19,14 +19,10 @@ from gql_badges.storage.client import Database
 from gql_badges.storage.loading import write_documents
 from tests.generated import NOW, badge_queries, org_data
 from tests.oracle import expected_order
-from tests.support import drop_quietly, make_settings, new_org_id
+from tests.support import database_examples, drop_quietly, make_settings, new_org_id
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@database_examples(40)
 @given(data=st.data())
 async def test_pipeline_agrees_with_the_rules(database: Database, data: st.DataObject) -> None:
     org_id = new_org_id()

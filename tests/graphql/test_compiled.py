@@ -33,7 +33,7 @@ from graphql import (
     get_named_type,
     is_composite_type,
 )
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -46,7 +46,7 @@ from gql_badges.graphql.view import GraphQLView
 from gql_badges.services import Services
 from gql_badges.timefmt import format_iso
 from tests.generated import NOW, dates, names, org_data
-from tests.support import basic_auth, new_org_id, seed_org
+from tests.support import basic_auth, database_examples, new_org_id, seed_org
 
 SCHEMA: GraphQLSchema = create_schema()._schema
 ROOT_FIELDS = ["customerBadges", "badgeManagement"]
@@ -342,11 +342,7 @@ AUTH_CASES = st.sampled_from(["ok"] * 8 + ["none", "bad"])
 BAD_AUTH = {"none": {}, "bad": {"X-CAP-API-OAUTH-TOKEN": "not.a.token"}}
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@database_examples(25)
 @given(data=st.data())
 async def test_compiled_answers_as_graphql_core_on_generated_data(
     twin_clients: tuple[httpx.AsyncClient, httpx.AsyncClient, PlanStats],
@@ -367,11 +363,7 @@ async def test_compiled_answers_as_graphql_core_on_generated_data(
         _outcome(await _same_answer(twin_clients, text, variables, BAD_AUTH.get(case, auth)))
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@database_examples(15)
 @given(data=st.data())
 @pytest.mark.usefixtures("demo")
 async def test_compiled_answers_as_graphql_core_on_the_demo_data(

@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gql_badges.demo.handles import SWATI
-from tests.support import graphql
+from tests.support import database_examples, graphql
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -61,11 +61,7 @@ QUERY = """query($customer: CustomerRef!, $name: String, $groupId: ID, $size: In
 EXPECTED_CODES = {"BAD_USER_INPUT", "CUSTOMER_NOT_FOUND", "QUERY_TOO_COMPLEX", None}
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@database_examples(150)
 @given(values=variables())
 async def test_hostile_arguments_get_clear_answers(
     client: httpx.AsyncClient, org_b_auth: dict[str, str], values: dict[str, Any]
