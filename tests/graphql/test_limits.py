@@ -8,17 +8,16 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLError, get_introspection_query
 
-from bench.run import ALL_FIELDS
+from gql_badges.badges.items import Endpoint
 from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.schema import create_schema
+from gql_badges.graphql.selection import every_item_field
 from tests.conftest import graphql
 
 CUSTOMER = '{id: "62090013"}'
-MANAGEMENT_FIELDS = """name description badgeMetaId badgeType badgeGroupId badgeGroupName
-  group { id name rank } badgeRank createdOn lastUpdatedOn images { name fileSvcHandle url tag }
-  badgeStatus lastEarnedOn startsOn expiresOn earnCount
-  ownership { restrictedToOwners claims { ownerType referenceId isActive } }
-  issueStatus active lastEarnedOnDate lastEarnEventDate"""
+# Every field of each item type (constraints through every union member), from the item table.
+ALL_FIELDS = every_item_field(create_schema()._schema, Endpoint.CUSTOMER)
+MANAGEMENT_FIELDS = every_item_field(create_schema()._schema, Endpoint.MANAGEMENT)
 LARGEST = f"""{{
   customerBadges(customer: {CUSTOMER}, limit: 100) {{
     badges {{ {ALL_FIELDS} }} pagination {{ page size total totalPages }} }}
