@@ -61,6 +61,8 @@ def epochs_and_isos(
         instants = cast("Sequence[datetime]", values)
         whole: list[float | int | None] = list(map(int, map(datetime.timestamp, instants)))
         return whole, list(map(_OFFSET_TO_Z, map(_WHOLE_SECONDS, instants)))
+    if values.count(None) == len(values):  # e.g. the earn dates of badges nobody has earned
+        return [None] * len(values), [None] * len(values)
     epochs: list[float | int | None] = []
     texts: list[str | None] = []
     for value in values:
