@@ -114,10 +114,18 @@ def make_settings(driver: Driver, **overrides: Any) -> Settings:
 
 
 async def drop_quietly(database: Database) -> None:
-    """Drop a test's own database, best effort: the embedded server drops one at a time and a
-    large one can take longer than the client waits, which is no failure of the test."""
-    with contextlib.suppress(PyMongoError):
-        await database.drop()
+    """Drop a test's own database, waiting for the server to finish (up to two minutes).
+
+    The embedded server drops one database at a time and goes on dropping after a client stops
+    waiting, so a drop given up on would stall the next test's commands instead. A drop that
+    still fails is no failure of the test: the data directory is temporary.
+    """
+    patient = Database(database.settings, database.uri, loading=True)  # no socket timeout
+    try:
+        with contextlib.suppress(PyMongoError, TimeoutError):
+            await asyncio.wait_for(patient.drop(), timeout=120)
+    finally:
+        await patient.close()
 
 
 async def load_demo(mongo_uri: str, database_name: str) -> None:
