@@ -67,16 +67,17 @@ class CustomerInput:
 
 @dataclass(frozen=True, slots=True)
 class ItemSelection:
-    """What a page's items need read, from the item fields selected: computed once per
-    selection (once per compiled plan), not per item."""
+    """What a page's items need read and built, from the item fields selected: computed once
+    per selection (once per compiled plan), not per item."""
 
+    fields: frozenset[str]  # the item fields selected: the only ones the items are built with
     projection: frozenset[str]
     with_groups: bool
 
     @classmethod
     def of(cls, item_fields: Iterable[str]) -> ItemSelection:
         names = frozenset(item_fields)
-        return cls(frozenset(stored_fields(names)), needs_groups(names))
+        return cls(names, frozenset(stored_fields(names)), needs_groups(names))
 
 
 async def _fetch(context: GraphQLContext, query: BadgeQuery, items: ItemSelection) -> RowPage:
@@ -119,7 +120,9 @@ async def customer_badges_page(
     )
     result = await _fetch(context, query, items)
     now = context.now
-    return BadgePage(badges=to_badges(result.rows, now), pagination=to_pagination(result))
+    return BadgePage(
+        badges=to_badges(result.rows, now, items.fields), pagination=to_pagination(result)
+    )
 
 
 async def badge_management_page(
@@ -165,7 +168,7 @@ async def badge_management_page(
     result = await _fetch(context, query, items)
     now = context.now
     return CustomerBadgePage(
-        customer_badges=to_customer_badges(result.rows, now),
+        customer_badges=to_customer_badges(result.rows, now, items.fields),
         pagination=to_pagination(result),
     )
 

@@ -1,7 +1,8 @@
 """The GraphQL object types, and how a page's rows become them.
 
-Rows are converted once per item into plain Strawberry dataclasses: every field then resolves
-as a plain attribute, with no per-field resolver work. The item fields' values come from the
+Rows are converted once per item into plain Strawberry dataclasses, with only the fields the
+request selected: every field then resolves as a plain attribute, with no per-field resolver
+work. The item fields' values come from the
 item table (`badges/items.py`); `tests/test_items.py` checks that the item types here have
 exactly its fields, of its kinds.
 """
@@ -320,7 +321,6 @@ _OBJECTS: dict[str, Callable[[Any], Any]] = {
     "customerConstraints": lambda stored: [to_constraint(c) for c in stored],
     "badgeConstraints": lambda stored: [to_constraint(c) for c in stored],
 }
-Plan = tuple[tuple[str, Callable[[Item], Any], Callable[[Any], Any] | None], ...]
 
 
 def python_name(name: str) -> str:
@@ -338,35 +338,56 @@ def _convert(field: ItemField) -> Callable[[Any], Any] | None:
     return None
 
 
-def _plan(endpoint: Endpoint) -> Plan:
-    """Each attribute of the endpoint's item type, the item value it reads, and its conversion."""
-    return tuple(
+_ITEM_TYPES: dict[Endpoint, type[Badge | CustomerBadge]] = {
+    Endpoint.CUSTOMER: Badge,
+    Endpoint.MANAGEMENT: CustomerBadge,
+}
+# The item fields a request selected (GraphQL names; None: every field).
+Selected = frozenset[str] | None
+
+
+@functools.lru_cache(maxsize=256)  # per item type and selection, not per request
+def _builder(endpoint: Endpoint, selected: Selected) -> Callable[[Item], Any]:
+    """A function making an object of the endpoint's item type from an `Item`, with only the
+    selected fields computed and converted. The others are None: nothing reads a field the
+    document does not select, and converting every sub-object of every item, selected or not,
+    was most of a page's cost."""
+    cls, fields = _ITEM_TYPES[endpoint], graphql_fields(endpoint)
+    plan = tuple(
         (python_name(field.name), field.value, _convert(field))
-        for field in graphql_fields(endpoint)
+        for field in fields
+        if selected is None or field.name in selected
     )
+    unselected: dict[str, Any] = {
+        python_name(field.name): None
+        for field in fields
+        if selected is not None and field.name not in selected
+    }
+
+    def build(item: Item) -> Any:
+        return cls(
+            **unselected,
+            **{
+                name: read(item) if convert is None else convert(read(item))
+                for name, read, convert in plan
+            },
+        )
+
+    return build
 
 
-_PLANS = {Badge: _plan(Endpoint.CUSTOMER), CustomerBadge: _plan(Endpoint.MANAGEMENT)}
-T = TypeVar("T", Badge, CustomerBadge)
+def to_badges(rows: Iterable[Row], now: datetime, selected: Selected = None) -> list[Badge]:
+    """A page's rows as customerBadges items, with the `selected` fields (default every one)."""
+    build = _builder(Endpoint.CUSTOMER, selected)
+    return [build(item) for item in derive(rows, now)]
 
 
-def _build(cls: type[T], item: Item) -> T:
-    return cls(
-        **{
-            name: read(item) if convert is None else convert(read(item))
-            for name, read, convert in _PLANS[cls]
-        }
-    )
-
-
-def to_badges(rows: Iterable[Row], now: datetime) -> list[Badge]:
-    """A page's rows as customerBadges items."""
-    return [_build(Badge, item) for item in derive(rows, now)]
-
-
-def to_customer_badges(rows: Iterable[Row], now: datetime) -> list[CustomerBadge]:
-    """A page's rows as badgeManagement items."""
-    return [_build(CustomerBadge, item) for item in derive(rows, now)]
+def to_customer_badges(
+    rows: Iterable[Row], now: datetime, selected: Selected = None
+) -> list[CustomerBadge]:
+    """A page's rows as badgeManagement items, with the `selected` fields (default every one)."""
+    build = _builder(Endpoint.MANAGEMENT, selected)
+    return [build(item) for item in derive(rows, now)]
 
 
 def to_badge(row: Row, now: datetime) -> Badge:

@@ -419,6 +419,58 @@ async def test_every_field_of_the_demo_data_is_planned_and_identical(
     assert stats.given_up == before.given_up  # the plan completed it itself
 
 
+# Item fields selected in every way a document can (aliases of the list and of the fields,
+# fragments on the item type, on its interface and on the page, directives with variables):
+# the items are built with only the fields selected, and each must still have its value.
+SELECTION_FORMS = [
+    """query F($customer: CustomerRef!) {
+      customerBadges(customer: $customer, badgeType: AVAILABLE, limit: 100) {
+        x: badges { n: name } badges { ... on BadgeItem { expiresOn group { name } } ...B } } }
+    fragment B on Badge { earnedCount badgeStatus customerConstraints { __typename } }""",
+    """query F($customer: CustomerRef!) {
+      customerBadges(customer: $customer, badgeType: AVAILABLE, limit: 100) { ...P } }
+    fragment P on BadgePage { badges { lastEarnedOnDate ... { images { url } } } }""",
+    """query F($customer: CustomerRef!, $on: Boolean!) {
+      badgeManagement(customer: $customer, size: 100) {
+        customerBadges { badgeGroupName @include(if: $on) issueStatus @skip(if: $on)
+                         ... on CustomerBadge { earnCount o: ownership { claims { ownerType } } }
+                         ...on BadgeItem { badgeMetaId } } } }""",
+]
+
+
+def _within(got: Any, every: Any, aliases: dict[str, str]) -> bool:
+    """Whether each value of `got` is the every-field answer's (under the field's own name)."""
+    if isinstance(got, dict):
+        return isinstance(every, dict) and all(
+            _within(value, every[aliases.get(key, key)], aliases) for key, value in got.items()
+        )
+    if isinstance(got, list):
+        return (
+            isinstance(every, list)
+            and len(got) == len(every)
+            and all(_within(g, e, aliases) for g, e in zip(got, every, strict=True))
+        )
+    return bool(got == every)
+
+
+@pytest.mark.usefixtures("demo")
+@pytest.mark.parametrize("text", SELECTION_FORMS)
+async def test_items_built_with_the_selected_fields_only_have_each_value(
+    twin_clients: tuple[httpx.AsyncClient, httpx.AsyncClient, PlanStats], text: str
+) -> None:
+    auth = basic_auth("demo.100606", "demo-password-100606")
+    variables = {"customer": {"id": "62090013"}}
+    every = (await _same_answer(twin_clients, EVERY_FIELD, variables, auth)).json()["data"]
+    response = await _same_answer(twin_clients, text, {**variables, "on": True}, auth)
+    body = response.json()
+    assert "errors" not in body
+    aliases = {"x": "badges", "n": "name", "o": "ownership"}
+    (root,) = body["data"]
+    items = body["data"][root]
+    assert any(len(page) for page in items.values())
+    assert _within(items, every[root], aliases), (items, every[root])
+
+
 async def test_a_plan_is_built_once_per_document_and_introspection_is_not_planned() -> None:
     schema = create_schema()
     plans = plan_cache(schema)
