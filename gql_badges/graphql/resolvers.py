@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -91,86 +92,26 @@ async def _fetch(context: GraphQLContext, query: BadgeQuery, items: ItemSelectio
     )
 
 
-# The two root fields' work, from their arguments (as the resolvers receive them) to the page
-# objects. The resolvers call these, and so does a compiled plan (`graphql/compiled.py`),
-# which knows the selected item fields from the document.
+class PlannedInfo(Info[GraphQLContext, None]):
+    """What a compiled plan (`graphql/compiled.py`) passes a resolver as its `info`: the
+    request's context, and the item selection the plan worked out once from the document.
+    Nothing else of graphql-core's resolve info is there; the resolvers read only these."""
+
+    def __init__(self, context: GraphQLContext, items: ItemSelection) -> None:
+        self._planned = context
+        self.items = items
+
+    @property
+    def context(self) -> GraphQLContext:
+        return self._planned
 
 
-async def customer_badges_page(
-    context: GraphQLContext,
-    items: ItemSelection,
-    *,
-    customer: CustomerInput,
-    badge_type: BadgeType | None,
-    include_expired: bool | None,
-    group_id: str | None,
-    sort_on: CustomerSortOn | None,
-    limit: int | None,
-    page: int | None,
-) -> BadgePage:
-    query = customer_badges_query(
-        customer.to_ref(),
-        badge_type,
-        include_expired,
-        group_id,
-        sort_on,
-        limit,
-        page,
-        max_size=context.max_page_size,
-    )
-    result = await _fetch(context, query, items)
-    now = context.now
-    return BadgePage(
-        badges=to_badges(result.rows, now, items.fields), pagination=to_pagination(result)
-    )
-
-
-async def badge_management_page(
-    context: GraphQLContext,
-    items: ItemSelection,
-    *,
-    customer: CustomerInput,
-    page: int | None,
-    size: int | None,
-    sort_on: ManagementSortOn | None,
-    order: SortOrder | None,
-    name: str | None,
-    badge_type: BadgeType | None,
-    action: BadgeAction | None,
-    badge_status: BadgeStatus | None,
-    owner: Owner | None,
-    claimed_by: Owner | None,
-    start_on: datetime | None,
-    start_on_operator: DateOperator | None,
-    expires_on: datetime | None,
-    expires_on_operator: DateOperator | None,
-    group_id: str | None,
-) -> CustomerBadgePage:
-    query = management_query(
-        customer.to_ref(),
-        page=page,
-        size=size,
-        sort_on=sort_on,
-        order=order,
-        name=name,
-        badge_type=badge_type,
-        action=action,
-        badge_status=badge_status,
-        owner=owner,
-        claimed_by=claimed_by,
-        start_on=start_on,
-        start_on_operator=start_on_operator,
-        expires_on=expires_on,
-        expires_on_operator=expires_on_operator,
-        group_id=group_id,
-        max_size=context.max_page_size,
-    )
-    result = await _fetch(context, query, items)
-    now = context.now
-    return CustomerBadgePage(
-        customer_badges=to_customer_badges(result.rows, now, items.fields),
-        pagination=to_pagination(result),
-    )
+def _request(info: Info, list_field: str) -> tuple[GraphQLContext, ItemSelection]:
+    """The context and what the page's items need: the plan's, or read off the selection."""
+    if isinstance(info, PlannedInfo):
+        return info.context, info.items
+    context: GraphQLContext = info.context
+    return context, ItemSelection.of(selected_item_fields(info, list_field))
 
 
 async def resolve_customer_badges(
@@ -183,16 +124,21 @@ async def resolve_customer_badges(
     limit: int | None = 10,
     page: int | None = 0,
 ) -> BadgePage:
-    return await customer_badges_page(
-        info.context,
-        ItemSelection.of(selected_item_fields(info, "badges")),
-        customer=customer,
-        badge_type=badge_type,
-        include_expired=include_expired,
-        group_id=group_id,
-        sort_on=sort_on,
-        limit=limit,
-        page=page,
+    context, items = _request(info, "badges")
+    query = customer_badges_query(
+        customer.to_ref(),
+        badge_type,
+        include_expired,
+        group_id,
+        sort_on,
+        limit,
+        page,
+        max_size=context.max_page_size,
+    )
+    result = await _fetch(context, query, items)
+    return BadgePage(
+        badges=to_badges(result.rows, context.now, items.fields),
+        pagination=to_pagination(result),
     )
 
 
@@ -215,10 +161,9 @@ async def resolve_badge_management(
     expires_on_operator: DateOperator | None = None,
     group_id: strawberry.ID | None = None,
 ) -> CustomerBadgePage:
-    return await badge_management_page(
-        info.context,
-        ItemSelection.of(selected_item_fields(info, "customerBadges")),
-        customer=customer,
+    context, items = _request(info, "customerBadges")
+    query = management_query(
+        customer.to_ref(),
         page=page,
         size=size,
         sort_on=sort_on,
@@ -234,6 +179,12 @@ async def resolve_badge_management(
         expires_on=expires_on,
         expires_on_operator=expires_on_operator,
         group_id=group_id,
+        max_size=context.max_page_size,
+    )
+    result = await _fetch(context, query, items)
+    return CustomerBadgePage(
+        customer_badges=to_customer_badges(result.rows, context.now, items.fields),
+        pagination=to_pagination(result),
     )
 
 
@@ -249,8 +200,19 @@ class Query:
     )
 
 
-# The root fields a compiled plan runs, by the functions their resolvers call.
+def _planned(resolver: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """The resolver as a plan calls it: (context, selection, **arguments)."""
+
+    def call(context: GraphQLContext, items: ItemSelection, **arguments: Any) -> Awaitable[Any]:
+        return resolver(PlannedInfo(context, items), **arguments)
+
+    return call
+
+
+# The root fields a compiled plan runs: their own resolvers, given the plan's selection.
 PLANNED_ROOTS = {
-    "customerBadges": PlannedRoot(customer_badges_page, "badges", ItemSelection.of),
-    "badgeManagement": PlannedRoot(badge_management_page, "customerBadges", ItemSelection.of),
+    "customerBadges": PlannedRoot(_planned(resolve_customer_badges), "badges", ItemSelection.of),
+    "badgeManagement": PlannedRoot(
+        _planned(resolve_badge_management), "customerBadges", ItemSelection.of
+    ),
 }
