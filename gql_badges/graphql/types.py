@@ -389,14 +389,6 @@ def to_customer_badges(
     return [build(item) for item in derive(rows, now)]
 
 
-def to_badge(row: Row, now: datetime) -> Badge:
-    return to_badges([row], now)[0]
-
-
-def to_customer_badge(row: Row, now: datetime) -> CustomerBadge:
-    return to_customer_badges([row], now)[0]
-
-
 def to_pagination(page: RowPage) -> Pagination:
     return Pagination(
         page=page.page, size=len(page.rows), total=page.total, total_pages=page.total_pages
