@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from keyword import iskeyword
@@ -211,7 +211,6 @@ class _Compiler:
 
     def __init__(self, executor: Any) -> None:
         self.executor = executor
-        self.item_fields: set[str] = set()
 
     def collect(self, object_type: GraphQLObjectType, details: FieldDetailsList) -> GroupedFieldSet:
         executor = self.executor
@@ -328,14 +327,6 @@ def _origin(object_type: GraphQLObjectType) -> type:
     if not isinstance(origin, type):
         raise _NotCovered
     return origin
-
-
-def _constant(value: Any) -> Callable[[Any], Any]:
-    return lambda _source: value
-
-
-def _identity(value: Any) -> Any:
-    return value
 
 
 class _Never:
@@ -692,12 +683,6 @@ def _execute_root_field(
             return None
 
     return resolve_and_complete()
-
-
-def iter_plans(cache: PlanCache) -> Iterator[Plan]:
-    """Every plan built so far (for tests)."""
-    for plans in cache.operations.values():
-        yield from (plan for plan in plans.variants.values() if plan is not None)
 
 
 __all__: Sequence[str] = ["PlanCache", "PlanStats", "PlannedRoot", "compiled_executor"]
