@@ -105,9 +105,10 @@ class _NotCovered(Exception):
 
 @dataclass(frozen=True, slots=True)
 class PlannedRoot:
-    """A root field a plan may run: the function its resolver calls, and what it selects."""
+    """A root field a plan may run: how to call its resolver, and what it selects."""
 
-    # (context, selection, **arguments) -> the page object the resolver would return.
+    # (context, selection, **arguments) -> the page object: the field's own resolver, given the
+    # plan's selection in place of graphql-core's resolve info (`resolvers.PlannedInfo`).
     fetch: Callable[..., Awaitable[Any]]
     # The page's list of items, whose selected fields decide what is read from the database.
     list_field: str
