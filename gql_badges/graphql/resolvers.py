@@ -31,8 +31,8 @@ from gql_badges.badges.rules import (
     SortOrder,
 )
 from gql_badges.errors import InvalidParameter
-from gql_badges.graphql.compiled import PlannedRoot
 from gql_badges.graphql.context import GraphQLContext
+from gql_badges.graphql.plan import PlannedRoot
 from gql_badges.graphql.selection import selected_item_fields
 from gql_badges.graphql.types import (
     BadgePage,
@@ -93,7 +93,7 @@ async def _fetch(context: GraphQLContext, query: BadgeQuery, items: ItemSelectio
 
 
 class PlannedInfo(Info[GraphQLContext, None]):
-    """What a compiled plan (`graphql/compiled.py`) passes a resolver as its `info`: the
+    """What a compiled plan (`graphql/executor.py`) passes a resolver as its `info`: the
     request's context, and the item selection the plan worked out once from the document.
     Nothing else of graphql-core's resolve info is there; the resolvers read only these."""
 

@@ -10,11 +10,12 @@ from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, Parser
 from strawberry.schema.config import StrawberryConfig
 
 from gql_badges.badges.request import MAX_PAGE_SIZE
-from gql_badges.graphql.compiled import PlanCache, compiled_executor
 from gql_badges.graphql.errors import GatewaySchema
+from gql_badges.graphql.executor import compiled_executor
 from gql_badges.graphql.limits import QueryLimits, guarded_validation
 from gql_badges.graphql.operation import OperationNameRequired
 from gql_badges.graphql.persisted import Documents, Safelist, load_manifest, persisted_queries
+from gql_badges.graphql.plan_cache import PlanCache
 from gql_badges.graphql.resolvers import PLANNED_ROOTS, Query
 from gql_badges.graphql.scalars import SCALAR_MAP
 from gql_badges.observability.graphql import OperationObserver
@@ -32,7 +33,7 @@ def create_schema(
     """The schema, refusing documents over `limits` (and `max_tokens` while parsing).
 
     Persisted queries (APQ) are always on; with a `safelist`, only the operations it lists run.
-    With `compiled`, queries over the two root fields run from plans (`graphql/compiled.py`).
+    With `compiled`, queries over the two root fields run from plans (`graphql/executor.py`).
     """
     limits = limits or QueryLimits()
     extensions: list[Any] = [

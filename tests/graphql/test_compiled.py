@@ -39,8 +39,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from gql_badges.app import create_app
-from gql_badges.graphql.compiled import PlanStats, plan_cache
 from gql_badges.graphql.persisted import PersistedOperation, Safelist
+from gql_badges.graphql.plan_cache import PlanStats, plan_cache
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.view import GraphQLView
 from gql_badges.services import Services
