@@ -17,7 +17,7 @@ Cost is fields times the items they repeat for. A page list repeats for the page
 field asks for, which is often a variable, so a document's cost is kept as a linear form over
 its page sizes and evaluated per request (`DocumentFigures.cost`). Everything else is decided by
 the document alone and refused during validation, before graphql-core's own rules run; both the
-figures and graphql-core's verdict are cached per document text in a bounded LRU.
+figures and graphql-core's verdict are kept with the parsed document (`graphql/documents.py`).
 
 Introspection has a depth bound of its own: the standard introspection documents of graphql-js
 and graphql-core nest 13 to 15 fields deep through `ofType`, deeper than any data query needs,
@@ -30,13 +30,11 @@ document's figure.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -62,6 +60,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from gql_badges.graphql.documents import DocumentCache, KnownDocument
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 # A list whose length no argument states counts as this many items.
@@ -396,31 +396,44 @@ def measure(
 
 
 def guarded_validation(
-    limits: QueryLimits, largest_page: int, *, suggestions: bool = True
+    limits: QueryLimits,
+    largest_page: int,
+    *,
+    suggestions: bool = True,
+    documents: DocumentCache | None = None,
 ) -> type[SchemaExtension]:
-    """An extension that replaces Strawberry's validation step: limits first, then the rules.
+    """An extension that replaces Strawberry's parsing and validation steps: limits first, then
+    the rules, each paid once per document.
 
     The document's limits are checked before graphql-core's validation runs (a refused document
-    never reaches rules that are not linear), graphql-core's verdict is cached per document text,
-    and the cost, which needs the request's variables, is checked just before execution.
-    Without `suggestions`, validation errors say no "Did you mean …" (they would leak names of
-    the schema that introspection, when it is off, keeps to itself).
+    never reaches rules that are not linear); the parsed document and its verdict are kept in
+    `documents` (`graphql/documents.py`), and the cost, which needs the request's variables, is
+    checked just before execution. Without `suggestions`, validation errors say no "Did you
+    mean …" (they would leak names of the schema that introspection, when it is off, keeps to
+    itself).
     """
-    cache: LRUCache[bytes, DocumentFigures] = LRUCache(maxsize=_CACHE_SIZE)
+    cache = documents or DocumentCache(_CACHE_SIZE)
 
     class GuardedValidation(SchemaExtension):
-        verdicts = cache  # the class's, shared by every request to its schema
+        known_documents = cache  # the class's, shared by every request to its schema
+        known: KnownDocument | None = None
         figures: DocumentFigures | None = None
+
+        def on_parse(self) -> Iterator[None]:
+            context = self.execution_context
+            assert context.query is not None
+            self.known = cache.parsed(context.query, context.operation_name, context.parse_options)
+            # Strawberry parses only when no extension has set the document.
+            context.graphql_document = self.known.document
+            yield
 
         def on_validate(self) -> Iterator[None]:
             context = self.execution_context
-            document = context.graphql_document
-            assert document is not None and context.query is not None
-            key = hashlib.sha256(context.query.encode()).digest()
-            figures = cache.get(key)
+            known = self.known
+            assert known is not None and context.graphql_document is known.document
+            figures = known.verdict
             if figures is None:
-                figures = self._judge(document, context.validation_rules)
-                cache[key] = figures
+                figures = known.verdict = self._judge(known.document, context.validation_rules)
             self.figures = figures
             # Strawberry skips its own validation when an extension has set the errors.
             context.pre_execution_errors = list(figures.errors)

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ParserCache
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 
 from gql_badges.badges.request import MAX_PAGE_SIZE
+from gql_badges.graphql.documents import DocumentCache
 from gql_badges.graphql.errors import GatewaySchema
 from gql_badges.graphql.executor import compiled_executor
 from gql_badges.graphql.limits import QueryLimits, guarded_validation
@@ -39,8 +40,11 @@ def create_schema(
     extensions: list[Any] = [
         persisted_queries(safelist, documents),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=256),
-        guarded_validation(limits, largest_page, suggestions=introspection),
+        # Parses and validates each document once (graphql/documents.py); APQ, the safelist
+        # and plain requests of one text share its entry.
+        guarded_validation(
+            limits, largest_page, suggestions=introspection, documents=DocumentCache()
+        ),
         OperationNameRequired,
         OperationObserver,
     ]
