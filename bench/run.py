@@ -286,10 +286,13 @@ async def timed(
         while queue:
             request = queue.pop()
             started = time.perf_counter()
-            response = await client.send(request)
+            try:
+                response = await client.send(request)
+                failed = response.status_code != 200 or bool(response.json().get("errors"))
+            except httpx.TransportError:
+                failed = True
             latencies.append(time.perf_counter() - started)
-            if response.status_code != 200 or response.json().get("errors"):
-                errors += 1
+            errors += failed
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -325,7 +328,9 @@ async def measure_driver(args: argparse.Namespace, uri: str, target: Target) -> 
         for variant in VARIANTS
     }
     headers = {"X-CAP-API-OAUTH-TOKEN": token()}
-    limits = httpx.Limits(max_connections=args.concurrency * 2)
+    # Idle connections dropped by the client well before uvicorn's keep-alive (5 s) closes
+    # them: a connection reused as the server closes it fails the request.
+    limits = httpx.Limits(max_connections=args.concurrency * 2, keepalive_expiry=2)
     async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
         running = target.servers(args, uri)
         try:
@@ -497,7 +502,7 @@ async def mixed_load(args: argparse.Namespace, uri: str, target: Target) -> Load
     gateway = target.servers(args, uri)["gateway"]
     latencies: list[float] = []
     headers = {"X-CAP-API-OAUTH-TOKEN": token()}
-    limits = httpx.Limits(max_connections=args.load_clients + 5)
+    limits = httpx.Limits(max_connections=args.load_clients + 5, keepalive_expiry=2)
     async with httpx.AsyncClient(headers=headers, timeout=120, limits=limits) as client:
         url = gateway.start(free_port())
         try:
