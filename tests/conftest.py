@@ -2,7 +2,7 @@
 
 The server is the embedded SecantusDB (started here, in memory) unless GQL_BADGES_MONGODB_URI
 names a real mongod. Each test works in orgs of its own, so tests never see each other's data.
-Helpers that are not fixtures are in `tests/support.py`: import them from there, never from here.
+Helpers that are not fixtures are in `tests/support/`: import them from there, never from here.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from strawberry import Schema
 
 from gql_badges.graphql.schema import create_schema
-from tests.graphql.hostile import (
+from tests.support.hostile import (
     CORPUS,
     Hostile,
     aliases,

@@ -27,8 +27,8 @@ from gql_badges.storage.collections import (
     Document,
 )
 from gql_badges.storage.loading import LoadError, load_documents, validate_documents
-from tests.generated import NOW
 from tests.support import drop_quietly, make_settings, new_org_id
+from tests.support.generated import NOW
 
 
 def documents(org_id: int) -> dict[str, list[dict[str, Any]]]:

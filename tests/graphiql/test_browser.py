@@ -24,7 +24,7 @@ from gql_badges.settings import Driver
 from tests.support import make_settings, served_in_thread
 
 CHROMIUM = shutil.which("chromium")
-SCREENSHOT = Path(__file__).resolve().parent.parent / "test-artifacts" / "graphiql.png"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "test-artifacts" / "graphiql.png"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -44,8 +44,8 @@ from gql_badges.storage.client import Database
 from gql_badges.storage.collections import BadgeMeta, BadgeRecord
 from gql_badges.storage.loading import validate_documents, write_documents
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
 CLI = [sys.executable, "-m", "gql_badges.cli"]
 TEST_JWT_SECRET = "test-secret-" + "x" * 32
 

@@ -15,12 +15,12 @@ import pytest
 
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.services import Services
-from tests.graphql.hostile import PAGE_ALIASES as ALIASES
 from tests.support import CUSTOMER, basic_auth, free_port, gateway_env
+from tests.support.hostile import PAGE_ALIASES as ALIASES
 
 pytestmark = pytest.mark.usefixtures("demo")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SECONDS = 8.0
 FLOODERS = 6
 
