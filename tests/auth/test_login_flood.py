@@ -18,7 +18,8 @@ from gql_badges.services import Services
 from tests.support import CUSTOMER, basic_auth, free_port, gateway_env
 from tests.support.hostile import PAGE_ALIASES as ALIASES
 
-pytestmark = pytest.mark.usefixtures("demo")
+# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
+pytestmark = [pytest.mark.usefixtures("demo"), pytest.mark.xdist_group("timing")]
 
 ROOT = Path(__file__).resolve().parents[2]
 SECONDS = 8.0

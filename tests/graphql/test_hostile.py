@@ -27,6 +27,9 @@ from tests.support.hostile import (
     repeated_field,
 )
 
+# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
+pytestmark = pytest.mark.xdist_group("timing")
+
 SECONDS = 2.0
 MEMORY = 32 * 1024 * 1024
 

@@ -30,6 +30,9 @@ from gql_badges.storage.loading import LoadError, load_documents, validate_docum
 from tests.support import drop_quietly, make_settings, new_org_id
 from tests.support.generated import NOW
 
+# The storage layer: each driver's own behaviour, so every test here runs on both.
+pytestmark = pytest.mark.every_driver
+
 
 def documents(org_id: int) -> dict[str, list[dict[str, Any]]]:
     """A small consistent set for one org: a group, a badge in it, a customer and their record."""
