@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+import strawberry
 from bson import ObjectId
 from graphql import (
     GraphQLEnumType,
@@ -39,8 +40,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from gql_badges.app import create_app
+from gql_badges.graphql.executor import plan_cache
 from gql_badges.graphql.persisted import PersistedOperation, Safelist
-from gql_badges.graphql.plan_cache import PlanStats, plan_cache
+from gql_badges.graphql.plan_cache import PlanStats
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.view import GraphQLView
 from gql_badges.services import Services
@@ -55,6 +57,7 @@ ROOT_FIELDS = ["customerBadges", "badgeManagement"]
 def _stats(app: Starlette) -> PlanStats:
     (view,) = [r.endpoint for r in app.routes if isinstance(r, Route) and r.path == "/graphql"]
     assert isinstance(view, GraphQLView)
+    assert isinstance(view.schema, strawberry.Schema)
     return plan_cache(view.schema).stats
 
 
