@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from gql_badges.app import create_app
 from gql_badges.badges.items import Endpoint, ItemField, Kind, rest_fields
 from gql_badges.badges.rules import ImageTag
+from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
 from gql_badges.services import Services
@@ -39,7 +40,7 @@ from tests.generated_requests import (
 from tests.support import database_examples, draw_seeded_org
 
 SELECTIONS = {
-    endpoint: every_item_field(create_schema()._schema, endpoint) for endpoint in Endpoint
+    endpoint: every_item_field(graphql_schema(create_schema()), endpoint) for endpoint in Endpoint
 }
 
 

@@ -147,18 +147,25 @@ def provided_operation_name(context: StrawberryExecutionContext) -> str | None:
 
 # --- graphql-core's refusals ------------------------------------------------------------------
 
-# graphql-core tells these limits apart only by their message (each a GraphQLSyntaxError).
+# graphql-core tells these limits apart only by their message: the parser's (each a
+# GraphQLSyntaxError), and its guards against input nested past the interpreter's recursion.
 _PARSER_LIMITS = (
     (re.compile(r"^Document contains more than \d+ tokens\. Parsing aborted\.$"), "maxTokens"),
     (re.compile(r"^Document is nested too deeply\. Parsing aborted\.$"), "maxDepth"),
+)
+_NESTING_GUARDS = (
+    "Variable values are nested too deeply.",
+    "Selections are nested too deeply. Execution aborted.",
 )
 # Appended to messages that suggest names of the schema ("Did you mean 'EARN'?").
 _SUGGESTION = re.compile(r" ?Did you mean .*$", re.DOTALL)
 
 
 def parser_limit(error: GraphQLError) -> str | None:
-    """The limit a parse error is graphql-core's refusal of ("maxTokens", "maxDepth"), or
-    None for any other error."""
+    """The limit an error is graphql-core's refusal of, before validation or as a guard
+    against deep nesting ("maxTokens", "maxDepth"); None for any other error."""
+    if error.message in _NESTING_GUARDS:
+        return "maxDepth"
     if not isinstance(error, GraphQLSyntaxError):
         return None
     # A syntax error's message is "Syntax Error: " and the description.

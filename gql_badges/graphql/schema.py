@@ -15,8 +15,9 @@ from gql_badges.graphql._internals import compiled_execution_allowed, graphql_sc
 from gql_badges.graphql.errors import GatewaySchema
 from gql_badges.graphql.executor import EXECUTION_CONTEXT, run_compiled
 from gql_badges.graphql.limits import QueryLimits, guarded_validation
+from gql_badges.graphql.manifest import Safelist, load_manifest
 from gql_badges.graphql.operation import OperationNameRequired
-from gql_badges.graphql.persisted import Documents, Safelist, load_manifest, persisted_queries
+from gql_badges.graphql.persisted import Documents, persisted_queries
 from gql_badges.graphql.plan_cache import PlanCache
 from gql_badges.graphql.resolvers import PLANNED_ROOTS, Query
 from gql_badges.graphql.scalars import SCALAR_MAP

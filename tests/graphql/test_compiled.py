@@ -40,8 +40,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from gql_badges.app import create_app
+from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.executor import plan_cache
-from gql_badges.graphql.persisted import PersistedOperation, Safelist
+from gql_badges.graphql.manifest import PersistedOperation, Safelist
 from gql_badges.graphql.plan_cache import PlanStats
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.view import GraphQLView
@@ -50,7 +51,7 @@ from gql_badges.timefmt import format_iso
 from tests.generated import NOW, dates, names, org_data
 from tests.support import basic_auth, database_examples, new_org_id, seed_org
 
-SCHEMA: GraphQLSchema = create_schema()._schema
+SCHEMA: GraphQLSchema = graphql_schema(create_schema())
 ROOT_FIELDS = ["customerBadges", "badgeManagement"]
 
 
