@@ -76,8 +76,9 @@ class NotCovered(Exception):
 class PlannedRoot:
     """A root field a plan may run: how to call its resolver, and what it selects."""
 
-    # (context, selection, **arguments) -> the page object: the field's own resolver, given the
-    # plan's selection in place of graphql-core's resolve info (`resolvers.PlannedInfo`).
+    # (context, selection, **arguments) -> the page object: the field's own work, as its
+    # resolver does it, given the plan's selection instead of reading it off the resolve info
+    # (`resolvers.FieldRequest`).
     fetch: Callable[..., Awaitable[Any]]
     # The page's list of items, whose selected fields decide what is read from the database.
     list_field: str
