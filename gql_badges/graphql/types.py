@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types.base import get_object_definition
+from strawberry.types import get_object_definition
 
 from gql_badges.badges.items import Endpoint, Item, ItemField, Kind, Row, derive, graphql_fields
 from gql_badges.badges.repository import RowPage
