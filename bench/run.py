@@ -38,6 +38,7 @@ import psutil
 
 from bench import data
 from gql_badges.badges.items import Endpoint
+from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
 from gql_badges.loading import validate_documents, write_documents
@@ -61,7 +62,7 @@ CLIENT_KEY = "bench-key"
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every field of a badge, constraints through all union members.
-ALL_FIELDS = every_item_field(create_schema()._schema, Endpoint.CUSTOMER)
+ALL_FIELDS = every_item_field(graphql_schema(create_schema()), Endpoint.CUSTOMER)
 GRAPHQL = """query($id: ID!, $limit: Int) {
   customerBadges(customer: {id: $id}, limit: $limit) {
     badges { %s } pagination { page size total totalPages } } }"""

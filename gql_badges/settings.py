@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     # near 30 ms, and are eight times the largest legitimate document (305 tokens).
     graphql_max_tokens: int = Field(default=2_500, ge=100)
     graphql_introspection: bool = True
-    # Queries over the badge root fields run from compiled plans (graphql/compiled.py); off, every
+    # Queries over the badge root fields run from compiled plans (graphql/plan.py); off, every
     # operation goes through graphql-core's field-by-field execution (the same answers, slower).
     graphql_compiled: bool = True
     # An Apollo persisted-query manifest: only the operations it lists run (safelist mode).
