@@ -43,9 +43,25 @@ def negotiate(accept_encoding: str | None) -> str | None:
     Each coding's weight is its own q-value, else the `*` entry's, else 0 (not acceptable);
     q=0 refuses. The highest weight wins, Brotli on a tie. No header: identity.
     """
-    if not accept_encoding:
-        return None
+    weights = _weights(accept_encoding)
+    best, best_weight = None, 0.0
+    for encoding in ENCODINGS:
+        weight = weights.get(encoding, weights.get("*", 0.0))
+        if weight > best_weight:
+            best, best_weight = encoding, weight
+    return best
+
+
+def accepts(accept_encoding: str | None, encoding: str) -> bool:
+    """Whether the header accepts `encoding` at all (a weight above 0)."""
+    weights = _weights(accept_encoding)
+    return weights.get(encoding, weights.get("*", 0.0)) > 0
+
+
+def _weights(accept_encoding: str | None) -> dict[str, float]:
     weights: dict[str, float] = {}
+    if not accept_encoding:
+        return weights
     for entry in accept_encoding.split(","):
         coding, _, parameters = entry.partition(";")
         coding = coding.strip().lower()
@@ -61,12 +77,7 @@ def negotiate(accept_encoding: str | None) -> str | None:
                 except ValueError:
                     weight = 0.0  # a malformed weight accepts nothing
         weights[coding] = weight
-    best, best_weight = None, 0.0
-    for encoding in ENCODINGS:
-        weight = weights.get(encoding, weights.get("*", 0.0))
-        if weight > best_weight:
-            best, best_weight = encoding, weight
-    return best
+    return weights
 
 
 def compressor(encoding: str) -> Callable[[bytes, bool], bytes]:
@@ -160,4 +171,4 @@ class Compression:
         await self.app(scope, receive, compressing_send)
 
 
-__all__ = ["BROTLI", "GZIP", "Compression", "compress", "negotiate"]
+__all__ = ["BROTLI", "GZIP", "Compression", "accepts", "compress", "negotiate"]
