@@ -30,9 +30,9 @@ GZIP = "gzip"
 ENCODINGS = (BROTLI, GZIP)
 MINIMUM_SIZE = 1024
 # From `python -m bench.compression` (bench/README.md): each is the knee of its curve on the
-# gateway's pages. gzip 6 shrinks a page of 1000 by 21x (1 and 3: 16x) for 6.6 ms; 9 adds 8% at
-# twice the CPU. Brotli 4 shrinks it by 29x for 3.6 ms, smaller and cheaper than gzip 6 at every
-# page size; 5 adds 7% at twice the CPU, 9 and 11 cost 30 ms and a second.
+# gateway's pages. gzip 6 shrinks a REST page of 1000 by 21x (1 and 3: 16x) for 6.8 ms; 9 adds
+# 8% at twice the CPU. Brotli 4 shrinks it by 29x for 4.4 ms, smaller and cheaper than gzip 6
+# at every page size; 5 adds 7% at twice the CPU, 9 and 11 cost 30 ms and a second.
 GZIP_LEVEL = 6
 BROTLI_QUALITY = 4
 _STREAMED_TYPES = ("text/event-stream", "multipart/")
