@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,8 @@ def create_schema(
     limits = limits or QueryLimits()
     extensions: list[Any] = [
         persisted_queries(safelist, documents),
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=256),
+        functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
+        functools.partial(ParserCache, maxsize=256),
         guarded_validation(limits, largest_page, suggestions=introspection),
         OperationNameRequired,
         OperationObserver,
