@@ -41,6 +41,7 @@ from gql_badges.badges.items import Endpoint
 from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
+from gql_badges.loading import validate_documents, write_documents
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import (
@@ -52,7 +53,6 @@ from gql_badges.storage.collections import (
     Document,
 )
 from gql_badges.storage.embedded import EmbeddedServer
-from gql_badges.storage.loading import validate_documents, write_documents
 from tests.support import CUSTOMER, free_port, jwt_token
 from tests.support.wire_proxy import CountingProxy
 

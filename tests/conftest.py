@@ -21,12 +21,12 @@ from pymongo.errors import PyMongoError
 from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
 from gql_badges.demo.handles import ORG_A_CLIENT, ORG_B_CLIENT
+from gql_badges.loading import validate_documents, write_documents
 from gql_badges.services import Services
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import Document
 from gql_badges.storage.embedded import EmbeddedServer
-from gql_badges.storage.loading import validate_documents, write_documents
 from tests.support import basic_auth, make_settings, new_org_id
 
 # In CI a failure is reported as found, unshrunk: shrinking a database-backed example can take

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from gql_badges.app import create_app
 from gql_badges.badges.items import Endpoint, ItemField, Kind, rest_fields
-from gql_badges.badges.rules import ImageTag
+from gql_badges.enums import ImageTag
 from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from gql_badges.app import create_app
 from gql_badges.badges.request import CustomerRef, customer_badges_query, management_query
-from gql_badges.badges.rules import IdentifierType
+from gql_badges.enums import IdentifierType
 from gql_badges.services import Services
 from tests.support import (
     database_examples,

@@ -17,9 +17,8 @@ from graphql import (
 )
 from strawberry.types import ExecutionContext
 
-from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError
+from gql_badges.errors import INTERNAL_ERROR_MESSAGE, QUERY_TOO_COMPLEX, GatewayError
 from gql_badges.graphql._internals import graphql_schema, parser_limit, without_suggestions
-from gql_badges.graphql.limits import QUERY_TOO_COMPLEX
 from gql_badges.graphql.rules import add_enum_details
 from gql_badges.observability import context as observed
 from gql_badges.observability.graphql import errors_seen

@@ -64,6 +64,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from gql_badges.errors import QUERY_TOO_COMPLEX
 from gql_badges.graphql._internals import (
     graphql_schema,
     strawberry_validation_rules,
@@ -71,7 +72,6 @@ from gql_badges.graphql._internals import (
 )
 from gql_badges.graphql.rules import with_enum_details
 
-QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 # A list whose length no argument states counts as this many items.
 NESTED_LIST_ITEMS = 10
 # The page lists, and the argument of their root field that sizes them.
@@ -508,7 +508,6 @@ def guarded_validation(
 
 __all__ = [
     "MAX_VALIDATION_ERRORS",
-    "QUERY_TOO_COMPLEX",
     "DocumentFigures",
     "GuardedValidation",
     "QueryLimits",

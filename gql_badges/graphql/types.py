@@ -21,7 +21,7 @@ from strawberry.types import get_object_definition
 
 from gql_badges.badges.items import Endpoint, Item, ItemField, Kind, Row, derive, graphql_fields
 from gql_badges.badges.repository import RowPage
-from gql_badges.badges.rules import (
+from gql_badges.enums import (
     BadgeAction,
     BadgeStatus,
     BadgeType,

@@ -40,8 +40,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.types import ExecutionContext
 
-from gql_badges.badges.rules import BadgeType
 from gql_badges.demo.handles import SWATI
+from gql_badges.enums import BadgeType
 from gql_badges.graphql import _internals as internals
 from gql_badges.graphql._internals import (
     KNOWN_VERSIONS,

@@ -37,12 +37,12 @@ from starlette.routing import Router
 
 from gql_badges.auth.hashing import md5_hex
 from gql_badges.demo import demo_documents
+from gql_badges.loading import validate_documents, write_documents
 from gql_badges.rest.routes import rest_routes
 from gql_badges.services import Services
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import BadgeMeta, BadgeRecord
-from gql_badges.storage.loading import validate_documents, write_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"

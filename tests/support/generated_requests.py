@@ -16,7 +16,7 @@ from typing import Any
 from bson import ObjectId
 from hypothesis import strategies as st
 
-from gql_badges.badges.rules import BadgeType
+from gql_badges.enums import BadgeType
 from gql_badges.rest.params import CUSTOMER_PARAMS, MANAGEMENT_PARAMS, Param
 from gql_badges.timefmt import format_iso
 from tests.support import CUSTOMER, MANAGEMENT
