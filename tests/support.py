@@ -108,6 +108,8 @@ def make_settings(driver: Driver, **overrides: Any) -> Settings:
         "db_timeout_ms": 10_000,
         # Tests share one app per driver: no test's bad logins may spend another's attempts.
         "login_attempts_burst": 1_000_000,
+        "login_address_burst": 1_000_000,
+        "login_username_burst": 1_000_000,
     }
     values.update(overrides)
     return Settings(**values)
@@ -183,10 +185,21 @@ async def graphql(
     **variables: object,
 ) -> dict[str, Any]:
     """POST a GraphQL document; asserts HTTP 200 and returns the body."""
+    return await graphql_answer(client, query, headers, 200, **variables)
+
+
+async def graphql_answer(
+    client: httpx.AsyncClient,
+    query: str,
+    headers: Mapping[str, str] | None,
+    status: int,
+    **variables: object,
+) -> dict[str, Any]:
+    """POST a GraphQL document; asserts the HTTP status and returns the body."""
     response = await client.post(
         "/graphql", json={"query": query, "variables": variables}, headers=headers or {}
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     return body
 

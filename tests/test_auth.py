@@ -16,7 +16,15 @@ from gql_badges.demo import GROUP_A, ORG_A, ORG_B
 from gql_badges.demo.handles import INACTIVE_CLIENT, ORG_B_CLIENT, SWATI
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import Document
-from tests.support import basic_auth, basic_header, error_code, graphql, jwt_token, oauth_header
+from tests.support import (
+    basic_auth,
+    basic_header,
+    error_code,
+    graphql,
+    graphql_answer,
+    jwt_token,
+    oauth_header,
+)
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -49,14 +57,17 @@ async def test_basic_auth_reads_the_callers_org(
 async def test_bad_credentials_are_unauthenticated(
     client: httpx.AsyncClient, headers: dict[str, str]
 ) -> None:
-    body = await graphql(client, QUERY, headers, ref=SWATI.ref)
-    assert body["data"] is None
+    """Credentials present but wrong: 401 before anything runs. None at all: the query runs
+    (200) and the field that needs a caller fails."""
+    body = await graphql_answer(client, QUERY, headers, 401 if headers else 200, ref=SWATI.ref)
+    assert body.get("data") is None
     assert error_code(body) == "UNAUTHENTICATED"
     assert body["errors"][0]["extensions"]["capillaryCode"] == 401
 
 
 async def test_inactive_client_is_forbidden(client: httpx.AsyncClient) -> None:
-    body = await graphql(client, QUERY, basic_auth(*INACTIVE_CLIENT.credentials), ref=SWATI.ref)
+    inactive = basic_auth(*INACTIVE_CLIENT.credentials)
+    body = await graphql_answer(client, QUERY, inactive, 403, ref=SWATI.ref)
     assert error_code(body) == "FORBIDDEN"
     assert body["errors"][0]["extensions"]["capillaryCode"] == 4000
 
@@ -130,7 +141,7 @@ async def test_bad_tokens_are_refused(
     client: httpx.AsyncClient, make_token: Callable[[int], str]
 ) -> None:
     bad = make_token(int(time.time()))
-    body = await graphql(client, QUERY, oauth_header(bad), ref=SWATI.ref)
+    body = await graphql_answer(client, QUERY, oauth_header(bad), 401, ref=SWATI.ref)
     assert error_code(body) == "UNAUTHENTICATED"
 
 
@@ -139,10 +150,11 @@ async def test_tampered_token_is_refused(client: httpx.AsyncClient) -> None:
     header, _, signature = access.split(".")
     claims = jwt.decode(access, options={"verify_signature": False}) | {"org_id": ORG_A}
     forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    body = await graphql(
+    body = await graphql_answer(
         client,
         QUERY,
         {"Authorization": f"Bearer {header}.{forged_payload}.{signature}"},
+        401,
         ref=SWATI.ref,
     )
     assert error_code(body) == "UNAUTHENTICATED"
