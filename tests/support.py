@@ -28,9 +28,11 @@ from typing import Any, cast
 import httpx
 import jwt
 import uvicorn
+from argon2 import PasswordHasher, profiles
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
+from pymongo import InsertOne
 from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.routing import Router
@@ -41,7 +43,7 @@ from gql_badges.rest.routes import rest_routes
 from gql_badges.services import Services
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
-from gql_badges.storage.collections import BadgeMeta, BadgeRecord
+from gql_badges.storage.collections import API_CLIENTS, BadgeMeta, BadgeRecord
 from gql_badges.storage.loading import validate_documents, write_documents
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -433,6 +435,25 @@ async def seed_org(
     await write_documents(services.database, {"api_clients": [client]})
     secret = services.settings.jwt_secret.get_secret_value()
     return oauth_header(jwt_token(org_id, f"k{org_id}", secret=secret, ttl=600))
+
+
+# Argon2's cheapest profile: for tests of what surrounds a password check, not of its cost.
+_CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+async def seed_cheap_client(database: Database) -> tuple[str, str]:
+    """An active API client of an org of its own, whose password is cheap to check (the login
+    limits are under test, not the hash): its username and password."""
+    org_id = new_org_id()
+    username, password = f"cheap.{org_id}.{uuid.uuid4().hex[:8]}", f"password-{org_id}"
+    client = {
+        "orgId": org_id,
+        "username": username,
+        "passwordHash": _CHEAP_HASHER.hash(md5_hex(password)),
+        "active": True,
+    }
+    await database.bulk_write(API_CLIENTS, [InsertOne(client)], session=None)
+    return username, password
 
 
 def database_examples(max_examples: int) -> settings:
