@@ -15,7 +15,7 @@ from gql_badges.graphiql import graphiql_routes
 from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.persisted import Documents, Safelist
 from gql_badges.graphql.schema import create_schema, load_safelist
-from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView
+from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView, error_response
 from gql_badges.http.errors import handle_gateway_error, handle_http_error, handle_unexpected_error
 from gql_badges.http.limits import BodySizeLimit, HeaderSizeLimit
 from gql_badges.http.oauth import generate_token
@@ -26,7 +26,6 @@ from gql_badges.rest.openapi import openapi
 from gql_badges.rest.routes import rest_routes
 from gql_badges.services import Services
 from gql_badges.settings import Settings
-from gql_badges.storage.indexes import prepare_indexes
 
 
 def _name_safelisted(metrics: Metrics | None, safelist: Safelist | None) -> None:
@@ -47,7 +46,7 @@ def create_app(
             assert uri is not None, "create_app needs a MongoDB URI or ready services"
             app.state.services = Services.create(settings, uri)
         documents.store = app.state.services.store
-        await prepare_indexes(app.state.services.database)
+        await app.state.services.database.prepare_indexes()
         metrics: Metrics | None = app.state.services.metrics
         _name_safelisted(metrics, safelist)
         listener = None
@@ -84,6 +83,7 @@ def create_app(
         compiled=settings.graphql_compiled,
     )
     graphql_view = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    refusals = {GRAPHQL_PATH: error_response}
     # Scrapes go to a listener of their own when one is set, so /metrics need not be public.
     metrics_routes = []
     if settings.metrics and not settings.metrics_address:
@@ -103,8 +103,9 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(ObserveRequests),
-            Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            # Refused in the GraphQL shape on /graphql, in the REST envelope elsewhere.
+            Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes, refusals=refusals),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refusals=refusals),
         ],
         exception_handlers={
             GatewayError: handle_gateway_error,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from gql_badges.auth.credentials import Authenticator
 from gql_badges.auth.limits import Limiter, LoginGate, LoginLimits
 from gql_badges.badges.repository import BadgeRepository
+from gql_badges.observability import context as observed
 from gql_badges.observability.metrics import Metrics
 from gql_badges.observability.mongodb import listeners, watch_database
 from gql_badges.observability.tracing import Tracing, tracing_from_environment
@@ -48,7 +49,7 @@ class Services:
         database = Database(settings, uri, listeners(metrics, tracing))
         if metrics is not None:
             watch_database(metrics, database.client)
-        store = store or RedisStore(settings.redis_url)
+        store = store or RedisStore(settings.redis_url, on_fallback=observed.limiter_fallback)
         limits = LoginLimits(
             concurrent=settings.login_max_concurrent,
             per_minute=settings.login_attempts_per_minute,

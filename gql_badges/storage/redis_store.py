@@ -11,8 +11,8 @@ Redis is an optimisation of sharing, never a dependency of a request: every call
 (`timeout`, no retries), and one failure opens a circuit breaker for `retry_after` seconds,
 during which every caller falls back at once, without a network round trip. One caller then
 tries again. The outage is logged once ("Redis unreachable", and "reachable again" when it is
-back), whoever noticed it, and each fallback is counted in
-`gql_badges_limiter_store_failures_total`.
+back), whoever noticed it, and each fallback is reported to `on_fallback` (the services count
+them in `gql_badges_limiter_store_failures_total`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
-
-from gql_badges.observability import context as observed
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +49,11 @@ class RedisStore:
         *,
         timeout: float = TIMEOUT_SECONDS,
         retry_after: float = RETRY_AFTER_SECONDS,
+        on_fallback: Callable[[], None] = lambda: None,
     ) -> None:
         self.timeout = timeout
         self.retry_after = retry_after
+        self.on_fallback = on_fallback
         self._redis: redis.asyncio.Redis | None = None
         if url:
             # No retries: a retry is the very wait the breaker exists to avoid.
@@ -81,7 +81,7 @@ class RedisStore:
             raise StoreUnavailable()
         if self._open_until is not None:
             if time.monotonic() < self._open_until:
-                observed.limiter_fallback()
+                self.on_fallback()
                 raise StoreUnavailable()
             # Half open: this caller tries; the others fall back until it has the answer.
             self._open_until = time.monotonic() + self.retry_after
@@ -99,7 +99,7 @@ class RedisStore:
         return result
 
     def _failed(self, error: Exception) -> None:
-        observed.limiter_fallback()
+        self.on_fallback()
         self._open_until = time.monotonic() + self.retry_after
         if not self._warned:
             self._warned = True

@@ -36,6 +36,9 @@ from tests.support import (
     seed_cheap_client,
 )
 
+# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
+pytestmark = pytest.mark.xdist_group("timing")
+
 AUTH = basic_auth(ORG_B_CLIENT.username, ORG_B_CLIENT.password)
 REDIS_SERVER = shutil.which("redis-server")
 if REDIS_SERVER is None and not os.environ.get("CI"):
