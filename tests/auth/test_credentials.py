@@ -14,6 +14,8 @@ import pytest
 from gql_badges.auth.hashing import md5_hex
 from gql_badges.demo import GROUP_A, ORG_A, ORG_B
 from gql_badges.demo.handles import INACTIVE_CLIENT, ORG_B_CLIENT, SWATI
+from gql_badges.errors import Unauthenticated
+from gql_badges.services import Services
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import Document
 from tests.support import (
@@ -24,6 +26,7 @@ from tests.support import (
     graphql_answer,
     jwt_token,
     oauth_header,
+    seed_cheap_client,
 )
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -258,3 +261,26 @@ async def test_passwords_and_secrets_are_stored_only_hashed(
         text = repr(client_doc)
         assert "demo-password" not in text and "demo-secret" not in text
         assert md5_hex(ORG_B_CLIENT.password) not in text
+
+
+async def test_a_plain_mapping_in_any_case_authenticates_as_headers_do(
+    services: Services,
+) -> None:
+    """`Authenticator.authenticate` takes any mapping (a WebSocket's `connection_init` payload
+    is a JSON object, its keys in whatever case the client wrote) and the client's address."""
+    username, password = await seed_cheap_client(services.database)
+    authenticate = services.authenticator.authenticate
+    basic = basic_auth(username, password)["Authorization"]
+    caller = await authenticate({"Authorization": basic}, "127.0.0.9")
+    assert caller.client == username
+    assert await authenticate({"AUTHORIZATION": basic}, "127.0.0.9") == caller
+    secret = services.settings.jwt_secret.get_secret_value()
+    token = jwt_token(ORG_B, ORG_B_CLIENT.key, secret=secret)
+    by_token = await authenticate({"X-Cap-Api-OAuth-Token": token}, None)
+    assert (by_token.org_id, by_token.client) == (ORG_B, ORG_B_CLIENT.key)
+    with pytest.raises(Unauthenticated) as refused:
+        await authenticate({"Authorization": basic_auth(username, "wrong")["Authorization"]}, "x")
+    assert refused.value.reason == "wrong_secret"
+    with pytest.raises(Unauthenticated) as missing:
+        await authenticate({}, "127.0.0.9")
+    assert missing.value.reason == "missing"
