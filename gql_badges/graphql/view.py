@@ -99,10 +99,11 @@ def error_response(
     *,
     media_type: str = JSON,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, object] | None = None,
 ) -> Response:
     """A request refused before execution, in the GraphQL shape (no `data` entry)."""
     return Response(
-        orjson.dumps(error_body(message, code)),
+        orjson.dumps(error_body(message, code, **(extensions or {}))),
         status_code=status,
         headers=headers,
         media_type=_content_type(media_type),
@@ -139,11 +140,13 @@ class Refusal(Exception):
         )
 
     def response(self, media_type: str) -> Response:
-        return Response(
-            orjson.dumps(error_body(self.message, self.code, **self.extensions)),
-            status_code=self.status,
+        return error_response(
+            self.status,
+            self.message,
+            self.code,
+            media_type=media_type,
             headers=self.headers,
-            media_type=_content_type(media_type),
+            extensions=self.extensions,
         )
 
 
