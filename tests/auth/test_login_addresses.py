@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gql_badges.app import create_app
@@ -62,11 +64,23 @@ def code(response: httpx.Response) -> str:
     return value
 
 
+def refused_by(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The `limit` of each access line that has one: which limit refused the request."""
+    return [
+        fields["limit"]
+        for record in caplog.records
+        if record.name == "gql_badges.access"
+        and isinstance(fields := getattr(record, "fields", None), dict)
+        and "limit" in fields
+    ]
+
+
 async def test_an_attackers_address_is_refused_and_the_real_client_is_not(
-    services: Services,
+    services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Issue 19's table, reversed: 25 wrong passwords from 127.0.0.3, then the real client,
     not yet verified by this process, from 127.0.0.2."""
+    caplog.set_level(logging.INFO, logger="gql_badges.access")
     username, password = await seed_cheap_client(services.database)
     async with gateway(services) as base, from_address(base, "127.0.0.3") as attacker:
         statuses = []
@@ -83,10 +97,11 @@ async def test_an_attackers_address_is_refused_and_the_real_client_is_not(
         # And the attacker's address is still refused.
         again = await login(base, "127.0.0.3", basic_auth(username, "guess-again"))
         assert again.status_code == 429
+    assert refused_by(caplog) == ["login_username_address"] * 6
 
 
 async def test_failures_from_twenty_addresses_do_not_lock_out_a_known_address(
-    services: Services,
+    services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
     """20 addresses, 10 failures each, spend the username's budget (50 here, so that they do): a
     fresh address is refused, the address that logged in before is not."""
@@ -109,8 +124,10 @@ async def test_failures_from_twenty_addresses_do_not_lock_out_a_known_address(
         statuses = Counter(status for batch in batches for status in batch)
         assert statuses == {401: 50, 429: 150}
 
+        caplog.set_level(logging.INFO, logger="gql_badges.access")
         fresh = await login(base, "127.0.0.4", right)
         assert (fresh.status_code, code(fresh)) == (429, "RATE_LIMITED")
+        assert refused_by(caplog) == ["login_username"]
         for _ in range(3):
             known = await login(base, "127.0.0.2", right)
             assert known.status_code == 200, known.text
