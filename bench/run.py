@@ -10,10 +10,14 @@ the same run:
   graphql-all   customerBadges with every field of a badge
   graphql-two   customerBadges { badges { badgeMetaId name } }
 
+Requests ask for no compression (as the baseline answers); what compressing each answer would
+add is a column of its own: the CPU of the gateway's `compress` at its levels on that answer,
+measured in this process (`bench.compression` sweeps the levels), and the ratio it buys.
+
 Latency (p50, p99) and throughput come from a timed pass with concurrent clients; CPU per
 request is the server process's CPU time over that pass divided by its requests. Round trips and
 bytes read from MongoDB per request come from a second, sequential pass through a counting
-proxy (tests/wire_proxy.py), so the proxy never slows the timed pass.
+proxy (tests/support/wire_proxy.py), so the proxy never slows the timed pass.
 
 `--trees before=DIR,after=.` runs both servers from each source tree in turn (e.g. a
 `git archive` of an earlier commit), so a change is measured before and after in one run; the
@@ -45,8 +49,11 @@ import psutil
 
 from bench import data
 from gql_badges.badges.items import Endpoint
+from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
+from gql_badges.http.compression import BROTLI, GZIP, MINIMUM_SIZE, compress
+from gql_badges.loading import validate_documents, write_documents
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import (
@@ -58,9 +65,8 @@ from gql_badges.storage.collections import (
     Document,
 )
 from gql_badges.storage.embedded import EmbeddedServer
-from gql_badges.storage.loading import validate_documents, write_documents
 from tests.support import CUSTOMER, MANAGEMENT, free_port, jwt_token
-from tests.wire_proxy import CountingProxy
+from tests.support.wire_proxy import CountingProxy
 
 VARIANTS = ("raw", "rest", "graphql-all", "graphql-two")
 JWT_SECRET = "bench-secret-" + "x" * 32
@@ -68,7 +74,7 @@ CLIENT_KEY = "bench-key"
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every field of a badge, constraints through all union members.
-ALL_FIELDS = every_item_field(create_schema()._schema, Endpoint.CUSTOMER)
+ALL_FIELDS = every_item_field(graphql_schema(create_schema()), Endpoint.CUSTOMER)
 GRAPHQL = """query($id: ID!, $limit: Int) {
   customerBadges(customer: {id: $id}, limit: $limit) {
     badges { %s } pagination { page size total totalPages } } }"""
@@ -90,6 +96,13 @@ class Row:
     cpu_ms_per_request: float = 0.0
     round_trips: float = 0.0
     kb_read: float = 0.0
+    # The answer's own size, and what compressing it costs the gateway (CPU ms of its `compress`
+    # at the levels it uses, measured in this process) and saves (uncompressed / compressed).
+    kb_sent: float = 0.0
+    br_cpu_ms: float = 0.0
+    br_ratio: float = 0.0
+    gzip_cpu_ms: float = 0.0
+    gzip_ratio: float = 0.0
     ratios: dict[str, float] = field(default_factory=dict)
 
 
@@ -327,7 +340,9 @@ async def measure_driver(args: argparse.Namespace, uri: str, target: Target) -> 
         for page in args.page_sizes
         for variant in VARIANTS
     }
-    headers = {"X-CAP-API-OAUTH-TOKEN": token()}
+    # Identity, as the baseline answers: the passes measure the gateway without compression, and
+    # its cost is a column of its own (`compression_columns`).
+    headers = {"X-CAP-API-OAUTH-TOKEN": token(), "Accept-Encoding": "identity"}
     # Idle connections dropped by the client well before uvicorn's keep-alive (5 s) closes
     # them: a connection reused as the server closes it fails the request.
     limits = httpx.Limits(max_connections=args.concurrency * 2, keepalive_expiry=2)
@@ -377,6 +392,7 @@ async def measure_driver(args: argparse.Namespace, uri: str, target: Target) -> 
                         if n:  # the first request warms caches (auth)
                             counts.append(proxy.reset())
                     row = rows[(page, variant)]
+                    compression_columns(row, response.content)
                     row.round_trips = statistics.mean(c.round_trips for c in counts)
                     row.kb_read = statistics.mean(c.bytes_read for c in counts) / 1024
         finally:
@@ -393,11 +409,33 @@ async def measure_driver(args: argparse.Namespace, uri: str, target: Target) -> 
     return list(rows.values())
 
 
+def cpu_ms(body: bytes, encoding: str, level: int | None = None, seconds: float = 0.25) -> float:
+    """CPU milliseconds to compress `body` once (the mean over repetitions)."""
+    compress(body, encoding, level)  # warm: allocations, first-use costs
+    rounds, started = 0, time.process_time()
+    while (spent := time.process_time() - started) < seconds or rounds < 3:
+        compress(body, encoding, level)
+        rounds += 1
+    return spent / rounds * 1000
+
+
+def compression_columns(row: Row, body: bytes) -> None:
+    """What the gateway's compression would add to this answer, at its own levels."""
+    row.kb_sent = len(body) / 1024
+    if len(body) < MINIMUM_SIZE:
+        return  # sent as it is
+    row.br_cpu_ms = cpu_ms(body, BROTLI)
+    row.br_ratio = len(body) / len(compress(body, BROTLI))
+    row.gzip_cpu_ms = cpu_ms(body, GZIP)
+    row.gzip_ratio = len(body) / len(compress(body, GZIP))
+
+
 def print_table(rows: list[Row]) -> None:
     header = (
         f"{'shape':<5} {'tree':<7} {'records':>8} {'driver':>7} {'page':>5} {'variant':<12}"
         f" {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} {'CPU ms':>7} {'trips':>5} {'KB read':>8}"
-        f" {'p50 x':>6} {'CPU x':>6} {'KB x':>5} {'err':>4}"
+        f" {'p50 x':>6} {'CPU x':>6} {'KB x':>5} {'err':>4} {'KB sent':>8} {'br ms':>6}"
+        f" {'br x':>5} {'gz ms':>6} {'gz x':>5}"
     )
     print(header)
     print("-" * len(header))
@@ -407,7 +445,8 @@ def print_table(rows: list[Row]) -> None:
             f" {r.variant:<12} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.throughput:>7.1f}"
             f" {r.cpu_ms_per_request:>7.2f} {r.round_trips:>5.1f} {r.kb_read:>8.1f}"
             f" {r.ratios['p50']:>6.2f} {r.ratios['cpu']:>6.2f} {r.ratios['kb_read']:>5.2f}"
-            f" {r.errors:>4}"
+            f" {r.errors:>4} {r.kb_sent:>8.1f} {r.br_cpu_ms:>6.2f} {r.br_ratio:>5.1f}"
+            f" {r.gzip_cpu_ms:>6.2f} {r.gzip_ratio:>5.1f}"
         )
 
 

@@ -15,7 +15,9 @@ from gql_badges.graphiql import graphiql_routes
 from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.persisted import Documents, Safelist
 from gql_badges.graphql.schema import create_schema, load_safelist
-from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView
+from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView, error_response
+from gql_badges.http.compression import Compression
+from gql_badges.http.cors import GatewayCORS
 from gql_badges.http.errors import handle_gateway_error, handle_http_error, handle_unexpected_error
 from gql_badges.http.limits import BodySizeLimit, HeaderSizeLimit
 from gql_badges.http.oauth import generate_token
@@ -26,7 +28,6 @@ from gql_badges.rest.openapi import openapi
 from gql_badges.rest.routes import rest_routes
 from gql_badges.services import Services
 from gql_badges.settings import Settings
-from gql_badges.storage.indexes import prepare_indexes
 
 
 def _name_safelisted(metrics: Metrics | None, safelist: Safelist | None) -> None:
@@ -46,7 +47,8 @@ def create_app(
         if services is None:
             assert uri is not None, "create_app needs a MongoDB URI or ready services"
             app.state.services = Services.create(settings, uri)
-        await prepare_indexes(app.state.services.database)
+        documents.store = app.state.services.store
+        await app.state.services.database.prepare_indexes()
         metrics: Metrics | None = app.state.services.metrics
         _name_safelisted(metrics, safelist)
         listener = None
@@ -55,11 +57,10 @@ def create_app(
         try:
             yield
         finally:
-            await documents.close()
             if listener is not None:
                 listener.shutdown()
             if owned:
-                await app.state.services.authenticator.close()
+                await app.state.services.store.close()
                 await app.state.services.database.close()
                 if app.state.services.tracing is not None:
                     app.state.services.tracing.shutdown()
@@ -67,7 +68,7 @@ def create_app(
     safelist = (
         load_safelist(settings.persisted_operations) if settings.persisted_operations else None
     )
-    documents = Documents(settings.redis_url)  # APQ's registered documents
+    documents = Documents()  # APQ's registered documents, in Redis through the services' store
     limits = QueryLimits(
         max_depth=settings.graphql_max_depth,
         max_introspection_depth=settings.graphql_max_introspection_depth,
@@ -84,6 +85,7 @@ def create_app(
         compiled=settings.graphql_compiled,
     )
     graphql_view = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    refusals = {GRAPHQL_PATH: error_response}
     # Scrapes go to a listener of their own when one is set, so /metrics need not be public.
     metrics_routes = []
     if settings.metrics and not settings.metrics_address:
@@ -103,8 +105,13 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(ObserveRequests),
-            Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            # Preflights are answered here, before the size limits, the rate limits and the
+            # GraphQL view (which would answer OPTIONS 405); refusals below still get CORS headers.
+            Middleware(GatewayCORS, allow_origins=settings.cors_origins),
+            Middleware(Compression),
+            # Refused in the GraphQL shape on /graphql, in the REST envelope elsewhere.
+            Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes, refusals=refusals),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refusals=refusals),
         ],
         exception_handlers={
             GatewayError: handle_gateway_error,
@@ -114,6 +121,7 @@ def create_app(
     )
     if services is not None:
         app.state.services = services
+        documents.store = services.store
         _name_safelisted(services.metrics, safelist)
     return app
 

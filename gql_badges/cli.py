@@ -16,18 +16,18 @@ from types import FrameType
 from pymongo.errors import PyMongoError
 
 from gql_badges.errors import DatabaseUnavailable
-from gql_badges.observability.logs import configure_logging
-from gql_badges.settings import Settings
-from gql_badges.storage.client import Database
-from gql_badges.storage.embedded import EmbeddedServer, EmbeddedUnavailable
-from gql_badges.storage.indexes import INDEXES, IndexProblem
-from gql_badges.storage.loading import (
+from gql_badges.loading import (
     LoadError,
     load_documents,
     parse_load_file,
     validate_documents,
     write_documents,
 )
+from gql_badges.observability.logs import configure_logging
+from gql_badges.settings import Settings
+from gql_badges.storage.client import Database
+from gql_badges.storage.embedded import EmbeddedServer, EmbeddedUnavailable
+from gql_badges.storage.indexes import INDEXES, IndexProblem
 
 logger = logging.getLogger("gql_badges")
 
@@ -210,7 +210,7 @@ def persisted_manifest(directory: Path) -> int:
     """An Apollo persisted-query manifest of the operations in DIR's `.graphql` files."""
     import json
 
-    from gql_badges.graphql.persisted import ManifestError, manifest_from_documents
+    from gql_badges.graphql.manifest import ManifestError, manifest_from_documents
 
     files = sorted(directory.rglob("*.graphql"))
     if not files:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A browser's serialized origin: scheme, host and port only (no path, no trailing slash).
+_ORIGIN = re.compile(r"https?://[^/\s?#@]+")
 
 
 class Driver(StrEnum):
@@ -35,7 +39,9 @@ class Settings(BaseSettings):
     database: str = "badges"
     data_dir: Path = Path(".gql-badges-data")
     jwt_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
-    driver: Driver = Driver.MOTOR
+    # PyMongo's async client: Motor reached end of life on 2026-05-14 (critical fixes only, until
+    # 2027-05-14). Motor stays selectable for deployments standardised on it.
+    driver: Driver = Driver.PYMONGO
 
     # Database fault handling: a server-side limit on every operation and a client-side bound on
     # finding a server, so an unreachable database answers 503 quickly instead of hanging.
@@ -53,10 +59,16 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=300, ge=1)
 
     # Logins whose credentials are not yet verified (each costs an Argon2 verification): how many
-    # run at once, and how many each client address and each username may attempt.
+    # run at once; how many failures each (username, address), each address, and each username
+    # may make (token buckets: the burst, refilled per minute). An address that has logged in as
+    # a username never spends that username's budget (README, "Limits").
     login_max_concurrent: int = Field(default=1, ge=1)
     login_attempts_per_minute: float = Field(default=10.0, gt=0)
     login_attempts_burst: int = Field(default=20, ge=1)
+    login_address_per_minute: float = Field(default=30.0, gt=0)
+    login_address_burst: int = Field(default=60, ge=1)
+    login_username_per_minute: float = Field(default=600.0, gt=0)
+    login_username_burst: int = Field(default=1200, ge=1)
 
     # Per-client token bucket: requests a second on average, and the largest burst; 0 turns it off.
     rate_limit_per_second: float = Field(default=100.0, ge=0)
@@ -95,3 +107,25 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] | None = None
     log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")
     redis_url: str | None = None
+    # Browser origins that may call the gateway (CORS; the live endpoints' origin check too):
+    # comma-separated exact origins, `*` for any (only when written out); none by default.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value  # pydantic names the wrong type
+        origins = []
+        for item in map(str, items):
+            origin = item.strip().lower()  # browsers send scheme and host in lower case
+            if not origin:
+                continue
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{item.strip()!r} is not an origin: write scheme://host[:port], "
+                    "e.g. https://app.example.com, with no path or trailing slash"
+                )
+            origins.append(origin)
+        return tuple(origins)

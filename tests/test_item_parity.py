@@ -23,23 +23,24 @@ from hypothesis import strategies as st
 
 from gql_badges.app import create_app
 from gql_badges.badges.items import Endpoint, ItemField, Kind, rest_fields
-from gql_badges.badges.rules import ImageTag
+from gql_badges.enums import ImageTag
+from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
 from gql_badges.services import Services
 from gql_badges.timefmt import parse_iso
-from tests.generated import NOW, dates, maybe_dates, org_data
-from tests.generated_requests import (
+from tests.support import database_examples, draw_seeded_org
+from tests.support.generated import NOW, dates, maybe_dates, org_data
+from tests.support.generated_requests import (
     CUSTOMER_REFS,
     ENDPOINTS,
     endpoint_requests,
     graphql_arguments,
     rest_params,
 )
-from tests.support import database_examples, draw_seeded_org
 
 SELECTIONS = {
-    endpoint: every_item_field(create_schema()._schema, endpoint) for endpoint in Endpoint
+    endpoint: every_item_field(graphql_schema(create_schema()), endpoint) for endpoint in Endpoint
 }
 
 
@@ -162,7 +163,8 @@ def field_problems(field: ItemField, rest: dict[str, Any], graphql: dict[str, An
     return [] if stored == value else [f"{name}: {stored!r} != {value!r}"]
 
 
-@database_examples(20)
+@pytest.mark.slow  # a property test on the database
+@database_examples(8)
 @given(data=st.data())
 async def test_rest_and_graphql_items_agree_value_by_value(
     clocked_client: httpx.AsyncClient, services: Services, data: st.DataObject

@@ -21,40 +21,38 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
 from graphql import DocumentNode, parse
 
-if TYPE_CHECKING:
-    from gql_badges.graphql.limits import DocumentFigures
-
 DEFAULT_SIZE = 256
+Verdict = TypeVar("Verdict")  # what validation concluded: `limits.DocumentFigures`
 
 
 @dataclass(slots=True)
-class KnownDocument:
+class KnownDocument(Generic[Verdict]):
     """A document seen before: parsed, and judged once its first request reached validation."""
 
     document: DocumentNode
-    verdict: DocumentFigures | None = None
+    verdict: Verdict | None = None
 
 
-class DocumentCache:
+class DocumentCache(Generic[Verdict]):
     """Known documents by (SHA-256 of the text, operation name), in a bounded LRU."""
 
     def __init__(self, maxsize: int = DEFAULT_SIZE) -> None:
-        self.entries: LRUCache[tuple[bytes, str | None], KnownDocument] = LRUCache(maxsize)
+        self.entries: LRUCache[tuple[bytes, str | None], KnownDocument[Verdict]] = LRUCache(maxsize)
 
     def parsed(
         self, query: str, operation_name: str | None, parse_options: Mapping[str, Any]
-    ) -> KnownDocument:
+    ) -> KnownDocument[Verdict]:
         """The document of `query`, parsed now unless known. A document that does not parse
         raises graphql-core's `GraphQLSyntaxError` and is not kept."""
         key = (hashlib.sha256(query.encode()).digest(), operation_name)
         known = self.entries.get(key)
         if known is None:
-            known = KnownDocument(parse(query, **parse_options))
+            known = KnownDocument[Verdict](parse(query, **parse_options))
             self.entries[key] = known
         return known
 

@@ -21,13 +21,11 @@ arguments, `@defer`) get no plan (`NotCovered`) and run through graphql-core unc
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from keyword import iskeyword
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     DirectiveNode,
@@ -52,12 +50,15 @@ from graphql import (
     is_non_null_type,
     is_object_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet, collect_subfields
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+from gql_badges.graphql import _internals as internals
+from gql_badges.graphql._internals import ArgumentConverter, FieldGroup, GroupedFields, Operation
+
+if TYPE_CHECKING:
+    import strawberry
 
 logger = logging.getLogger(__name__)
 
-_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 Completer = Callable[[Any], Any]
@@ -75,8 +76,9 @@ class NotCovered(Exception):
 class PlannedRoot:
     """A root field a plan may run: how to call its resolver, and what it selects."""
 
-    # (context, selection, **arguments) -> the page object: the field's own resolver, given the
-    # plan's selection in place of graphql-core's resolve info (`resolvers.PlannedInfo`).
+    # (context, selection, **arguments) -> the page object: the field's own work, as its
+    # resolver does it, given the plan's selection instead of reading it off the resolve info
+    # (`resolvers.FieldRequest`).
     fetch: Callable[..., Awaitable[Any]]
     # The page's list of items, whose selected fields decide what is read from the database.
     list_field: str
@@ -86,11 +88,10 @@ class PlannedRoot:
 
 @dataclass(frozen=True, slots=True)
 class RootField:
+    """A root field of a plan: its arguments' conversion, its resolver, its completion."""
+
     field_def: GraphQLField
-    arguments: Any  # Strawberry's arguments of the field, for `convert_arguments`
-    scalar_registry: Any
-    config: Any
-    defaults: Mapping[str, Any]  # the resolver's own defaults, for arguments left out
+    convert: ArgumentConverter  # graphql-core's coerced arguments -> the resolver's
     fetch: Callable[..., Awaitable[Any]]
     selection: Any
     complete: Completer
@@ -104,7 +105,7 @@ class Plan:
     fields: tuple[tuple[str, RootField | None], ...]
 
 
-def directive_variables(executor: Any) -> tuple[str, ...]:
+def directive_variables(operation: Operation) -> tuple[str, ...]:
     """The variables read by the directives of the operation and its fragments."""
     names: dict[str, None] = {}
 
@@ -120,14 +121,14 @@ def directive_variables(executor: Any) -> tuple[str, ...]:
             if isinstance(selection, FieldNode | InlineFragmentNode):
                 walk(selection.selection_set)
 
-    walk(executor.operation.selection_set)
-    for fragment in executor.fragment_definitions.values():
+    walk(operation.operation.selection_set)
+    for fragment in operation.fragments.values():
         directives(fragment)
         walk(fragment.selection_set)
     return tuple(names)
 
 
-def has_other_directives(executor: Any) -> bool:
+def has_other_directives(operation: Operation) -> bool:
     """True when the document uses a directive other than @skip and @include (e.g. @defer)."""
 
     def found(node: Any) -> bool:
@@ -149,10 +150,10 @@ def has_other_directives(executor: Any) -> bool:
                 return True  # fragment arguments (experimental): not planned
         return False
 
-    fragments = executor.fragment_definitions.values()
+    fragments = operation.fragments.values()
     return (
-        found(executor.operation)
-        or walk(executor.operation.selection_set)
+        found(operation.operation)
+        or walk(operation.operation.selection_set)
         or any(found(f) or walk(f.selection_set) for f in fragments)
     )
 
@@ -160,26 +161,17 @@ def has_other_directives(executor: Any) -> bool:
 class Compiler:
     """Builds the completers of one operation, collecting fields as graphql-core does."""
 
-    def __init__(self, executor: Any) -> None:
-        self.executor = executor
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
 
-    def collect(self, object_type: GraphQLObjectType, details: FieldDetailsList) -> GroupedFieldSet:
-        executor = self.executor
-        collected = collect_subfields(
-            executor.schema,
-            executor.fragments,
-            executor.variable_values,
-            executor.operation,
-            object_type,
-            details,
-            executor.hide_suggestions,
-        )
-        if collected.new_defer_usages:
+    def collect(self, object_type: GraphQLObjectType, details: FieldGroup) -> GroupedFields:
+        collected = internals.collect_subfields(self.operation, object_type, details)
+        if collected is None:  # @defer
             raise NotCovered
-        return collected.grouped_field_set
+        return collected
 
     def value(
-        self, type_: GraphQLOutputType, details: FieldDetailsList, non_null: bool = False
+        self, type_: GraphQLOutputType, details: FieldGroup, non_null: bool = False
     ) -> Completer:
         """The completer of `type_`; with `non_null`, one that gives up on a null."""
         if is_non_null_type(type_):
@@ -200,7 +192,7 @@ class Compiler:
         if is_abstract_type(type_):
             by_class = {
                 _origin(possible): self.object(possible, details, non_null)
-                for possible in self.executor.schema.get_possible_types(type_)
+                for possible in self.operation.schema.get_possible_types(type_)
             }
 
             def complete_abstract(value: Any) -> Any:
@@ -217,7 +209,7 @@ class Compiler:
         raise NotCovered
 
     def object(
-        self, object_type: GraphQLObjectType, details: FieldDetailsList, non_null: bool = False
+        self, object_type: GraphQLObjectType, details: FieldGroup, non_null: bool = False
     ) -> Completer:
         """A completer for `object_type`, written as one Python function: an attribute read
         and, for a leaf, its pass-through check inline per field, then one dict display."""
@@ -230,18 +222,15 @@ class Compiler:
                 keys.append(f"{key!r}: {object_type.name!r}")
                 continue
             field_def = object_type.fields.get(name)
-            definition = field_def.extensions.get(_BACKREF) if field_def else None
+            attribute = internals.attribute_name(field_def) if field_def else None
             if (
                 field_def is None
-                or definition is None
-                or definition.base_resolver is not None
-                or definition.default_resolver is not getattr
-                or not getattr(field_def.resolve, "_is_default", False)
-                or not definition.python_name.isidentifier()
-                or iskeyword(definition.python_name)
+                or attribute is None
+                or not attribute.isidentifier()
+                or iskeyword(attribute)
             ):
                 raise NotCovered  # a field with a resolver of its own
-            read = f"value.{definition.python_name}"
+            read = f"value.{attribute}"
             type_ = field_def.type
             non_null = is_non_null_type(type_)
             inner = type_.of_type if non_null else type_
@@ -273,9 +262,8 @@ class Compiler:
 
 
 def _origin(object_type: GraphQLObjectType) -> type:
-    definition = object_type.extensions.get(_BACKREF)
-    origin = getattr(definition, "origin", None)
-    if not isinstance(origin, type):
+    origin = internals.type_origin(object_type)
+    if origin is None:
         raise NotCovered
     return origin
 
@@ -313,12 +301,9 @@ def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[type, Compl
             return coerce(value)
 
         return _Never, coerce_int
-    members = getattr(type_, "wrapped_cls", None)  # Strawberry's enums take their members
-    if (
-        isinstance(type_, GraphQLEnumType)
-        and isinstance(members, type)
-        and issubclass(members, Enum)
-    ):
+    # Strawberry's enums take their members too.
+    members = internals.enum_class(type_) if isinstance(type_, GraphQLEnumType) else None
+    if members is not None:
         names = {member: coerce(member) for member in members}
 
         def coerce_member(value: Any) -> Any:
@@ -347,25 +332,15 @@ def _leaf(type_: GraphQLScalarType | GraphQLEnumType, non_null: bool) -> Complet
     return complete_leaf
 
 
-def _resolver_defaults(definition: Any) -> dict[str, Any]:
-    """The resolver's own defaults, used by Python when an argument is not passed."""
-    signature = inspect.signature(definition.base_resolver.wrapped_func)
-    return {
-        name: parameter.default
-        for name, parameter in signature.parameters.items()
-        if parameter.default is not inspect.Parameter.empty
-    }
-
-
 def compile_plan(
-    executor: Any,
+    operation: Operation,
+    schema: strawberry.Schema,
     roots: Mapping[str, PlannedRoot],
     root_type: GraphQLObjectType,
-    fields: GroupedFieldSet,
+    fields: GroupedFields,
 ) -> Plan | None:
-    """The plan of the operation `executor` runs, for its root `fields`; None if not covered."""
+    """The plan of `operation` (of `schema`) for its root `fields`; None if not covered."""
     planned: list[tuple[str, RootField | None]] = []
-    strawberry_schema = executor.schema._strawberry_schema
     try:
         for key, details in fields.items():
             if any(d.defer_usage or d.fragment_variable_values for d in details):
@@ -376,26 +351,13 @@ def compile_plan(
                 continue
             root = roots.get(name)
             field_def = root_type.fields.get(name)
-            definition = field_def.extensions.get(_BACKREF) if field_def else None
-            if root is None or field_def is None or definition is None:
+            convert = internals.argument_converter(schema, field_def) if field_def else None
+            if root is None or field_def is None or convert is None:
                 return None
-            compiler = Compiler(executor)
+            compiler = Compiler(operation)
             complete = compiler.value(field_def.type, details)
-            planned.append(
-                (
-                    key,
-                    RootField(
-                        field_def=field_def,
-                        arguments=definition.arguments,
-                        scalar_registry=strawberry_schema.schema_converter.scalar_registry,
-                        config=strawberry_schema.config,
-                        defaults=_resolver_defaults(definition),
-                        fetch=root.fetch,
-                        selection=root.select(_item_fields(compiler, field_def, details, root)),
-                        complete=complete,
-                    ),
-                )
-            )
+            selection = root.select(_item_fields(compiler, field_def, details, root))
+            planned.append((key, RootField(field_def, convert, root.fetch, selection, complete)))
     except NotCovered:
         return None
     except Exception:  # e.g. a directive's argument that does not coerce (a null `if`)
@@ -406,7 +368,7 @@ def compile_plan(
 
 
 def _item_fields(
-    compiler: Compiler, field_def: GraphQLField, details: FieldDetailsList, root: PlannedRoot
+    compiler: Compiler, field_def: GraphQLField, details: FieldGroup, root: PlannedRoot
 ) -> frozenset[str]:
     """The fields selected on the page's items, under every alias of the list."""
     page_type = _named_object(field_def.type)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cachetools import LRUCache
 from graphql import (
@@ -23,9 +22,9 @@ from graphql import (
     OperationType,
     parse,
 )
-from graphql.execution.collect_fields import FragmentDetails, GroupedFieldSet, collect_fields
-from graphql.execution.values import VariableValues
 
+from gql_badges.graphql import _internals as internals
+from gql_badges.graphql._internals import GroupedFields, Operation
 from gql_badges.graphql.plan import (
     Plan,
     PlannedRoot,
@@ -33,6 +32,9 @@ from gql_badges.graphql.plan import (
     directive_variables,
     has_other_directives,
 )
+
+if TYPE_CHECKING:
+    import strawberry
 
 _MISSING = object()  # a directive variable the request did not give
 _PLAN_CACHE_SIZE = 256
@@ -64,30 +66,33 @@ class PlanCache:
         self.roots = roots
         self.operations: LRUCache[tuple[str, int], _OperationPlans] = LRUCache(maxsize=maxsize)
         self.stats = PlanStats()
+        # The schema the plans are for, once it is built (it is built with the executor that
+        # uses this cache): its arguments' conversion is Strawberry's, per schema.
+        self.schema: strawberry.Schema | None = None
 
     def plan(
-        self, executor: Any, root_type: GraphQLObjectType, fields: GroupedFieldSet
+        self, operation: Operation, root_type: GraphQLObjectType, fields: GroupedFields
     ) -> Plan | None:
-        operation = executor.operation
-        if operation.operation is not OperationType.QUERY or operation.loc is None:
+        node = operation.operation
+        if node.operation is not OperationType.QUERY or node.loc is None or self.schema is None:
             return None
-        if executor.middleware_manager is not None and executor.middleware_manager.middlewares:
+        if operation.has_middleware:
             return None  # an extension wraps every resolver: it must see them all
-        key = (operation.loc.source.body, operation.loc.start)
+        key = (node.loc.source.body, node.loc.start)
         plans = self.operations.get(key)
         if plans is None:
-            if has_other_directives(executor):
+            if has_other_directives(operation):
                 self.operations[key] = plans = _OperationPlans((), _never())
             else:
-                plans = _OperationPlans(directive_variables(executor))
+                plans = _OperationPlans(directive_variables(operation))
                 self.operations[key] = plans
-        coerced = executor.variable_values.coerced
-        variant = tuple(coerced.get(name, _MISSING) for name in plans.directive_variables)
+        values = operation.variables
+        variant = tuple(values.get(name, _MISSING) for name in plans.directive_variables)
         try:
             return plans.variants[variant]
         except KeyError:
             pass
-        plan = compile_plan(executor, self.roots, root_type, fields)
+        plan = compile_plan(operation, self.schema, self.roots, root_type, fields)
         if plan is not None:
             self.stats.compiled += 1
         plans.variants[variant] = plan
@@ -100,37 +105,22 @@ class PlanCache:
         request's values, and are built by their first request as usual.
         """
         document = parse(body)
-        fragments = {
-            d.name.value: FragmentDetails(d)
-            for d in document.definitions
-            if isinstance(d, FragmentDefinitionNode)
-        }
+        fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
         built = 0
-        for operation in document.definitions:
-            if not isinstance(operation, OperationDefinitionNode) or operation.loc is None:
+        for node in document.definitions:
+            if not isinstance(node, OperationDefinitionNode) or node.loc is None:
                 continue
-            # What the compiler reads of an executor; no variables, since none is read here.
-            executor = SimpleNamespace(
-                schema=schema,
-                operation=operation,
-                fragments=fragments,
-                fragment_definitions={name: f.definition for name, f in fragments.items()},
-                variable_values=VariableValues({}, {}),
-                hide_suggestions=False,
-                middleware_manager=None,
-            )
+            operation = internals.operation_of_document(schema, node, fragments)
             root_type = schema.query_type
-            if operation.operation is not OperationType.QUERY or root_type is None:
+            if node.operation is not OperationType.QUERY or root_type is None:
                 continue
-            if has_other_directives(executor) or directive_variables(executor):
+            if has_other_directives(operation) or directive_variables(operation):
                 continue
             try:
-                fields = collect_fields(
-                    schema, fragments, executor.variable_values, root_type, operation
-                ).grouped_field_set
+                fields = internals.collect_root_fields(operation, root_type)
             except GraphQLError:
                 continue
-            if self.plan(executor, root_type, fields) is not None:
+            if self.plan(operation, root_type, fields) is not None:
                 built += 1
         return built
 
@@ -142,12 +132,4 @@ def _never() -> LRUCache[tuple[Any, ...], Plan | None]:
     return cache
 
 
-def plan_cache(schema: Any) -> PlanCache:
-    """The plans of a schema made with `compiled_executor` (its stats, for tests and tools)."""
-    cache = getattr(schema.execution_context_class, "plan_cache", None)
-    if not isinstance(cache, PlanCache):
-        raise LookupError("this schema executes without plans")
-    return cache
-
-
-__all__: Sequence[str] = ["PlanCache", "PlanStats", "plan_cache"]
+__all__: Sequence[str] = ["PlanCache", "PlanStats"]

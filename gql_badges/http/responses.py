@@ -9,13 +9,7 @@ import orjson
 from bson import ObjectId
 from starlette.responses import Response
 
-from gql_badges.errors import (
-    INTERNAL_ERROR_MESSAGE,
-    DatabaseUnavailable,
-    GatewayError,
-    RateLimited,
-    Unauthenticated,
-)
+from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, response_headers
 
 WarningEntry = dict[str, Any]
 
@@ -55,17 +49,12 @@ def error_envelope(
 
 
 def error_response(error: GatewayError) -> JSONBody:
-    headers = {}
-    if isinstance(error, Unauthenticated):
-        headers["WWW-Authenticate"] = 'Basic realm="gql-badges", Bearer'
-    if isinstance(error, RateLimited | DatabaseUnavailable):
-        headers["Retry-After"] = str(error.retry_after_seconds)
     return error_envelope(
         error.capillary_code,
         error.message,
         error.reference,
         error.http_status,
-        headers,
+        response_headers(error),
         error.details,
     )
 

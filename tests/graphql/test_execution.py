@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import functools
+
 from strawberry import Schema
 
 from gql_badges.graphql.documents import DocumentCache
-from gql_badges.graphql.persisted import sha256_hex
+from gql_badges.graphql.limits import DocumentFigures, GuardedValidation
+from gql_badges.graphql.manifest import sha256_hex
 from gql_badges.graphql.schema import create_schema
 
 QUERY = "{ __schema { queryType { name } } }"
 
 
-def _documents(schema: Schema) -> DocumentCache:
-    (extension,) = [e for e in schema.extensions if hasattr(e, "known_documents")]
-    documents: DocumentCache = vars(extension)["known_documents"]
+def _documents(schema: Schema) -> DocumentCache[DocumentFigures]:
+    (extension,) = [
+        e
+        for e in schema.extensions
+        if isinstance(e, functools.partial) and e.func is GuardedValidation
+    ]
+    documents: DocumentCache[DocumentFigures] = extension.keywords["documents"]
     return documents
 
 
