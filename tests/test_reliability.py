@@ -21,6 +21,9 @@ from gql_badges.settings import Driver
 from gql_badges.storage.embedded import EmbeddedServer
 from tests.support import CUSTOMER, basic_auth, graphql, make_settings
 
+# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
+pytestmark = pytest.mark.xdist_group("timing")
+
 CUSTOMER_URI = f"{CUSTOMER}{SWATI.key}"
 QUERY = f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ badges {{ name }} }} }}'
 

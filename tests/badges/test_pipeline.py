@@ -18,9 +18,9 @@ from gql_badges.enums import BadgeType, IdentifierType
 from gql_badges.loading import write_documents
 from gql_badges.settings import Settings
 from gql_badges.storage.client import Database
-from tests.generated import NOW, badge_queries, org_data
-from tests.oracle import expected_order
 from tests.support import database_examples, drop_quietly, make_settings, new_org_id
+from tests.support.generated import NOW, badge_queries, org_data
+from tests.support.oracle import expected_order
 
 
 @database_examples(40)

@@ -51,7 +51,7 @@ from gql_badges.storage.collections import (
     Document,
 )
 from gql_badges.storage.indexes import INDEXES, LOOKUP_INDEXES, lookup_filter
-from tests.generated import NOW
+from tests.support.generated import NOW
 
 pytestmark = pytest.mark.usefixtures("demo")
 

@@ -27,8 +27,11 @@ from gql_badges.storage.collections import (
     CUSTOMERS,
     Document,
 )
-from tests.generated import NOW
 from tests.support import drop_quietly, make_settings, new_org_id
+from tests.support.generated import NOW
+
+# The storage layer: each driver's own behaviour, so every test here runs on both.
+pytestmark = pytest.mark.every_driver
 
 
 def documents(org_id: int) -> dict[str, list[dict[str, Any]]]:
