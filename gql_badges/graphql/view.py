@@ -55,6 +55,7 @@ from gql_badges.graphql.context import GraphQLContext
 from gql_badges.graphql.operation import MESSAGE as OPERATION_NAME_REQUIRED
 from gql_badges.graphql.operation import OPERATION_RESOLUTION_FAILURE
 from gql_badges.observability import context as observed
+from gql_badges.stored_json import dumps
 
 if TYPE_CHECKING:
     from gql_badges.services import Services
@@ -383,7 +384,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         return graphiql_page()
 
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        return dumps(data)  # JSON fields hold stored values: written as REST writes them
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson's error (bad JSON, or bytes that are not UTF-8) is a json.JSONDecodeError.
