@@ -18,7 +18,12 @@ from gql_badges.graphql.schema import create_schema, load_safelist
 from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView, error_response
 from gql_badges.http.compression import Compression
 from gql_badges.http.cors import GatewayCORS
-from gql_badges.http.errors import handle_gateway_error, handle_http_error, handle_unexpected_error
+from gql_badges.http.errors import (
+    AnswerUnexpectedErrors,
+    handle_gateway_error,
+    handle_http_error,
+    handle_unexpected_error,
+)
 from gql_badges.http.limits import BodySizeLimit, HeaderSizeLimit
 from gql_badges.http.oauth import generate_token
 from gql_badges.http.probes import healthz, metrics_endpoint, readyz
@@ -108,6 +113,7 @@ def create_app(
             # Preflights are answered here, before the size limits, the rate limits and the
             # GraphQL view (which would answer OPTIONS 405); refusals below still get CORS headers.
             Middleware(GatewayCORS, allow_origins=settings.cors_origins),
+            Middleware(AnswerUnexpectedErrors),  # a 500 with CORS headers and its id
             Middleware(Compression),
             # Refused in the GraphQL shape on /graphql, in the REST envelope elsewhere.
             Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes, refusals=refusals),
