@@ -163,7 +163,8 @@ def field_problems(field: ItemField, rest: dict[str, Any], graphql: dict[str, An
     return [] if stored == value else [f"{name}: {stored!r} != {value!r}"]
 
 
-@database_examples(20)
+@pytest.mark.slow  # a property test on the database
+@database_examples(8)
 @given(data=st.data())
 async def test_rest_and_graphql_items_agree_value_by_value(
     clocked_client: httpx.AsyncClient, services: Services, data: st.DataObject

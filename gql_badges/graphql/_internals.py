@@ -48,17 +48,35 @@ from graphql import (
     build_schema,
     get_argument_values,
 )
-from graphql.execution import collect_fields as _collect
-from graphql.execution.executor import to_nodes
-from graphql.execution.values import VariableValues
 from graphql.pyutils import Path
-from graphql.validation.validate import ValidationAbortedError
 from strawberry.resolvers import is_default_resolver
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
-from strawberry.types.arguments import convert_arguments
+
+# The internals themselves. Should a release move one, nothing here may stop the gateway from
+# starting: compiled execution is then off (`compiled_execution_allowed` says why) and the
+# other helpers fall back to doing less.
+try:
+    from graphql.execution import collect_fields as _collect
+    from graphql.execution.executor import to_nodes
+    from graphql.execution.values import VariableValues
+    from graphql.validation.validate import ValidationAbortedError
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+    from strawberry.schema.schema_converter import GraphQLCoreConverter
+    from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+    from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+    from strawberry.types.arguments import convert_arguments
+
+    # Where Strawberry keeps its own definition of a graphql-core type, field or schema.
+    _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+    # The rules Strawberry adds to graphql-core's when it validates a document itself.
+    _STRAWBERRY_RULES: tuple[type[ASTValidationRule], ...] = (
+        MaybeNullValidationRule,
+        OneOfInputValidationRule,
+    )
+    _LOAD_ERROR: Exception | None = None
+except (ImportError, AttributeError) as error:
+    _LOAD_ERROR = error
+    _BACKREF = "strawberry-definition"
+    _STRAWBERRY_RULES = ()
 
 if TYPE_CHECKING:
     import strawberry
@@ -68,9 +86,6 @@ logger = logging.getLogger(__name__)
 
 # The releases this module was written against and its contract tests pass on.
 KNOWN_VERSIONS: Mapping[str, str] = {"strawberry-graphql": "0.341.2", "graphql-core": "3.3.2"}
-
-# Where Strawberry keeps its own definition of a graphql-core type, field or schema.
-_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
 
 # --- versions -------------------------------------------------------------------------------
@@ -90,6 +105,13 @@ def installed_versions() -> dict[str, str]:
 def compiled_execution_allowed(installed: Mapping[str, str] | None = None) -> bool:
     """True when the installed releases (or `installed`, for tests) are the ones the fence
     knows; otherwise False, after one warning that compiled execution is off."""
+    if _LOAD_ERROR is not None:
+        logger.warning(
+            "compiled GraphQL execution is off: an internal of graphql-core or Strawberry it "
+            "uses is gone (%s); every query runs through graphql-core",
+            _LOAD_ERROR,
+        )
+        return False
     versions = dict(installed) if installed is not None else installed_versions()
     unknown = {
         name: versions.get(name, "")
@@ -134,7 +156,7 @@ def strawberry_validation_rules(
 ) -> tuple[type[ASTValidationRule], ...]:
     """`rules` with the two Strawberry adds when it validates a document itself (`@oneOf`
     inputs, `Maybe` arguments): an extension that validates in its place must add them too."""
-    return (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
+    return (*rules, *_STRAWBERRY_RULES)
 
 
 def provided_operation_name(context: StrawberryExecutionContext) -> str | None:
@@ -182,7 +204,7 @@ def validation_abort(
     """The guard an error of `validate(…, max_errors=max_errors)` (which returned `errors`) is:
     "maxValidationErrors" (too many errors), "maxValidationWork" (its work budget, or the
     recursion limit), or None for a rule's own error."""
-    if not isinstance(error, ValidationAbortedError):
+    if _LOAD_ERROR is not None or not isinstance(error, ValidationAbortedError):
         return None
     return "maxValidationErrors" if len(errors) > max_errors else "maxValidationWork"
 
@@ -400,28 +422,36 @@ def root_fields_runner(schema: GraphQLSchema) -> RootFieldsRunner | None:
     return cast("RootFieldsRunner", runner) if runner is not None else None
 
 
-class FencedExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's graphql-core executor, which offers the root fields of an operation to the
-    schema's `RootFieldsRunner` first. Below the root, and whatever the runner leaves, it is
-    graphql-core's own `execute_fields`."""
+def fenced_executor() -> type[Executor[Any]]:
+    """The executor class of a schema whose root fields a `RootFieldsRunner` may run (only
+    when `compiled_execution_allowed`)."""
+    return FencedExecutor
 
-    def execute_fields(
-        self,
-        parent_type: GraphQLObjectType,
-        source_value: Any,
-        path: Path | None,
-        grouped_field_set: _collect.GroupedFieldSet,
-        position_context: Any,
-    ) -> Any:
-        if path is None:
-            runner = root_fields_runner(self.schema)
-            if runner is not None:
-                result = runner(_Execution(self), parent_type, grouped_field_set)
-                if result is not NOT_RUN:
-                    return result
-        return super().execute_fields(
-            parent_type, source_value, path, grouped_field_set, position_context
-        )
+
+if _LOAD_ERROR is None:  # else compiled execution is off, and nothing asks for it
+
+    class FencedExecutor(StrawberryGraphQLCoreExecutionContext):
+        """Strawberry's graphql-core executor, which offers the root fields of an operation to the
+        schema's `RootFieldsRunner` first. Below the root, and whatever the runner leaves, it is
+        graphql-core's own `execute_fields`."""
+
+        def execute_fields(
+            self,
+            parent_type: GraphQLObjectType,
+            source_value: Any,
+            path: Path | None,
+            grouped_field_set: _collect.GroupedFieldSet,
+            position_context: Any,
+        ) -> Any:
+            if path is None:
+                runner = root_fields_runner(self.schema)
+                if runner is not None:
+                    result = runner(_Execution(self), parent_type, grouped_field_set)
+                    if result is not NOT_RUN:
+                        return result
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
 
 
 class _Execution:
@@ -506,6 +536,7 @@ __all__: Sequence[str] = [
     "collect_subfields",
     "compiled_execution_allowed",
     "enum_class",
+    "fenced_executor",
     "graphql_schema",
     "installed_versions",
     "operation_of_document",

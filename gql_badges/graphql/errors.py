@@ -8,8 +8,13 @@ import logging
 from typing import Any
 
 import strawberry
-from graphql import GraphQLEnumType, GraphQLError, VariableDefinitionNode, get_named_type
-from graphql.utilities import type_from_ast
+from graphql import (
+    GraphQLEnumType,
+    GraphQLError,
+    VariableDefinitionNode,
+    get_named_type,
+    type_from_ast,
+)
 from strawberry.types import ExecutionContext
 
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, QUERY_TOO_COMPLEX, GatewayError

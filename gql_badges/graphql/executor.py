@@ -12,7 +12,7 @@ Everything graphql-core decides is still decided by graphql-core, through its ow
   null propagation), and its errors reach `Schema.process_errors` as before;
 - a value the plan gives up on is completed by graphql-core's `complete_value`.
 
-    schema = strawberry.Schema(query=Query, execution_context_class=EXECUTION_CONTEXT)
+    schema = strawberry.Schema(query=Query, execution_context_class=execution_context())
     run_compiled(schema, PlanCache(roots))
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLObjectType
+from graphql import Executor, GraphQLObjectType
 from graphql.pyutils import Path, gather_with_cancel
 
 from gql_badges.graphql import _internals as internals
@@ -32,8 +32,11 @@ from gql_badges.graphql.plan_cache import PlanCache, PlanStats
 if TYPE_CHECKING:
     import strawberry
 
-# The executor class a schema that runs plans is built with (`run_compiled` gives it the plans).
-EXECUTION_CONTEXT = internals.FencedExecutor
+
+def execution_context() -> type[Executor[Any]]:
+    """The executor class a schema that runs plans is built with (`run_compiled` gives it the
+    plans); only when `_internals.compiled_execution_allowed()`."""
+    return internals.fenced_executor()
 
 
 class CompiledRootFields:
@@ -55,7 +58,7 @@ class CompiledRootFields:
 
 
 def run_compiled(schema: strawberry.Schema, plans: PlanCache) -> None:
-    """Have `schema` (built with `EXECUTION_CONTEXT`) run the queries it can from `plans`."""
+    """Have `schema` (built with `execution_context()`) run the queries it can from `plans`."""
     plans.schema = schema
     internals.run_root_fields_with(internals.graphql_schema(schema), CompiledRootFields(plans))
 
@@ -63,9 +66,7 @@ def run_compiled(schema: strawberry.Schema, plans: PlanCache) -> None:
 def plan_cache(schema: strawberry.Schema) -> PlanCache:
     """The plans of a schema given to `run_compiled` (their stats, for tests and tools)."""
     runner = internals.root_fields_runner(internals.graphql_schema(schema))
-    if schema.execution_context_class is not EXECUTION_CONTEXT or not isinstance(
-        runner, CompiledRootFields
-    ):
+    if not isinstance(runner, CompiledRootFields):
         raise LookupError("this schema executes without plans")
     return runner.plans
 
@@ -146,4 +147,4 @@ def _execute_root_field(
     return resolve_and_complete()
 
 
-__all__: Sequence[str] = ["EXECUTION_CONTEXT", "CompiledRootFields", "plan_cache", "run_compiled"]
+__all__: Sequence[str] = ["CompiledRootFields", "execution_context", "plan_cache", "run_compiled"]

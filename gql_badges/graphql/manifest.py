@@ -25,12 +25,12 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    Visitor,
     parse,
     print_ast,
     validate,
     visit,
 )
-from graphql.language import Visitor
 
 MANIFEST_FORMAT = "apollo-persisted-query-manifest"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from gql_badges.badges.request import MAX_PAGE_SIZE
 from gql_badges.graphql._internals import compiled_execution_allowed, graphql_schema
 from gql_badges.graphql.errors import GatewaySchema
-from gql_badges.graphql.executor import EXECUTION_CONTEXT, run_compiled
+from gql_badges.graphql.executor import execution_context, run_compiled
 from gql_badges.graphql.limits import QueryLimits, guarded_validation
 from gql_badges.graphql.manifest import Safelist, load_manifest
 from gql_badges.graphql.operation import OperationNameRequired
@@ -44,8 +45,8 @@ def create_schema(
     limits = limits or QueryLimits()
     extensions: list[Any] = [
         persisted_queries(safelist, documents),
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=256),
+        functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
+        functools.partial(ParserCache, maxsize=256),
         guarded_validation(limits, largest_page, suggestions=introspection),
         OperationNameRequired,
         OperationObserver,
@@ -58,7 +59,7 @@ def create_schema(
         query=Query,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=extensions,
-        execution_context_class=EXECUTION_CONTEXT if plans is not None else None,
+        execution_context_class=execution_context() if plans is not None else None,
     )
     schema.suggestions = introspection
     if plans is not None:

@@ -7,13 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from gql_badges.errors import (
-    INTERNAL_ERROR_MESSAGE,
-    DatabaseUnavailable,
-    GatewayError,
-    RateLimited,
-    Unauthenticated,
-)
+from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, response_headers
 from gql_badges.stored_json import dumps
 
 WarningEntry = dict[str, Any]
@@ -47,17 +41,12 @@ def error_envelope(
 
 
 def error_response(error: GatewayError) -> JSONBody:
-    headers = {}
-    if isinstance(error, Unauthenticated):
-        headers["WWW-Authenticate"] = 'Basic realm="gql-badges", Bearer'
-    if isinstance(error, RateLimited | DatabaseUnavailable):
-        headers["Retry-After"] = str(error.retry_after_seconds)
     return error_envelope(
         error.capillary_code,
         error.message,
         error.reference,
         error.http_status,
-        headers,
+        response_headers(error),
         error.details,
     )
 

@@ -346,7 +346,8 @@ AUTH_CASES = st.sampled_from(["ok"] * 8 + ["none", "bad"])
 BAD_AUTH = {"none": {}, "bad": {"X-CAP-API-OAUTH-TOKEN": "not.a.token"}}
 
 
-@database_examples(25)
+@pytest.mark.slow  # a property test on the database
+@database_examples(8)
 @given(data=st.data())
 async def test_compiled_answers_as_graphql_core_on_generated_data(
     twin_clients: tuple[httpx.AsyncClient, httpx.AsyncClient, PlanStats],
@@ -367,7 +368,8 @@ async def test_compiled_answers_as_graphql_core_on_generated_data(
         _outcome(await _same_answer(twin_clients, text, variables, BAD_AUTH.get(case, auth)))
 
 
-@database_examples(15)
+@pytest.mark.slow  # a property test on the database
+@database_examples(6)
 @given(data=st.data())
 @pytest.mark.usefixtures("demo")
 async def test_compiled_answers_as_graphql_core_on_the_demo_data(
@@ -504,6 +506,7 @@ async def test_directive_values_get_a_plan_each() -> None:
     assert (plans.stats.compiled, plans.stats.planned) == (2, 4)
 
 
+@pytest.mark.slow  # plans 300 documents
 async def test_the_plan_cache_is_bounded() -> None:
     schema = create_schema()
     plans = plan_cache(schema)

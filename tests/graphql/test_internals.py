@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import subprocess
+import sys
 from collections.abc import Awaitable
 from typing import Any
 
@@ -473,3 +475,28 @@ async def test_with_unknown_versions_the_gateway_answers_through_graphql_core(
     assert plain == compiled
     with pytest.raises(LookupError):
         plan_cache(schema)
+
+
+_WITHOUT_AN_INTERNAL = """
+import asyncio, logging
+import strawberry.types.arguments
+del strawberry.types.arguments.convert_arguments  # as if a release had renamed it
+logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+from gql_badges.graphql.schema import create_schema
+schema = create_schema()
+result = asyncio.run(schema.execute('{ __typename a: __typename }'))
+print(result.data)
+"""
+
+
+def test_an_internal_that_is_gone_switches_compiled_execution_off() -> None:
+    """A release that moves an internal the fence imports: the gateway still starts, with one
+    warning, and executes through graphql-core (in a process of its own: the fence is imported
+    once per process)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_AN_INTERNAL], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "{'__typename': 'Query', 'a': 'Query'}"
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 1 and "compiled GraphQL execution is off" in warnings[0], warnings
