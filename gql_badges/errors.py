@@ -144,3 +144,19 @@ def response_headers(error: GatewayError) -> dict[str, str]:
     if isinstance(error, RateLimited | DatabaseUnavailable):
         headers["Retry-After"] = str(error.retry_after_seconds)
     return headers
+
+
+class ValueOutOfRange(GatewayError):
+    """A stored integer the field's GraphQL type cannot carry (Int is 32-bit): that field is
+    null with this error, the rest of the item is served. REST writes such a number as stored."""
+
+    http_status = 500  # never answered over REST, which has no such limit
+    capillary_code = 500
+    graphql_code = "VALUE_OUT_OF_RANGE"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"The stored value of {field} is outside the range of Int (32-bit)")
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.graphql_code}  # no legacy code: REST never answers it

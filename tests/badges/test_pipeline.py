@@ -23,7 +23,8 @@ from tests.support.generated import NOW, badge_queries, org_data
 from tests.support.oracle import expected_order
 
 
-@database_examples(40)
+@pytest.mark.slow  # a property test on the database
+@database_examples(12)
 @given(data=st.data())
 async def test_pipeline_agrees_with_the_rules(database: Database, data: st.DataObject) -> None:
     org_id = new_org_id()
@@ -109,6 +110,7 @@ def test_the_largest_page_setting_is_at_most_1000() -> None:
         Settings(max_page_size=1001)
 
 
+@pytest.mark.slow  # writes and reads over 16 MiB
 async def test_a_page_larger_than_16_mib_is_served(database: Database) -> None:
     """1,000 badges of 20 KB: 20 MiB in one page, beyond what one `$facet` document holds
     (the embedded server does not enforce that cap; MongoDB refuses such a `$facet`)."""

@@ -44,6 +44,7 @@ async def demo_database(mongo_uri: str) -> str:
     return name
 
 
+@pytest.mark.slow  # a gateway process
 async def test_json_access_lines_hold_the_fields_and_no_secret(
     mongo_uri: str, demo_database: str, tmp_path: Path
 ) -> None:
