@@ -9,6 +9,10 @@ kinds for each page size, in the same run:
   graphql-all   customerBadges with every field of a badge
   graphql-two   customerBadges { badges { badgeMetaId name } }
 
+Requests ask for no compression (as the baseline answers); what compressing each answer would
+add is a column of its own: the CPU of the gateway's `compress` at its levels on that answer,
+measured in this process (`bench.compression` sweeps the levels), and the ratio it buys.
+
 Latency (p50, p99) and throughput come from a timed pass with concurrent clients; CPU per
 request is the server process's CPU time over that pass divided by its requests. Round trips and
 bytes read from MongoDB per request come from a second, sequential pass through a counting
@@ -38,8 +42,10 @@ import psutil
 
 from bench import data
 from gql_badges.badges.items import Endpoint
+from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
+from gql_badges.http.compression import BROTLI, GZIP, MINIMUM_SIZE, compress
 from gql_badges.loading import validate_documents, write_documents
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
@@ -61,7 +67,7 @@ CLIENT_KEY = "bench-key"
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every field of a badge, constraints through all union members.
-ALL_FIELDS = every_item_field(create_schema()._schema, Endpoint.CUSTOMER)
+ALL_FIELDS = every_item_field(graphql_schema(create_schema()), Endpoint.CUSTOMER)
 GRAPHQL = """query($id: ID!, $limit: Int) {
   customerBadges(customer: {id: $id}, limit: $limit) {
     badges { %s } pagination { page size total totalPages } } }"""
@@ -81,6 +87,13 @@ class Row:
     cpu_ms_per_request: float = 0.0
     round_trips: float = 0.0
     kb_read: float = 0.0
+    # The answer's own size, and what compressing it costs the gateway (CPU ms of its `compress`
+    # at the levels it uses, measured in this process) and saves (uncompressed / compressed).
+    kb_sent: float = 0.0
+    br_cpu_ms: float = 0.0
+    br_ratio: float = 0.0
+    gzip_cpu_ms: float = 0.0
+    gzip_ratio: float = 0.0
     ratios: dict[str, float] = field(default_factory=dict)
 
 
@@ -272,7 +285,9 @@ async def measure_driver(
         for page in args.page_sizes
         for variant in VARIANTS
     }
-    headers = {"X-CAP-API-OAUTH-TOKEN": token()}
+    # Identity, as the baseline answers: the passes measure the gateway without compression, and
+    # its cost is a column of its own (`compression_columns`).
+    headers = {"X-CAP-API-OAUTH-TOKEN": token(), "Accept-Encoding": "identity"}
     limits = httpx.Limits(max_connections=args.concurrency * 2)
     async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
         running = servers(uri, database, driver, args.log_dir, not args.no_compiled)
@@ -319,6 +334,7 @@ async def measure_driver(
                         if n:  # the first request warms caches (auth)
                             counts.append(proxy.reset())
                     row = rows[(page, variant)]
+                    compression_columns(row, response.content)
                     row.round_trips = statistics.mean(c.round_trips for c in counts)
                     row.kb_read = statistics.mean(c.bytes_read for c in counts) / 1024
         finally:
@@ -335,11 +351,33 @@ async def measure_driver(
     return list(rows.values())
 
 
+def cpu_ms(body: bytes, encoding: str, level: int | None = None, seconds: float = 0.25) -> float:
+    """CPU milliseconds to compress `body` once (the mean over repetitions)."""
+    compress(body, encoding, level)  # warm: allocations, first-use costs
+    rounds, started = 0, time.process_time()
+    while (spent := time.process_time() - started) < seconds or rounds < 3:
+        compress(body, encoding, level)
+        rounds += 1
+    return spent / rounds * 1000
+
+
+def compression_columns(row: Row, body: bytes) -> None:
+    """What the gateway's compression would add to this answer, at its own levels."""
+    row.kb_sent = len(body) / 1024
+    if len(body) < MINIMUM_SIZE:
+        return  # sent as it is
+    row.br_cpu_ms = cpu_ms(body, BROTLI)
+    row.br_ratio = len(body) / len(compress(body, BROTLI))
+    row.gzip_cpu_ms = cpu_ms(body, GZIP)
+    row.gzip_ratio = len(body) / len(compress(body, GZIP))
+
+
 def print_table(rows: list[Row]) -> None:
     header = (
         f"{'records':>8} {'driver':>7} {'page':>5} {'variant':<12} {'p50 ms':>8} {'p99 ms':>8}"
         f" {'req/s':>7} {'CPU ms':>7} {'trips':>5} {'KB read':>8} {'p50 x':>6} {'CPU x':>6}"
-        f" {'KB x':>5} {'err':>4}"
+        f" {'KB x':>5} {'err':>4} {'KB sent':>8} {'br ms':>6} {'br x':>5} {'gz ms':>6}"
+        f" {'gz x':>5}"
     )
     print(header)
     print("-" * len(header))
@@ -349,6 +387,8 @@ def print_table(rows: list[Row]) -> None:
             f" {r.p99_ms:>8.2f} {r.throughput:>7.1f} {r.cpu_ms_per_request:>7.2f}"
             f" {r.round_trips:>5.1f} {r.kb_read:>8.1f} {r.ratios['p50']:>6.2f}"
             f" {r.ratios['cpu']:>6.2f} {r.ratios['kb_read']:>5.2f} {r.errors:>4}"
+            f" {r.kb_sent:>8.1f} {r.br_cpu_ms:>6.2f} {r.br_ratio:>5.1f} {r.gzip_cpu_ms:>6.2f}"
+            f" {r.gzip_ratio:>5.1f}"
         )
 
 

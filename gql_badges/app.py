@@ -16,6 +16,8 @@ from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.persisted import Documents, Safelist
 from gql_badges.graphql.schema import create_schema, load_safelist
 from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView, error_response
+from gql_badges.http.compression import Compression
+from gql_badges.http.cors import GatewayCORS
 from gql_badges.http.errors import handle_gateway_error, handle_http_error, handle_unexpected_error
 from gql_badges.http.limits import BodySizeLimit, HeaderSizeLimit
 from gql_badges.http.oauth import generate_token
@@ -103,6 +105,10 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(ObserveRequests),
+            # Preflights are answered here, before the size limits, the rate limits and the
+            # GraphQL view (which would answer OPTIONS 405); refusals below still get CORS headers.
+            Middleware(GatewayCORS, allow_origins=settings.cors_origins),
+            Middleware(Compression),
             # Refused in the GraphQL shape on /graphql, in the REST envelope elsewhere.
             Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes, refusals=refusals),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refusals=refusals),

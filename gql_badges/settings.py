@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A browser's serialized origin: scheme, host and port only (no path, no trailing slash).
+_ORIGIN = re.compile(r"https?://[^/\s?#@]+")
 
 
 class Driver(StrEnum):
@@ -78,7 +82,7 @@ class Settings(BaseSettings):
     # near 30 ms, and are eight times the largest legitimate document (305 tokens).
     graphql_max_tokens: int = Field(default=2_500, ge=100)
     graphql_introspection: bool = True
-    # Queries over the badge root fields run from compiled plans (graphql/compiled.py); off, every
+    # Queries over the badge root fields run from compiled plans (graphql/plan.py); off, every
     # operation goes through graphql-core's field-by-field execution (the same answers, slower).
     graphql_compiled: bool = True
     # An Apollo persisted-query manifest: only the operations it lists run (safelist mode).
@@ -97,3 +101,25 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] | None = None
     log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")
     redis_url: str | None = None
+    # Browser origins that may call the gateway (CORS; the live endpoints' origin check too):
+    # comma-separated exact origins, `*` for any (only when written out); none by default.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value  # pydantic names the wrong type
+        origins = []
+        for item in map(str, items):
+            origin = item.strip().lower()  # browsers send scheme and host in lower case
+            if not origin:
+                continue
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{item.strip()!r} is not an origin: write scheme://host[:port], "
+                    "e.g. https://app.example.com, with no path or trailing slash"
+                )
+            origins.append(origin)
+        return tuple(origins)

@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types.base import get_object_definition
+from strawberry.types import get_object_definition
 
 from gql_badges.badges.items import Endpoint, Item, ItemField, Kind, Row, derive, graphql_fields
 from gql_badges.badges.repository import RowPage
@@ -54,17 +54,21 @@ for _enum_class in (
 E = TypeVar("E", bound=StrEnum)
 
 
+@functools.cache
+def _members_by_value(enum: type[E]) -> dict[object, E]:
+    return {member.value: member for member in enum}
+
+
 def _enum(enum: type[E], value: Any) -> E | None:
     """The member for a stored value; None for a value outside the closed set.
 
-    Looked up where `enum(value)` looks first (these enums define no `_missing_`), without the
-    call's cost: it runs for every enum field of every item.
+    What `enum(value)` answers, from a table built once per enum, without the call's cost (and
+    its exception for a value outside): it runs for every enum field of every item.
     """
     try:
-        member = enum._value2member_map_.get(value)
+        return _members_by_value(enum).get(value)
     except TypeError:  # unhashable (a stored list or object): no member equals it
         return None
-    return member if isinstance(member, enum) else None
 
 
 @strawberry.type

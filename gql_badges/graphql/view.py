@@ -38,7 +38,6 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
-from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
@@ -46,7 +45,7 @@ from strawberry.types.graphql import OperationType
 
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE
 from gql_badges.graphiql import graphiql_page
-from gql_badges.graphql._accept import GRAPHQL_RESPONSE_JSON, JSON, negotiate
+from gql_badges.graphql._accept import GRAPHQL_RESPONSE_JSON, JSON, content_type, negotiate
 from gql_badges.graphql.context import GraphQLContext
 from gql_badges.graphql.operation import MESSAGE as OPERATION_NAME_REQUIRED
 from gql_badges.graphql.operation import OPERATION_RESOLUTION_FAILURE
@@ -242,7 +241,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
                 if isinstance(text, str) and text:
                     params[name] = self._decode(text, f"`{name}` is not valid JSON")
             return params
-        media_type, options = parse_content_type(request.headers.get("content-type", ""))
+        media_type, options = content_type(request.headers.get("content-type", ""))
         charset = options.get("charset", "utf-8").lower()
         if media_type != JSON or charset not in ("utf-8", "utf8"):
             shown = request.headers.get("content-type") or "none"

@@ -25,7 +25,10 @@ async def handle_gateway_error(request: Request, exc: Exception) -> Response:
 async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
     request_id = observed.request_id()
     logger.error("unexpected error (request %s)", request_id, exc_info=exc)
-    return internal_error_response(request_id)
+    response = internal_error_response(request_id)
+    # Starlette sends this answer from outside every middleware: it gets its id here.
+    response.headers["X-Request-Id"] = request_id
+    return response
 
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:

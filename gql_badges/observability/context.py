@@ -9,6 +9,7 @@ Outside a request (start-up, the CLI) there is no record and every hook does not
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +19,11 @@ from gql_badges.errors import Forbidden, GatewayError, RateLimited, Unauthentica
 if TYPE_CHECKING:
     from gql_badges.observability.metrics import Metrics
     from gql_badges.observability.tracing import Tracing
+
+
+# An inbound X-Request-Id is kept only when it is this: no spaces, quotes or control characters
+# can reach a log line or a header through it.
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
 @dataclass(slots=True)
@@ -41,9 +47,15 @@ class RequestRecord:
 
     @property
     def request_id(self) -> str:
-        """The id an error answer and the log lines share: the trace id when tracing is on."""
+        """The id the `X-Request-Id` header, an error answer and the log lines share: the
+        caller's own `X-Request-Id` when it is well formed (a proxy's or a frontend's id then
+        finds this request), else the trace id when tracing is on, else a random one."""
         if self._request_id is None:
-            self._request_id = self.trace_id or os.urandom(8).hex()
+            inbound = self.header(b"x-request-id")
+            if inbound is not None and _REQUEST_ID.fullmatch(inbound):
+                self._request_id = inbound.decode("ascii")
+            else:
+                self._request_id = self.trace_id or os.urandom(8).hex()
         return self._request_id
 
     def header(self, name: bytes) -> bytes | None:

@@ -1,4 +1,5 @@
-"""The outermost middleware: one record per request, its metrics, its access line, its span."""
+"""The outermost middleware: one record per request, its metrics, its access line, its span,
+and its id on the answer (`X-Request-Id`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from starlette.datastructures import MutableHeaders
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,6 +62,8 @@ class ObserveRequests:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message)["X-Request-Id"] = record.request_id
             await send(message)
 
         failed = True

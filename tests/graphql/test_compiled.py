@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+import strawberry
 from bson import ObjectId
 from graphql import (
     GraphQLEnumType,
@@ -39,8 +40,10 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from gql_badges.app import create_app
-from gql_badges.graphql.compiled import PlanStats, plan_cache
-from gql_badges.graphql.persisted import PersistedOperation, Safelist
+from gql_badges.graphql._internals import graphql_schema
+from gql_badges.graphql.executor import plan_cache
+from gql_badges.graphql.manifest import PersistedOperation, Safelist
+from gql_badges.graphql.plan_cache import PlanStats
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.view import GraphQLView
 from gql_badges.services import Services
@@ -48,13 +51,14 @@ from gql_badges.timefmt import format_iso
 from tests.support import basic_auth, database_examples, new_org_id, seed_org
 from tests.support.generated import NOW, dates, names, org_data
 
-SCHEMA: GraphQLSchema = create_schema()._schema
+SCHEMA: GraphQLSchema = graphql_schema(create_schema())
 ROOT_FIELDS = ["customerBadges", "badgeManagement"]
 
 
 def _stats(app: Starlette) -> PlanStats:
     (view,) = [r.endpoint for r in app.routes if isinstance(r, Route) and r.path == "/graphql"]
     assert isinstance(view, GraphQLView)
+    assert isinstance(view.schema, strawberry.Schema)
     return plan_cache(view.schema).stats
 
 

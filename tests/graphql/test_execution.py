@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from cachetools import LRUCache
 from strawberry import Schema
 
+from gql_badges.graphql.limits import GuardedValidation
 from gql_badges.graphql.schema import create_schema
 
 QUERY = "{ __schema { queryType { name } } }"
 
 
 def _verdicts(schema: Schema) -> LRUCache[str, Any]:
-    (extension,) = [e for e in schema.extensions if hasattr(e, "verdicts")]
-    verdicts: LRUCache[str, Any] = vars(extension)["verdicts"]
+    (extension,) = [
+        e
+        for e in schema.extensions
+        if isinstance(e, functools.partial) and e.func is GuardedValidation
+    ]
+    verdicts: LRUCache[str, Any] = extension.keywords["verdicts"]
     return verdicts
 
 

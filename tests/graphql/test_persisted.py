@@ -161,7 +161,7 @@ async def test_the_safelist_runs_only_listed_operations(
 
 
 def test_a_bad_manifest_stops_the_gateway_at_start_up(services: Services, tmp_path: Path) -> None:
-    from gql_badges.graphql.persisted import ManifestError
+    from gql_badges.graphql.manifest import ManifestError
 
     path = tmp_path / "manifest.json"
     path.write_text(
