@@ -47,6 +47,7 @@ def create_app(
         if services is None:
             assert uri is not None, "create_app needs a MongoDB URI or ready services"
             app.state.services = Services.create(settings, uri)
+        documents.store = app.state.services.store
         await app.state.services.database.prepare_indexes()
         metrics: Metrics | None = app.state.services.metrics
         _name_safelisted(metrics, safelist)
@@ -56,11 +57,10 @@ def create_app(
         try:
             yield
         finally:
-            await documents.close()
             if listener is not None:
                 listener.shutdown()
             if owned:
-                await app.state.services.authenticator.close()
+                await app.state.services.store.close()
                 await app.state.services.database.close()
                 if app.state.services.tracing is not None:
                     app.state.services.tracing.shutdown()
@@ -68,7 +68,7 @@ def create_app(
     safelist = (
         load_safelist(settings.persisted_operations) if settings.persisted_operations else None
     )
-    documents = Documents(settings.redis_url)  # APQ's registered documents
+    documents = Documents()  # APQ's registered documents, in Redis through the services' store
     limits = QueryLimits(
         max_depth=settings.graphql_max_depth,
         max_introspection_depth=settings.graphql_max_introspection_depth,
@@ -121,6 +121,7 @@ def create_app(
     )
     if services is not None:
         app.state.services = services
+        documents.store = services.store
         _name_safelisted(services.metrics, safelist)
     return app
 

@@ -188,6 +188,7 @@ def test_layers_point_one_way() -> None:
 # The layers, from the bottom: each imports only layers listed before it (docs/architecture.md).
 LAYERS: tuple[set[str], ...] = (
     {"gql_badges", "settings", "errors", "enums", "timefmt"},  # imports nothing of the package
+    {"stored_json"},
     {"storage"},
     {"observability"},
     {"auth", "badges"},

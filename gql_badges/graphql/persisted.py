@@ -8,7 +8,7 @@ The first time, the gateway answers PERSISTED_QUERY_NOT_FOUND; the client sends 
 with its hash, the gateway checks that the hash is the document's and keeps it, and from then on
 the hash alone runs it, over POST or GET (cacheable URLs). Documents are kept in a bounded LRU per
 process, or, with `GQL_BADGES_REDIS_URL`, in Redis for every replica (a day each; while Redis
-cannot be reached, in the process's LRU, with one warning).
+cannot be reached, in the process's LRU: the process's one `RedisStore` falls back at once).
 
 Safelist mode (`GQL_BADGES_PERSISTED_OPERATIONS=manifest.json`, Apollo's persisted-query
 manifest): only the listed operations run, named by their id (sent as the APQ hash) or sent with
@@ -22,8 +22,8 @@ manifests is `manifest.py`'s.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import logging
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
@@ -33,12 +33,11 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from gql_badges.graphql.manifest import Safelist, sha256_hex
+from gql_badges.storage.redis_store import RedisStore, StoreUnavailable
 
 REGISTERED_DOCUMENTS = 1_000  # APQ documents kept per process
 _REDIS_PREFIX = "gql_badges:apq:"
 _REDIS_TTL_SECONDS = 24 * 3600
-_REDIS_TIMEOUT_SECONDS = 0.25
-logger = logging.getLogger(__name__)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -47,48 +46,28 @@ def _error(message: str, code: str) -> GraphQLError:
 
 
 class Documents:
-    """Registered APQ documents by hash: this process's LRU, or Redis shared by the replicas."""
+    """Registered APQ documents by hash: this process's LRU, and Redis shared by the replicas
+    when `store` has one (the services' store, set once they exist)."""
 
-    def __init__(self, redis_url: str | None = None) -> None:
+    def __init__(self, store: RedisStore | None = None) -> None:
         self.local: LRUCache[str, str] = LRUCache(maxsize=REGISTERED_DOCUMENTS)
-        self._redis: Any = None
-        self._warned = False
-        if redis_url:
-            import redis.asyncio
-
-            self._redis = redis.asyncio.Redis.from_url(
-                redis_url, socket_timeout=_REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
-            )  # fmt: skip
+        self.store = store or RedisStore(None)
 
     async def get(self, digest: str) -> str | None:
-        if self._redis is not None:
-            try:
-                found = await self._redis.get(_REDIS_PREFIX + digest)
-                return found.decode() if found is not None else self.local.get(digest)
-            except Exception as error:  # any Redis failure: this process's documents answer
-                self._failed(error)
-        return self.local.get(digest)
+        try:
+            found = await self.store.run(lambda redis: redis.get(_REDIS_PREFIX + digest))
+        except StoreUnavailable:  # no Redis, or not now: this process's documents answer
+            return self.local.get(digest)
+        if found is None:
+            return self.local.get(digest)
+        return found.decode() if isinstance(found, bytes) else found
 
     async def put(self, digest: str, query: str) -> None:
         self.local[digest] = query
-        if self._redis is not None:
-            try:
-                await self._redis.set(_REDIS_PREFIX + digest, query, ex=_REDIS_TTL_SECONDS)
-            except Exception as error:
-                self._failed(error)
-
-    def _failed(self, error: Exception) -> None:
-        if not self._warned:
-            self._warned = True
-            logger.warning(
-                "Redis unreachable (%s): persisted queries are per process until it is back",
-                type(error).__name__,
+        with contextlib.suppress(StoreUnavailable):  # without Redis: kept in this process only
+            await self.store.run(
+                lambda redis: redis.set(_REDIS_PREFIX + digest, query, ex=_REDIS_TTL_SECONDS)
             )
-
-    async def close(self) -> None:
-        if self._redis is not None:
-            await self._redis.aclose()
 
 
 class PersistedQueries(SchemaExtension):

@@ -37,6 +37,7 @@ class RequestRecord:
     org_id: int | None = None
     operation: str | None = None
     graphql_outcome: str | None = None
+    limit: str | None = None  # the limit that refused the request, if one did
     # One entry per MongoDB command, its duration in seconds. Appending is atomic, which
     # matters because motor reports commands from its worker threads, two at a time when the
     # repository runs its queries side by side.
@@ -101,28 +102,30 @@ def _auth_scheme(record: RequestRecord) -> str:
 def gateway_error(error: GatewayError) -> None:
     """Count an expected failure where it is mapped to an answer (REST handler, GraphQL)."""
     record = _current.get()
-    if record is None or record.metrics is None:
+    if record is None:
+        return
+    if isinstance(error, RateLimited):
+        record.limit = error.limit
+    if record.metrics is None:
         return
     # GraphQL asks for the caller once per root field: count a request's failure once.
     if isinstance(error, Unauthenticated | Forbidden) and not record._auth_counted:
         record._auth_counted = True
-        scheme = _auth_scheme(record)
-        if isinstance(error, Forbidden):
-            reason = "inactive_client"
-        elif scheme == "none":
-            reason = "missing"
-        else:
-            reason = "invalid"
-        record.metrics.auth_failures.labels(scheme, reason).inc()
+        reason = error.reason if isinstance(error, Unauthenticated) else "inactive_client"
+        record.metrics.auth_failures.labels(_auth_scheme(record), reason).inc()
     elif isinstance(error, RateLimited) and not record._limit_counted:
         record._limit_counted = True
         record.metrics.rate_limited.inc()
+        if error.limit.startswith("login_"):  # a login refused before its secret was checked
+            record.metrics.auth_failures.labels(_auth_scheme(record), "throttled").inc()
 
 
 def query_refused(limit: str) -> None:
     record = _current.get()
-    if record is not None and record.metrics is not None:
-        record.metrics.query_refused.labels(limit).inc()
+    if record is not None:
+        record.limit = limit
+        if record.metrics is not None:
+            record.metrics.query_refused.labels(limit).inc()
 
 
 def limiter_fallback() -> None:

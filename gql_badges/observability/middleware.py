@@ -102,6 +102,8 @@ def _access_line(
         "db_commands": len(durations),
         "db_ms": round(sum(durations) * 1000, 2),
     }
+    if record.limit is not None:
+        fields["limit"] = record.limit  # which limit refused it (a login limit, maxDepth, ...)
     if record.trace_id is not None:
         fields["trace_id"] = record.trace_id
     access_logger.info("%s %s %s", method, route, status, extra={"fields": fields})

@@ -187,5 +187,5 @@ async def test_preflights_spend_no_rate_limit_token_and_no_login_attempt(
             assert refused.headers["access-control-allow-origin"] == APP
             assert "retry-after" in _listed(refused.headers["access-control-expose-headers"])
     finally:
-        await limited.authenticator.close()
+        await limited.store.close()
         await limited.database.close()

@@ -30,9 +30,11 @@ from typing import Any, cast
 import httpx
 import jwt
 import uvicorn
+from argon2 import PasswordHasher, profiles
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
+from pymongo import InsertOne
 from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.routing import Router
@@ -45,7 +47,7 @@ from gql_badges.rest.routes import rest_routes
 from gql_badges.services import Services
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
-from gql_badges.storage.collections import BadgeMeta, BadgeRecord
+from gql_badges.storage.collections import API_CLIENTS, BadgeMeta, BadgeRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -114,6 +116,8 @@ def make_settings(driver: Driver, **overrides: Any) -> Settings:
         "db_timeout_ms": 10_000,
         # Tests share one app per driver: no test's bad logins may spend another's attempts.
         "login_attempts_burst": 1_000_000,
+        "login_address_burst": 1_000_000,
+        "login_username_burst": 1_000_000,
     }
     values.update(overrides)
     return Settings(**values)
@@ -189,10 +193,21 @@ async def graphql(
     **variables: object,
 ) -> dict[str, Any]:
     """POST a GraphQL document; asserts HTTP 200 and returns the body."""
+    return await graphql_answer(client, query, headers, 200, **variables)
+
+
+async def graphql_answer(
+    client: httpx.AsyncClient,
+    query: str,
+    headers: Mapping[str, str] | None,
+    status: int,
+    **variables: object,
+) -> dict[str, Any]:
+    """POST a GraphQL document; asserts the HTTP status and returns the body."""
     response = await client.post(
         "/graphql", json={"query": query, "variables": variables}, headers=headers or {}
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     return body
 
@@ -464,6 +479,25 @@ async def seed_org(
     await write_documents(services.database, {"api_clients": [client]})
     secret = services.settings.jwt_secret.get_secret_value()
     return oauth_header(jwt_token(org_id, f"k{org_id}", secret=secret, ttl=600))
+
+
+# Argon2's cheapest profile: for tests of what surrounds a password check, not of its cost.
+_CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+async def seed_cheap_client(database: Database) -> tuple[str, str]:
+    """An active API client of an org of its own, whose password is cheap to check (the login
+    limits are under test, not the hash): its username and password."""
+    org_id = new_org_id()
+    username, password = f"cheap.{org_id}.{uuid.uuid4().hex[:8]}", f"password-{org_id}"
+    client = {
+        "orgId": org_id,
+        "username": username,
+        "passwordHash": _CHEAP_HASHER.hash(md5_hex(password)),
+        "active": True,
+    }
+    await database.bulk_write(API_CLIENTS, [InsertOne(client)], session=None)
+    return username, password
 
 
 def database_examples(max_examples: int) -> settings:
