@@ -15,9 +15,9 @@ from gql_badges.app import create_app
 from gql_badges.services import Services
 from gql_badges.settings import Driver
 from gql_badges.storage.collections import API_CLIENTS, CUSTOMER_BADGES
-from tests.live.client import live_client
-from tests.live.support import active_subscriptions, live_org, wait_active
 from tests.support import basic_header, jwt_token, make_settings, oauth_header, served_in_loop
+from tests.support.graphql_ws import live_client
+from tests.support.live import active_subscriptions, live_org, wait_active
 
 pytestmark = pytest.mark.parametrize("services", [Driver.PYMONGO], indirect=True, ids=["pymongo"])
 
