@@ -30,6 +30,8 @@ SKIPPED = {
     "export GQL_BADGES_MONGODB_URI=": "needs a MongoDB of its own at localhost:27017",
     "docker compose up": "no Docker engine here (tests/test_compose.py reads the file)",
     "bench.run": "the benchmark and the load run take minutes",
+    "node subscribe.mjs": "a subscription runs until stopped: tests/live/test_readme_examples.py"
+    " runs the examples with writes in between",
 }
 
 
