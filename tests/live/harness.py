@@ -128,14 +128,12 @@ async def create_live_org(
     database: Database,
     jwt_secret: str,
     customers: int = 1,
-    org_id: int | None = None,
-    first_customer: int = 1,
 ) -> LiveOrg:
-    """A new org in `database` with `customers` customers (ids from `first_customer`: two orgs
-    may hold the same customer ids on purpose) and an API client; its OAuth header."""
-    org_id = new_org_id() if org_id is None else org_id
+    """A new org in `database` with `customers` customers (up to 9,999) and an API client; its
+    OAuth header. Customer ids are unique across orgs (`customers._id` is the customerId)."""
+    org_id = new_org_id()
     badge, warm_up = _badge(org_id, "Birthday Badge"), _badge(org_id, "Warm-up")
-    ids = tuple(range(first_customer, first_customer + customers))
+    ids = tuple(org_id * 10_000 + n for n in range(1, customers + 1))
     documents: dict[str, list[Any]] = {
         "badge_meta": [badge, warm_up],
         "customers": [
@@ -376,10 +374,12 @@ class NodeSubscribers:
         """End the clients; their stderr (for a failing test's message)."""
         if self.process.returncode is None:
             self.process.terminate()
-        _, stderr = await self.process.communicate()
-        self._reader.cancel()
+        self._reader.cancel()  # before reading stderr: one reader per pipe
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader
+        assert self.process.stderr is not None
+        stderr = await self.process.stderr.read()
+        await self.process.wait()
         return stderr.decode(errors="replace")
 
 
@@ -415,4 +415,6 @@ async def node_subscribers(
     try:
         yield clients
     finally:
-        await clients.stop()
+        stderr = await clients.stop()
+        if stderr:
+            print(f"subscribe.mjs stderr:\n{stderr}")  # pytest shows it when the test fails
