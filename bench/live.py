@@ -335,7 +335,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/live-results.json"))
     parser.add_argument("--chart", type=Path, default=Path("bench/live.png"))
     parser.add_argument("--log-dir", type=Path, default=Path(tempfile.gettempdir()) / "bench-live")
-    return asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument(
+        "--draw-only", action="store_true", help="draw --chart from the --out file, run nothing"
+    )
+    args = parser.parse_args()
+    if args.draw_only:
+        print(draw(json.loads(args.out.read_text()), args.chart))
+        return 0
+    return asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":
