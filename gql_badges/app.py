@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gql_badges.errors import GatewayError
 from gql_badges.graphiql import graphiql_routes
 from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.persisted import Documents, Safelist
 from gql_badges.graphql.schema import create_schema, load_safelist
+from gql_badges.graphql.subscriptions import LiveSockets
 from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView
 from gql_badges.http.errors import handle_gateway_error, handle_http_error, handle_unexpected_error
 from gql_badges.http.limits import BodySizeLimit, HeaderSizeLimit
@@ -55,6 +58,8 @@ def create_app(
         try:
             yield
         finally:
+            if app.state.services.hub is not None:  # ends what is left (SSE streams)
+                await app.state.services.hub.close()
             await documents.close()
             if listener is not None:
                 listener.shutdown()
@@ -83,7 +88,21 @@ def create_app(
         documents=documents,
         compiled=settings.graphql_compiled,
     )
-    graphql_view = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    graphql_view = GraphQLView(
+        schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        # The legacy subscriptions-transport-ws protocol stays off: unmaintained, and it had
+        # an authentication advisory in Strawberry.
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL],
+        connection_init_wait_timeout=timedelta(seconds=settings.live_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection,
+        allowed_origins=settings.cors_origins,  # besides the page's own origin
+    )
+    graphql_view.live_sockets = LiveSockets(
+        ping_seconds=settings.live_ping_seconds,
+        max_message_bytes=settings.live_max_message_bytes,
+        max_connections_per_client=settings.live_max_connections_per_client,
+    )
     # Scrapes go to a listener of their own when one is set, so /metrics need not be public.
     metrics_routes = []
     if settings.metrics and not settings.metrics_address:
@@ -95,6 +114,7 @@ def create_app(
             Route("/v3/oauth/token/generate", generate_token, methods=["POST"]),
             # Every method reaches the view, which answers 405 itself in the GraphQL shape.
             Route(GRAPHQL_PATH, graphql_view),
+            WebSocketRoute(GRAPHQL_PATH, graphql_view),  # subscriptions (graphql-transport-ws)
             Route("/openapi.json", openapi),
             *rest_routes(),
             *(graphiql_routes() if settings.graphiql else []),
@@ -112,10 +132,22 @@ def create_app(
             Exception: handle_unexpected_error,
         },
     )
+    app.state.live_sockets = graphql_view.live_sockets  # closed with 1001 by `drain`
     if services is not None:
         app.state.services = services
         _name_safelisted(services.metrics, safelist)
     return app
 
 
-__all__ = ["Services", "create_app"]
+async def drain(app: Starlette, seconds: float) -> None:
+    """A stopping process's first step: close the live WebSockets with 1001 (clients reconnect
+    to another replica) and end the event streams, within `seconds`."""
+    sockets: LiveSockets = app.state.live_sockets
+    with suppress(TimeoutError):
+        await sockets.drain(seconds)
+    services: Services | None = getattr(app.state, "services", None)
+    if services is not None and services.hub is not None:
+        await services.hub.close()
+
+
+__all__ = ["Services", "create_app", "drain"]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from gql_badges.auth.credentials import Authenticator
 from gql_badges.auth.limits import Limiter, LoginGate, LoginLimits
 from gql_badges.badges.repository import BadgeRepository
+from gql_badges.live.hub import Hub
 from gql_badges.observability.metrics import Metrics
 from gql_badges.observability.mongodb import listeners, watch_database
 from gql_badges.observability.tracing import Tracing, tracing_from_environment
@@ -28,6 +29,7 @@ class Services:
     """The request's `now` (docs/semantics.md); tests set it to put data on the rules' edges."""
     metrics: Metrics | None = None
     tracing: Tracing | None = None
+    hub: Hub | None = None  # live subscriptions' change stream (opened by the first subscriber)
 
     @classmethod
     def create(cls, settings: Settings, uri: str) -> Services:
@@ -57,4 +59,11 @@ class Services:
             repository=BadgeRepository(database),
             metrics=metrics,
             tracing=tracing,
+            hub=Hub(
+                uri,
+                settings.database,
+                queue_size=settings.live_queue_size,
+                server_selection_timeout_ms=settings.server_selection_timeout_ms,
+                metrics=metrics,
+            ),
         )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A browser's serialized origin: scheme, host and port only (no path, no trailing slash).
+_ORIGIN = re.compile(r"https?://[^/\s?#@]+")
 
 
 class Driver(StrEnum):
@@ -88,6 +92,22 @@ class Settings(BaseSettings):
     # The largest request body (a GraphQL document with its variables); larger answers 413.
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
 
+    # Live subscriptions (WebSocket and SSE on /graphql, fed by one change stream; see
+    # docs/architecture.md): each subscriber's queue of undelivered events (full: the
+    # subscription ends with SUBSCRIBER_TOO_SLOW), subscriptions per connection, WebSocket
+    # connections per API client, the wait for `connection_init`, the server's ping interval
+    # (shorter than any proxy's idle timeout), the largest message a client may send, how often
+    # a subscription's credentials are checked again (a deactivated client's subscriptions end
+    # within twice this), and how long a stopping process gives its sockets to close.
+    live_queue_size: int = Field(default=100, ge=1, le=100_000)
+    live_max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    live_max_connections_per_client: int = Field(default=200, ge=1)
+    live_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    live_ping_seconds: float = Field(default=15.0, gt=0)
+    live_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
+    live_recheck_seconds: float = Field(default=30.0, gt=0)
+    live_drain_seconds: float = Field(default=10.0, ge=0)
+
     # Operations: Prometheus metrics (on /metrics, or on a listener of their own at host:port),
     # logs (JSON lines unless stdout is a terminal), and rate limits shared through Redis.
     metrics: bool = True
@@ -95,3 +115,25 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] | None = None
     log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")
     redis_url: str | None = None
+    # Browser origins that may call the gateway (CORS; the live endpoints' origin check too):
+    # comma-separated exact origins, `*` for any (only when written out); none by default.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value  # pydantic names the wrong type
+        origins = []
+        for item in map(str, items):
+            origin = item.strip().lower()  # browsers send scheme and host in lower case
+            if not origin:
+                continue
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{item.strip()!r} is not an origin: write scheme://host[:port], "
+                    "e.g. https://app.example.com, with no path or trailing slash"
+                )
+            origins.append(origin)
+        return tuple(origins)

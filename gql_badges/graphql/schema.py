@@ -13,6 +13,7 @@ from gql_badges.badges.request import MAX_PAGE_SIZE
 from gql_badges.graphql.compiled import PlanCache, compiled_executor
 from gql_badges.graphql.errors import GatewaySchema
 from gql_badges.graphql.limits import QueryLimits, guarded_validation
+from gql_badges.graphql.live import Subscription
 from gql_badges.graphql.operation import OperationNameRequired
 from gql_badges.graphql.persisted import Documents, Safelist, load_manifest, persisted_queries
 from gql_badges.graphql.resolvers import PLANNED_ROOTS, Query
@@ -48,6 +49,7 @@ def create_schema(
     plans = PlanCache(PLANNED_ROOTS) if compiled else None
     schema = GatewaySchema(
         query=Query,
+        subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=extensions,
         execution_context_class=compiled_executor(plans) if plans is not None else None,
@@ -64,7 +66,9 @@ def create_schema(
 def load_safelist(manifest: Path) -> Safelist:
     """The operations of a persisted-query manifest, each checked against the schema."""
     bare = GatewaySchema(
-        query=Query, config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP)
+        query=Query,
+        subscription=Subscription,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
     return load_manifest(manifest, bare._schema)
 
