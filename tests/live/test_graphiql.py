@@ -49,8 +49,8 @@ async def test_graphiql_shows_an_event_after_a_write(live_gateway: LiveGateway) 
     org = await create_live_org(live_gateway.database, live_gateway.jwt_secret)
     (customer,) = org.customers
     subscription = (
-        f'subscription {{ badgeChanged(customer: {{id: "{customer}"}}) '
-        "{ kind badgeMetaId earnCount badge { name earnCount } } }"
+        f'subscription {{\n  badgeChanged(customer: {{id: "{customer}"}}) {{\n'
+        "    kind badgeMetaId earnCount\n    badge { name earnCount }\n  }\n}"
     )
     base = live_gateway.base
     left_the_gateway: list[str] = []
