@@ -354,7 +354,16 @@ class NodeSubscribers:
         self.events = {id_: Events() for id_ in ids}
         self.connected: set[str] = set()
         self.arrivals: dict[str, list[float]] = {id_: [] for id_ in self.events}
+        self._stderr = bytearray()
         self._reader = asyncio.create_task(self._read())
+        # Drained as it comes: a client that fills the pipe would block on its next write.
+        self._stderr_reader = asyncio.create_task(self._read_stderr())
+
+    async def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        while chunk := await self.process.stderr.read(65536):
+            self._stderr += chunk
+            del self._stderr[: max(0, len(self._stderr) - 20_000)]  # the last lines tell
 
     async def _read(self) -> None:
         assert self.process.stdout is not None
@@ -371,16 +380,15 @@ class NodeSubscribers:
                 events.queue.put_nowait({k: v for k, v in line.items() if k != "id"})
 
     async def stop(self) -> str:
-        """End the clients; their stderr (for a failing test's message)."""
+        """End the clients; the end of their stderr (for a failing test's message)."""
         if self.process.returncode is None:
             self.process.terminate()
-        self._reader.cancel()  # before reading stderr: one reader per pipe
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
-        assert self.process.stderr is not None
-        stderr = await self.process.stderr.read()
         await self.process.wait()
-        return stderr.decode(errors="replace")
+        for reader in (self._reader, self._stderr_reader):
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        return self._stderr.decode(errors="replace")
 
 
 @contextlib.asynccontextmanager
@@ -405,12 +413,16 @@ async def node_subscribers(
     process = await asyncio.create_subprocess_exec(
         "node",
         str(script),
-        json.dumps(config),
         cwd=script.parent,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         limit=2**24,  # a result is one line; 64 KiB is asyncio's default limit
     )
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(config).encode())
+    await process.stdin.drain()
+    process.stdin.close()
     clients = NodeSubscribers(process, (str(s["id"]) for s in subscribers))
     try:
         yield clients

@@ -1,7 +1,8 @@
 // Subscribes through the real npm clients and prints what each subscriber receives, one JSON line
 // each, on stdout:
-//   node subscribe.mjs CONFIG_JSON
-// CONFIG_JSON: {"transport": "ws" | "sse", "url": "http://host:port/graphql", "query": "...",
+//   node subscribe.mjs < CONFIG_JSON
+// The configuration comes on stdin (a thousand subscribers' tokens outgrow an argument):
+// {"transport": "ws" | "sse", "url": "http://host:port/graphql", "query": "...",
 //   "subscribers": [{"id": ..., "headers": {...}, "variables": {...}}, ...], "count": N}
 // Every subscriber has a connection of its own (a graphql-ws client, or a graphql-sse client in
 // distinct-connections mode), so N subscribers are N sockets. Over WebSocket the headers go in
@@ -15,9 +16,11 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import WebSocket from 'ws';
 
-const config = JSON.parse(process.argv[2] ?? 'null');
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const config = JSON.parse(input || 'null');
 if (!config) {
-  console.error('usage: node subscribe.mjs CONFIG_JSON');
+  console.error('usage: node subscribe.mjs < CONFIG_JSON');
   process.exit(2);
 }
 
