@@ -176,7 +176,7 @@ async def measure(
             ids = [f"s{customer}" for customer in rest]
             started = time.monotonic()
             async with node_subscribers(
-                args.script, "ws", base, specs(rest), query=query
+                args.script, "ws", base, specs(rest), query=query, ramp_per_second=args.ramp or None
             ) as clients:
                 by_customer = {c: clients.events[f"s{c}"] for c in rest}
                 await wait_until_listening(platform, org, by_customer, within=600)
@@ -286,7 +286,10 @@ async def main_async(args: argparse.Namespace) -> int:
             rows = []
             for subscribers in args.subscribers:
                 print(f"[live] {subscribers} subscribers", flush=True)
-                row = await measure(args, uri, subscribers, args.log_dir)
+                try:
+                    row = await measure(args, uri, subscribers, args.log_dir)
+                except (AssertionError, RuntimeError) as error:  # the other sizes still run
+                    row = {"subscribers": subscribers, "failed": str(error)[:2000]}
                 print(json.dumps(row), flush=True)
                 rows.append(row)
         finally:
@@ -358,6 +361,9 @@ def main() -> int:
     parser.add_argument("--pace-ms", type=float, default=10, help="pause between paced writes")
     parser.add_argument("--burst", type=int, default=5000, help="writes in the burst")
     parser.add_argument("--badge", action="store_true", help="select the badge in the events")
+    parser.add_argument(
+        "--ramp", type=float, default=500, help="subscribers connecting per second (0: at once)"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/live-results.json"))
     parser.add_argument("--chart", type=Path, default=Path("bench/live.png"))
     parser.add_argument("--log-dir", type=Path, default=Path(tempfile.gettempdir()) / "bench-live")

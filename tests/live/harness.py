@@ -399,6 +399,7 @@ async def node_subscribers(
     subscribers: list[dict[str, Any]],
     query: str = SUBSCRIPTION,
     count: int = 0,
+    ramp_per_second: float | None = None,
 ) -> AsyncIterator[NodeSubscribers]:
     """`subscribers` ({id, headers, variables}) subscribed through the npm client of
     `transport` ("ws": graphql-ws, "sse": graphql-sse) to the gateway at `base`."""
@@ -409,6 +410,7 @@ async def node_subscribers(
         "query": query,
         "subscribers": subscribers,
         "count": count,
+        "rampPerSecond": ramp_per_second,
     }
     process = await asyncio.create_subprocess_exec(
         "node",

@@ -3,7 +3,8 @@
 //   node subscribe.mjs < CONFIG_JSON
 // The configuration comes on stdin (a thousand subscribers' tokens outgrow an argument):
 // {"transport": "ws" | "sse", "url": "http://host:port/graphql", "query": "...",
-//   "subscribers": [{"id": ..., "headers": {...}, "variables": {...}}, ...], "count": N}
+//   "subscribers": [{"id": ..., "headers": {...}, "variables": {...}}, ...], "count": N,
+//   "rampPerSecond": R (optional)}
 // Every subscriber has a connection of its own (a graphql-ws client, or a graphql-sse client in
 // distinct-connections mode), so N subscribers are N sockets. Over WebSocket the headers go in
 // `connection_init`'s payload; over SSE they are the request's headers.
@@ -74,7 +75,9 @@ function ended() {
   }
 }
 
-for (const subscriber of config.subscribers) {
+// With `rampPerSecond`, subscribers start at that rate instead of all at once (a real
+// deployment's clients arrive over time; thousands at the same instant measure a storm).
+function start(subscriber) {
   const client = config.transport === 'sse' ? sseClient(subscriber) : wsClient(subscriber);
   clients.push(client);
   let received = 0;
@@ -111,3 +114,11 @@ for (const subscriber of config.subscribers) {
     },
   );
 }
+
+config.subscribers.forEach((subscriber, index) => {
+  if (config.rampPerSecond) {
+    setTimeout(() => start(subscriber), (1000 * index) / config.rampPerSecond);
+  } else {
+    start(subscriber);
+  }
+});
