@@ -25,7 +25,7 @@ from gql_badges.badges.items import Endpoint, rest_fields
 from gql_badges.badges.projection import needs_groups, stored_fields
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.badges.request import CustomerRef, customer_badges_query
-from gql_badges.badges.rules import IdentifierType
+from gql_badges.enums import IdentifierType
 from gql_badges.settings import Settings
 from gql_badges.storage.client import Database
 

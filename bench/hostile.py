@@ -21,7 +21,7 @@ import tracemalloc
 from strawberry import Schema
 
 from gql_badges.graphql.schema import create_schema
-from tests.graphql.hostile import CORPUS
+from tests.support.hostile import CORPUS
 
 
 async def _answer(schema: Schema, document: str, variables: dict[str, object] | None) -> str:

@@ -31,10 +31,10 @@ from bench.observability import DiscardingSink
 from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
+from gql_badges.loading import validate_documents, write_documents
 from gql_badges.services import Services
 from gql_badges.settings import Settings
 from gql_badges.storage.embedded import EmbeddedServer
-from gql_badges.storage.loading import validate_documents, write_documents
 from tests.support import basic_auth
 
 QUERY = f"""{{ customerBadges(customer: {{id: "{SWATI.key}"}}, badgeType: EARNED) {{

@@ -122,7 +122,7 @@ async def main_async(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.observability", description=__doc__)
     parser.add_argument("--size", type=parse_size, default=parse_size("10k"))
-    parser.add_argument("--driver", default="motor")
+    parser.add_argument("--driver", default="pymongo")
     parser.add_argument("--variant", default="graphql-two", help="rest, graphql-all, graphql-two")
     parser.add_argument("--page-size", type=int, default=10)
     parser.add_argument("--requests", type=int, default=300, help="requests per round")

@@ -12,7 +12,7 @@ kinds for each page size, in the same run:
 Latency (p50, p99) and throughput come from a timed pass with concurrent clients; CPU per
 request is the server process's CPU time over that pass divided by its requests. Round trips and
 bytes read from MongoDB per request come from a second, sequential pass through a counting
-proxy (tests/wire_proxy.py), so the proxy never slows the timed pass.
+proxy (tests/support/wire_proxy.py), so the proxy never slows the timed pass.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from bench import data
 from gql_badges.badges.items import Endpoint
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
+from gql_badges.loading import validate_documents, write_documents
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import (
@@ -51,9 +52,8 @@ from gql_badges.storage.collections import (
     Document,
 )
 from gql_badges.storage.embedded import EmbeddedServer
-from gql_badges.storage.loading import validate_documents, write_documents
 from tests.support import CUSTOMER, free_port, jwt_token
-from tests.wire_proxy import CountingProxy
+from tests.support.wire_proxy import CountingProxy
 
 VARIANTS = ("raw", "rest", "graphql-all", "graphql-two")
 JWT_SECRET = "bench-secret-" + "x" * 32

@@ -18,7 +18,7 @@ from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.persisted import Documents, Safelist
 from gql_badges.graphql.schema import create_schema, load_safelist
 from gql_badges.graphql.subscriptions import LiveSockets
-from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView
+from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView, error_response
 from gql_badges.http.errors import handle_gateway_error, handle_http_error, handle_unexpected_error
 from gql_badges.http.limits import BodySizeLimit, HeaderSizeLimit
 from gql_badges.http.oauth import generate_token
@@ -29,7 +29,6 @@ from gql_badges.rest.openapi import openapi
 from gql_badges.rest.routes import rest_routes
 from gql_badges.services import Services
 from gql_badges.settings import Settings
-from gql_badges.storage.indexes import prepare_indexes
 
 
 def _name_safelisted(metrics: Metrics | None, safelist: Safelist | None) -> None:
@@ -49,7 +48,7 @@ def create_app(
         if services is None:
             assert uri is not None, "create_app needs a MongoDB URI or ready services"
             app.state.services = Services.create(settings, uri)
-        await prepare_indexes(app.state.services.database)
+        await app.state.services.database.prepare_indexes()
         metrics: Metrics | None = app.state.services.metrics
         _name_safelisted(metrics, safelist)
         listener = None
@@ -103,6 +102,7 @@ def create_app(
         max_message_bytes=settings.live_max_message_bytes,
         max_connections_per_client=settings.live_max_connections_per_client,
     )
+    refusals = {GRAPHQL_PATH: error_response}
     # Scrapes go to a listener of their own when one is set, so /metrics need not be public.
     metrics_routes = []
     if settings.metrics and not settings.metrics_address:
@@ -123,8 +123,9 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(ObserveRequests),
-            Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            # Refused in the GraphQL shape on /graphql, in the REST envelope elsewhere.
+            Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes, refusals=refusals),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refusals=refusals),
         ],
         exception_handlers={
             GatewayError: handle_gateway_error,

@@ -16,18 +16,18 @@ from types import FrameType
 from pymongo.errors import PyMongoError
 
 from gql_badges.errors import DatabaseUnavailable
-from gql_badges.observability.logs import configure_logging
-from gql_badges.settings import Settings
-from gql_badges.storage.client import Database
-from gql_badges.storage.embedded import EmbeddedServer, EmbeddedUnavailable
-from gql_badges.storage.indexes import INDEXES, IndexProblem
-from gql_badges.storage.loading import (
+from gql_badges.loading import (
     LoadError,
     load_documents,
     parse_load_file,
     validate_documents,
     write_documents,
 )
+from gql_badges.observability.logs import configure_logging
+from gql_badges.settings import Settings
+from gql_badges.storage.client import Database
+from gql_badges.storage.embedded import EmbeddedServer, EmbeddedUnavailable
+from gql_badges.storage.indexes import INDEXES, IndexProblem
 
 logger = logging.getLogger("gql_badges")
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 INTERNAL_ERROR_MESSAGE = "Internal server error"
+# The GraphQL code of a document refused for its size or shape (`graphql.limits`); the
+# metrics count these refusals by the limit they hit.
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 
 class GatewayError(Exception):

@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     database: str = "badges"
     data_dir: Path = Path(".gql-badges-data")
     jwt_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
-    driver: Driver = Driver.MOTOR
+    # PyMongo's async client: Motor reached end of life on 2026-05-14 (critical fixes only, until
+    # 2027-05-14). Motor stays selectable for deployments standardised on it.
+    driver: Driver = Driver.PYMONGO
 
     # Database fault handling: a server-side limit on every operation and a client-side bound on
     # finding a server, so an unreachable database answers 503 quickly instead of hanging.

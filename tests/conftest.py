@@ -1,8 +1,8 @@
-"""Fixtures: a real MongoDB-wire server over TCP, the app per driver, and per-test orgs.
+"""Fixtures: a real MongoDB-wire server over TCP, the app on the default driver, per-test orgs.
 
 The server is the embedded SecantusDB (started here, in memory) unless GQL_BADGES_MONGODB_URI
 names a real mongod. Each test works in orgs of its own, so tests never see each other's data.
-Helpers that are not fixtures are in `tests/support.py`: import them from there, never from here.
+Helpers that are not fixtures are in `tests/support/`: import them from there, never from here.
 """
 
 from __future__ import annotations
@@ -21,15 +21,13 @@ from pymongo.errors import PyMongoError
 from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
 from gql_badges.demo.handles import ORG_A_CLIENT, ORG_B_CLIENT
+from gql_badges.loading import validate_documents, write_documents
 from gql_badges.services import Services
-from gql_badges.settings import Driver
+from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import Document
 from gql_badges.storage.embedded import EmbeddedServer
-from gql_badges.storage.loading import validate_documents, write_documents
 from tests.support import basic_auth, make_settings, new_org_id
-
-DRIVERS = [Driver.MOTOR, Driver.PYMONGO]
 
 # In CI a failure is reported as found, unshrunk: shrinking a database-backed example can take
 # minutes. Locally, shrink to the smallest failing example.
@@ -38,6 +36,15 @@ hypothesis_settings.register_profile(
 )
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`@pytest.mark.every_driver`: the test runs once per driver, on `services` (and `database`,
+    `client`, `demo` over it) of that driver; tests of the module that need none run once."""
+    marked = metafunc.definition.get_closest_marker("every_driver") is not None
+    if marked and "services" in metafunc.fixturenames:
+        drivers = list(Driver)
+        metafunc.parametrize("services", drivers, indirect=True, ids=[d.value for d in drivers])
 
 
 @pytest.fixture(scope="session")
@@ -51,10 +58,15 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture(scope="session", params=DRIVERS, ids=[d.value for d in DRIVERS])
+@pytest.fixture(scope="session")
 async def services(request: pytest.FixtureRequest, mongo_uri: str) -> AsyncIterator[Services]:
-    """The gateway's services for one driver, over a database of the session's own."""
-    services = Services.create(make_settings(request.param), mongo_uri)
+    """The gateway's services over a database of the session's own, on the default driver.
+
+    Everything above the storage layer runs once, on the driver production uses; a storage
+    test (and one end-to-end pass) is marked `every_driver` to run once per driver.
+    """
+    default: Driver = Settings.model_fields["driver"].default
+    services = Services.create(make_settings(getattr(request, "param", default)), mongo_uri)
     await services.database.ensure_indexes()
     yield services
     # Clean-up only (an in-memory server vanishes anyway); at session end PyMongo's async client
@@ -83,7 +95,7 @@ def org_id() -> int:
     return new_org_id()
 
 
-# --- the demo data set, loaded once per driver session -----------------------------------------
+# --- the demo data set, loaded once per services -----------------------------------------
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,9 @@ def test_gateway_command_uses_the_cli() -> None:
 def test_dockerfile_installs_the_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install" in dockerfile and "COPY gql_badges" in dockerfile
+    # The image gets the locked versions, never whatever the index serves that day.
+    assert "--require-hashes -r requirements/base.txt" in dockerfile
+    assert "--no-deps ." in dockerfile
     assert '"gql-badges", "serve"' in dockerfile
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gql_badges.badges.rules import BadgeType, ManagementSortOn, Owner
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
+from gql_badges.enums import BadgeType, ManagementSortOn, Owner
 from tests.support import CUSTOMER, MANAGEMENT, basic_auth, basic_header, get, graphql
 
 pytestmark = pytest.mark.usefixtures("demo")

@@ -23,20 +23,20 @@ from hypothesis import strategies as st
 
 from gql_badges.app import create_app
 from gql_badges.badges.items import Endpoint, ItemField, Kind, rest_fields
-from gql_badges.badges.rules import ImageTag
+from gql_badges.enums import ImageTag
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
 from gql_badges.services import Services
 from gql_badges.timefmt import parse_iso
-from tests.generated import NOW, dates, maybe_dates, org_data
-from tests.generated_requests import (
+from tests.support import database_examples, draw_seeded_org
+from tests.support.generated import NOW, dates, maybe_dates, org_data
+from tests.support.generated_requests import (
     CUSTOMER_REFS,
     ENDPOINTS,
     endpoint_requests,
     graphql_arguments,
     rest_params,
 )
-from tests.support import database_examples, draw_seeded_org
 
 SELECTIONS = {
     endpoint: every_item_field(create_schema()._schema, endpoint) for endpoint in Endpoint

@@ -20,21 +20,21 @@ from hypothesis import strategies as st
 
 from gql_badges.app import create_app
 from gql_badges.badges.request import CustomerRef, customer_badges_query, management_query
-from gql_badges.badges.rules import IdentifierType
+from gql_badges.enums import IdentifierType
 from gql_badges.services import Services
-from tests.generated import NOW, org_data
-from tests.generated_requests import (
+from tests.support import (
+    database_examples,
+    draw_seeded_org,
+)
+from tests.support.generated import NOW, org_data
+from tests.support.generated_requests import (
     CUSTOMER_REFS,
     ENDPOINTS,
     endpoint_requests,
     graphql_arguments,
     rest_params,
 )
-from tests.oracle import expected_order
-from tests.support import (
-    database_examples,
-    draw_seeded_org,
-)
+from tests.support.oracle import expected_order
 
 
 @pytest.fixture(scope="session")

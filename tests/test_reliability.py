@@ -15,11 +15,14 @@ from gql_badges.app import create_app
 from gql_badges.badges.repository import BadgeRepository, RowPage
 from gql_badges.demo import demo_documents
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
+from gql_badges.loading import validate_documents, write_documents
 from gql_badges.services import Services
 from gql_badges.settings import Driver
 from gql_badges.storage.embedded import EmbeddedServer
-from gql_badges.storage.loading import validate_documents, write_documents
 from tests.support import CUSTOMER, basic_auth, graphql, make_settings
+
+# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
+pytestmark = pytest.mark.xdist_group("timing")
 
 CUSTOMER_URI = f"{CUSTOMER}{SWATI.key}"
 QUERY = f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ badges {{ name }} }} }}'

@@ -23,7 +23,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from gql_badges.badges.rules import BadgeStatus, EarnType, badge_status, customer_state
+from gql_badges.badges.rules import badge_status, customer_state
+from gql_badges.enums import BadgeStatus, EarnType
 from gql_badges.storage.collections import BadgeGroup, BadgeMeta, BadgeRecord
 
 

@@ -22,6 +22,11 @@ from gql_badges.badges.rules import (
     GROUP_FIELDS,
     RECORD_FIELDS,
     SORT_KEYS,
+    SortOn,
+    SortSource,
+    customer_state,
+)
+from gql_badges.enums import (
     BadgeAction,
     BadgeStatus,
     BadgeType,
@@ -30,10 +35,7 @@ from gql_badges.badges.rules import (
     DateOperator,
     EarnType,
     IdentifierType,
-    SortOn,
     SortOrder,
-    SortSource,
-    customer_state,
 )
 from gql_badges.storage.collections import (
     BADGE_GROUPS,

@@ -18,7 +18,7 @@ from gql_badges.badges.pipeline import (
     records_filter,
 )
 from gql_badges.badges.request import BadgeQuery, CustomerRef
-from gql_badges.badges.rules import CustomerSortOn, IdentifierType
+from gql_badges.enums import CustomerSortOn, IdentifierType
 from gql_badges.errors import CustomerNotFound
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import (

@@ -12,7 +12,8 @@ from datetime import datetime
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from gql_badges.badges.rules import (
+from gql_badges.badges.rules import SortOn
+from gql_badges.enums import (
     BadgeAction,
     BadgeStatus,
     BadgeType,
@@ -21,7 +22,6 @@ from gql_badges.badges.rules import (
     IdentifierType,
     ManagementSortOn,
     Owner,
-    SortOn,
     SortOrder,
 )
 from gql_badges.errors import InvalidParameter

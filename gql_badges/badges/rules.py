@@ -1,4 +1,4 @@
-"""The domain: closed sets as enums, and the rules of docs/semantics.md in plain Python.
+"""The domain: the rules of docs/semantics.md in plain Python, over the enums of `enums`.
 
 No web or driver imports here. Documents are the MongoDB documents as the driver returns them
 (dicts with camelCase keys, timezone-aware datetimes), typed by `storage.collections`.
@@ -8,99 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum, StrEnum
-from typing import TYPE_CHECKING
+from enum import Enum
 
-if TYPE_CHECKING:
-    from gql_badges.storage.collections import BadgeMeta, BadgeRecord
-
-
-class BadgeType(StrEnum):
-    AVAILABLE_TO_ISSUE = "AVAILABLE_TO_ISSUE"
-    AVAILABLE = "AVAILABLE"
-    EARNED = "EARNED"
-    EXPIRED = "EXPIRED"
-
-
-class BadgeStatus(StrEnum):
-    UPCOMING = "UPCOMING"
-    LIVE = "LIVE"
-    EXPIRED = "EXPIRED"
-
-
-class EarnType(StrEnum):
-    EARN = "EARN"
-    ISSUE_EARN = "ISSUE_EARN"
-
-
-class Owner(StrEnum):
-    Loyalty = "Loyalty"
-    Loyalty_Promotion = "Loyalty_Promotion"
-    Referral_Campaigns = "Referral_Campaigns"
-    Journeys = "Journeys"
-    Audience_Campaigns = "Audience_Campaigns"
-    Rewards_Catalog = "Rewards_Catalog"
-    Goodwill_Module = "Goodwill_Module"
-    Milestones = "Milestones"
-    Historical_Import = "Historical_Import"
-
-
-class ImageTag(StrEnum):
-    EARNED = "EARNED"
-    UN_EARNED = "UN_EARNED"
-    IN_PROGRESS = "IN_PROGRESS"
-
-
-class BadgeAction(StrEnum):
-    ACTIVATED = "ACTIVATED"
-    DEACTIVATED = "DEACTIVATED"
-    DE_ACTIVATED = "DE_ACTIVATED"
-
-
-class SortOrder(StrEnum):
-    ASC = "ASC"
-    DESC = "DESC"
-
-
-class DateOperator(StrEnum):
-    LESS_THAN = "LESS_THAN"
-    GREATER_THAN = "GREATER_THAN"
-
-
-class ManagementSortOn(StrEnum):
-    EXPIRES_ON = "EXPIRES_ON"
-    LAST_MODIFIED_DATE = "LAST_MODIFIED_DATE"
-    LAST_ISSUED_DATE = "LAST_ISSUED_DATE"
-    LAST_EXPIRED_BADGE = "LAST_EXPIRED_BADGE"
-    LAST_EARNED_EVENT_DATE = "LAST_EARNED_EVENT_DATE"
-    LAST_EARNED_ON_DATE = "LAST_EARNED_ON_DATE"
-
-
-class CustomerSortOn(StrEnum):
-    RANK = "RANK"
-    LAST_EARNED_ON_DATE = "LAST_EARNED_ON_DATE"
-    LAST_EARNED_EVENT_DATE = "LAST_EARNED_EVENT_DATE"
-
-
-class IdentifierType(StrEnum):
-    """How `{customerId}` is read: the numeric id, or the identifier the header names."""
-
-    ID = "id"
-    EMAIL = "email"
-    MOBILE = "mobile"
-    EXTERNAL_ID = "externalId"
-    CARD_NUMBER = "cardNumber"
-
-
-class ConstraintType(StrEnum):
-    CUSTOMER_BADGE_FIXED_VALUE = "CUSTOMER_BADGE_FIXED_VALUE"
-    BADGE_FIXED_VALUE = "BADGE_FIXED_VALUE"
-    CUSTOMER_BADGE_ROLLING_WINDOW = "CUSTOMER_BADGE_ROLLING_WINDOW"
-    BADGE_ROLLING_WINDOW = "BADGE_ROLLING_WINDOW"
-    CUSTOMER_BADGE_FIXED_WINDOW = "CUSTOMER_BADGE_FIXED_WINDOW"
-    BADGE_FIXED_WINDOW = "BADGE_FIXED_WINDOW"
-    CUSTOMER_BADGE_NO_LIMIT = "CUSTOMER_BADGE_NO_LIMIT"
-    BADGE_NO_LIMIT = "BADGE_NO_LIMIT"
+from gql_badges.enums import (
+    BadgeStatus,
+    BadgeType,
+    ConstraintType,
+    CustomerSortOn,
+    EarnType,
+    ManagementSortOn,
+)
+from gql_badges.storage.collections import BadgeMeta, BadgeRecord
 
 
 class SortSource(Enum):

@@ -11,8 +11,7 @@ import strawberry
 from graphql import GraphQLEnumType, GraphQLError
 from strawberry.types import ExecutionContext
 
-from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError
-from gql_badges.graphql.limits import QUERY_TOO_COMPLEX
+from gql_badges.errors import INTERNAL_ERROR_MESSAGE, QUERY_TOO_COMPLEX, GatewayError
 from gql_badges.observability import context as observed
 from gql_badges.observability.graphql import errors_seen
 

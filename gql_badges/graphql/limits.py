@@ -63,7 +63,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+from gql_badges.errors import QUERY_TOO_COMPLEX
+
 # A list whose length no argument states counts as this many items.
 NESTED_LIST_ITEMS = 10
 # The page lists, and the argument of their root field that sizes them.
@@ -453,7 +454,6 @@ def guarded_validation(
 
 
 __all__ = [
-    "QUERY_TOO_COMPLEX",
     "DocumentFigures",
     "QueryLimits",
     "guarded_validation",

@@ -19,7 +19,7 @@ from gql_badges.badges.request import (
     customer_ref,
     management_query,
 )
-from gql_badges.badges.rules import (
+from gql_badges.enums import (
     BadgeAction,
     BadgeStatus,
     BadgeType,

@@ -65,13 +65,11 @@ class LiveSockets:
         max_message_bytes: int = 64 * 1024,
         max_connections_per_client: int = 200,
         send_timeout: float = 30.0,
-        metrics: Metrics | None = None,
     ) -> None:
         self.ping_seconds = ping_seconds
         self.max_message_bytes = max_message_bytes
         self.max_connections_per_client = max_connections_per_client
         self.send_timeout = send_timeout
-        self.metrics = metrics
         self.draining = False
         self.open: set[WebSocket] = set()
         self._all_closed = asyncio.Event()
@@ -84,7 +82,8 @@ class LiveSockets:
         try:
             caller = await context.caller()
         except (Unauthenticated, Forbidden) as error:
-            self._count_refusal(context.headers, error)
+            if context.live is not None:
+                _count_refusal(context.live.metrics, context.headers, error)
             raise Refused(FORBIDDEN, f"Forbidden: {error.message}") from None
         except RateLimited as error:
             raise Refused(TOO_MANY, f"Too many requests: {error.message}") from None
@@ -102,18 +101,6 @@ class LiveSockets:
         self._per_client[key] -= 1
         if self._per_client[key] <= 0:
             del self._per_client[key]
-
-    def _count_refusal(self, headers: Mapping[str, str], error: GatewayError) -> None:
-        if self.metrics is None:
-            return
-        scheme = "none"
-        if "x-cap-api-oauth-token" in headers:
-            scheme = "oauth"
-        elif "authorization" in headers:
-            scheme = headers["authorization"].strip().partition(" ")[0].lower() or "none"
-            scheme = scheme if scheme in ("basic", "bearer") else "other"
-        reason = "inactive_client" if isinstance(error, Forbidden) else "invalid"
-        self.metrics.auth_failures.labels(scheme, "missing" if scheme == "none" else reason).inc()
 
     def add(self, websocket: WebSocket) -> None:
         self.open.add(websocket)
@@ -136,6 +123,25 @@ class LiveSockets:
         if self.open:
             async with asyncio.timeout(seconds):
                 await self._all_closed.wait()
+
+
+def _count_refusal(
+    metrics: Metrics | None, headers: Mapping[str, str], error: GatewayError
+) -> None:
+    """Count refused credentials like a request's (`auth_failures{scheme, reason}`)."""
+    if metrics is None:
+        return
+    scheme = "none"
+    if "x-cap-api-oauth-token" in headers:
+        scheme = "oauth"
+    elif "authorization" in headers:
+        scheme = headers["authorization"].strip().partition(" ")[0].lower()
+        scheme = scheme if scheme in ("basic", "bearer") else "other"
+    if isinstance(error, Forbidden):
+        reason = "inactive_client"
+    else:
+        reason = "missing" if scheme == "none" else "invalid"
+    metrics.auth_failures.labels(scheme, reason).inc()
 
 
 class LiveWebSocketAdapter(ASGIWebSocketAdapter):

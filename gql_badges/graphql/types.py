@@ -3,7 +3,7 @@
 Rows are converted once per item into plain Strawberry dataclasses, with only the fields the
 request selected: every field then resolves as a plain attribute, with no per-field resolver
 work. The item fields' values come from the item table (`badges/items.py`);
-`tests/test_items.py` checks that the item types here have exactly its fields, of its kinds.
+`tests/badges/test_items.py` checks that the item types here have exactly its fields, of its kinds.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from strawberry.types.base import get_object_definition
 
 from gql_badges.badges.items import Endpoint, Item, ItemField, Kind, Row, derive, graphql_fields
 from gql_badges.badges.repository import RowPage
-from gql_badges.badges.rules import (
+from gql_badges.enums import (
     BadgeAction,
     BadgeStatus,
     BadgeType,

@@ -1,20 +1,33 @@
-"""ASGI middleware: bounds on request heads and bodies, checked before the app sees them."""
+"""ASGI middleware: bounds on request heads and bodies, checked before the app sees them.
+
+A refusal is written in the shape its endpoint's clients read: the REST envelope, unless the
+app gives the path a shape of its own (`refusals`, e.g. the GraphQL error shape on /graphql),
+so that this layer needs no view.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gql_badges.graphql import view as graphql_view
 from gql_badges.http.responses import error_envelope
 
+Refuse = Callable[[int, str, str], Response]
+"""Writes a refusal: (HTTP status, message, GraphQL-style code) -> the response."""
 
-def _refusal(scope: Scope, status: int, message: str, graphql_code: str) -> Response:
-    """A request refused before the app sees it, in the shape its endpoint's clients read."""
-    if scope["path"] == graphql_view.GRAPHQL_PATH:
-        return graphql_view.error_response(status, message, graphql_code)
+
+def _rest_refusal(status: int, message: str, code: str) -> Response:
     # The legacy envelope's code follows the HTTP status, as for 401, 429 and 503.
     return error_envelope(status, message, None, status)
+
+
+def _refusal(
+    scope: Scope, refusals: Mapping[str, Refuse], status: int, message: str, code: str
+) -> Response:
+    """A request refused before the app sees it, in the shape its endpoint's clients read."""
+    return refusals.get(scope["path"], _rest_refusal)(status, message, code)
 
 
 class HeaderSizeLimit:
@@ -24,16 +37,20 @@ class HeaderSizeLimit:
     decoded, looked up or cached.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, refusals: Mapping[str, Refuse] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.refusals = refusals or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
             if size > self.max_bytes:
                 message = f"Request headers over {self.max_bytes} bytes"
-                response = _refusal(scope, 431, message, "REQUEST_HEADER_FIELDS_TOO_LARGE")
+                code = "REQUEST_HEADER_FIELDS_TOO_LARGE"
+                response = _refusal(scope, self.refusals, 431, message, code)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -46,9 +63,12 @@ class _TooLarge(Exception):
 class BodySizeLimit:
     """Answer 413 to a body over `max_bytes`, by its Content-Length or as it streams in."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, refusals: Mapping[str, Refuse] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.refusals = refusals or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,4 +103,5 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"Request body over {self.max_bytes} bytes"
-        await _refusal(scope, 413, message, "PAYLOAD_TOO_LARGE")(scope, receive, send)
+        response = _refusal(scope, self.refusals, 413, message, "PAYLOAD_TOO_LARGE")
+        await response(scope, receive, send)

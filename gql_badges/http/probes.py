@@ -9,7 +9,6 @@ from starlette.responses import Response
 from gql_badges.http.responses import JSONBody
 from gql_badges.observability.metrics import Metrics
 from gql_badges.storage.client import Database
-from gql_badges.storage.indexes import prepare_indexes
 
 
 async def healthz(request: Request) -> Response:
@@ -23,7 +22,7 @@ async def readyz(request: Request) -> Response:
     if not await database.ping():
         return JSONBody({"status": "database unreachable"}, status_code=503)
     if database.index_problems is None:
-        await prepare_indexes(database)
+        await database.prepare_indexes()
     degraded = [problem.as_dict() for problem in database.index_problems or ()]
     return JSONBody({"status": "degraded" if degraded else "ready", "degraded": degraded})
 

@@ -13,8 +13,7 @@ from graphql import GraphQLError
 from opentelemetry import trace
 from strawberry.extensions import SchemaExtension
 
-from gql_badges.errors import GatewayError
-from gql_badges.graphql.limits import QUERY_TOO_COMPLEX
+from gql_badges.errors import QUERY_TOO_COMPLEX, GatewayError
 from gql_badges.observability import context
 
 _MAX_LOGGED_NAME = 100
@@ -27,7 +26,7 @@ class OperationObserver(SchemaExtension):
             yield
             return
         tracing = record.tracing
-        span = tracing.start_operation_span(record) if tracing is not None else None
+        span = tracing.start_operation_span() if tracing is not None else None
         try:
             yield
         finally:

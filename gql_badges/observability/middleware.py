@@ -50,7 +50,9 @@ class ObserveRequests:
         record = context.RequestRecord(
             scope["method"], scope["headers"], scope["path"], metrics=metrics, tracing=tracing
         )
-        span = tracing.start_server_span(scope, record) if tracing is not None else None
+        span = tracing.start_server_span(scope, record.headers) if tracing is not None else None
+        if span is not None:
+            record.trace_id = span.trace_id
         token = context._set(record)
         status = 500  # unless an answer starts: an exception escaping here becomes a 500
 

@@ -13,7 +13,7 @@ filter values.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from pymongo import monitoring
     from starlette.types import Scope
     from strawberry.types import ExecutionContext
-
-    from gql_badges.observability.context import RequestRecord
 
 
 def tracing_from_environment(environ: Mapping[str, str] = os.environ) -> Tracing | None:
@@ -57,14 +55,16 @@ def tracing_from_environment(environ: Mapping[str, str] = os.environ) -> Tracing
 
 
 class _Span:
-    """A started span and the context token that made it current."""
+    """A started span, the context token that made it current, and its trace's id (hex)."""
 
-    __slots__ = ("name", "span", "token")
+    __slots__ = ("name", "span", "token", "trace_id")
 
     def __init__(self, span: trace.Span, token: Token[Context], name: str = "") -> None:
         self.span = span
         self.token = token
         self.name = name
+        span_context = span.get_span_context()
+        self.trace_id = format(span_context.trace_id, "032x") if span_context.is_valid else None
 
 
 class Tracing:
@@ -77,8 +77,9 @@ class Tracing:
 
     # --- the request -------------------------------------------------------------------------
 
-    def start_server_span(self, scope: Scope, record: RequestRecord) -> _Span:
-        carrier = {key.decode("latin-1"): value.decode("latin-1") for key, value in record.headers}
+    def start_server_span(self, scope: Scope, headers: Iterable[tuple[bytes, bytes]]) -> _Span:
+        """The request's span; an incoming `traceparent` among `headers` is its parent."""
+        carrier = {key.decode("latin-1"): value.decode("latin-1") for key, value in headers}
         parent = propagate.extract(carrier)
         method = scope["method"]
         span = self.tracer.start_span(
@@ -91,9 +92,6 @@ class Tracing:
                 "network.protocol.version": scope.get("http_version", "1.1"),
             },
         )
-        span_context = span.get_span_context()
-        if span_context.is_valid:
-            record.trace_id = format(span_context.trace_id, "032x")
         token = otel_context.attach(trace.set_span_in_context(span))
         return _Span(span, token, method)
 
@@ -110,7 +108,7 @@ class Tracing:
 
     # --- the GraphQL operation ---------------------------------------------------------------
 
-    def start_operation_span(self, record: RequestRecord) -> _Span:
+    def start_operation_span(self) -> _Span:
         span = self.tracer.start_span("GraphQL operation", kind=SpanKind.INTERNAL)
         token = otel_context.attach(trace.set_span_in_context(span))
         return _Span(span, token)

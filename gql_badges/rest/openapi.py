@@ -15,7 +15,7 @@ from starlette.responses import Response
 from gql_badges import __version__
 from gql_badges.badges.items import Endpoint, ItemField, Kind, rest_fields
 from gql_badges.badges.request import MAX_PAGE_SIZE
-from gql_badges.badges.rules import IdentifierType
+from gql_badges.enums import IdentifierType
 from gql_badges.http.responses import JSONBody
 from gql_badges.rest.params import (
     CUSTOMER_IDENTIFIER_HEADER,

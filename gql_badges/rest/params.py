@@ -15,9 +15,9 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
-from gql_badges.badges import rules
+from gql_badges import enums
 from gql_badges.badges.request import CustomerRef, customer_ref
-from gql_badges.badges.rules import IdentifierType
+from gql_badges.enums import IdentifierType
 from gql_badges.errors import InvalidEnumValue, InvalidIdentifierType, InvalidParameter
 from gql_badges.http.responses import WarningEntry
 from gql_badges.timefmt import parse_iso
@@ -102,7 +102,7 @@ _BADGE_TYPE = Param(
     "badge_type",
     "enum",
     "Which badges: AVAILABLE_TO_ISSUE (default), AVAILABLE, EARNED or EXPIRED.",
-    enum=rules.BadgeType,
+    enum=enums.BadgeType,
 )
 _GROUP_ID = Param("groupId", "group_id", "object-id", "Only badges of this badge group.")
 _PAGE = Param("page", "page", "integer", "The 0-based page (default 0).", minimum=0)
@@ -114,7 +114,7 @@ CUSTOMER_PARAMS: tuple[Param, ...] = (
         "sort_on",
         "enum",
         "RANK, LAST_EARNED_ON_DATE or LAST_EARNED_EVENT_DATE; default: expiresOn descending.",
-        enum=rules.CustomerSortOn,
+        enum=enums.CustomerSortOn,
     ),
     Param("includeExpired", "include_expired", "boolean", "EARNED: include expired earns."),
     Param("limit", "limit", "integer", "Items per page (default 10).", minimum=1, page_size=True),
@@ -131,9 +131,9 @@ MANAGEMENT_PARAMS: tuple[Param, ...] = (
         "sort_on",
         "enum",
         "The sort key (default EXPIRES_ON).",
-        enum=rules.ManagementSortOn,
+        enum=enums.ManagementSortOn,
     ),
-    Param("order", "order", "enum", "DESC (default) or ASC.", enum=rules.SortOrder),
+    Param("order", "order", "enum", "DESC (default) or ASC.", enum=enums.SortOrder),
     Param("name", "name", "string", "Badge name contains this (case-insensitive, literal)."),
     _BADGE_TYPE,
     Param(
@@ -141,20 +141,20 @@ MANAGEMENT_PARAMS: tuple[Param, ...] = (
         "action",
         "enum",
         "ACTIVATED or DEACTIVATED (also DE_ACTIVATED).",
-        enum=rules.BadgeAction,
+        enum=enums.BadgeAction,
     ),
     Param(
-        "badgeStatus", "badge_status", "enum", "UPCOMING, LIVE or EXPIRED.", enum=rules.BadgeStatus
+        "badgeStatus", "badge_status", "enum", "UPCOMING, LIVE or EXPIRED.", enum=enums.BadgeStatus
     ),
-    Param("owner", "owner", "enum", "One of the badge's restrictedToOwners.", enum=rules.Owner),
-    Param("claimedBy", "claimed_by", "enum", "An active claim by this owner.", enum=rules.Owner),
+    Param("owner", "owner", "enum", "One of the badge's restrictedToOwners.", enum=enums.Owner),
+    Param("claimedBy", "claimed_by", "enum", "An active claim by this owner.", enum=enums.Owner),
     Param("startOn", "start_on", "date-time", f"Compare startOn with this; {_DATE_HELP}."),
     Param(
         "startOnOperator",
         "start_on_operator",
         "enum",
         "GREATER_THAN (default) or LESS_THAN; needs startOn.",
-        enum=rules.DateOperator,
+        enum=enums.DateOperator,
     ),
     Param("expiresOn", "expires_on", "date-time", f"Compare expiresOn with this; {_DATE_HELP}."),
     Param(
@@ -162,7 +162,7 @@ MANAGEMENT_PARAMS: tuple[Param, ...] = (
         "expires_on_operator",
         "enum",
         "LESS_THAN (default) or GREATER_THAN; needs expiresOn.",
-        enum=rules.DateOperator,
+        enum=enums.DateOperator,
     ),
     _GROUP_ID,
 )

@@ -19,6 +19,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure, PyMongoError
 
+from gql_badges.errors import DatabaseUnavailable
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.collections import COLLECTIONS, Document
 from gql_badges.storage.errors import unavailable_on_driver_errors
@@ -193,6 +194,24 @@ class Database:
                         problems.append(problem)
         self.index_problems = problems
         return problems
+
+    async def prepare_indexes(self) -> None:
+        """Create the indexes (or, with GQL_BADGES_CREATE_INDEXES=false, only check them).
+
+        An index the server refuses leaves the gateway serving (slower on that path): one
+        warning per index says what to do, and /readyz lists it. Unreachable: tried again by
+        /readyz.
+        """
+        try:
+            if self.settings.create_indexes:
+                problems = await self.ensure_indexes()
+            else:
+                problems = await self.check_indexes()
+        except DatabaseUnavailable:
+            logger.warning("database unreachable at start-up; indexes not yet ensured")
+            return
+        for problem in problems:
+            logger.warning(problem.log_line())
 
     async def indexes(self, collection: str) -> list[Document]:
         """The indexes `collection` has, as `listIndexes` describes them."""

@@ -1,7 +1,7 @@
 """The collections the gateway reads, by name, and the shape of their documents.
 
 The shapes are `TypedDict`s: the repository and the rules read documents through them, and the
-loader validates a file against them (`storage.loading`), so what is accepted is what is read.
+loader validates a file against them (`gql_badges.loading`), so what is accepted is what is read.
 A read may project, so code reads optional-looking fields with `.get`. Enum-valued fields are
 typed as the enum: the loader admits nothing else, and a value outside the set written by
 another tool compares unequal to every member (the GraphQL layer shows it as null).
@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, Strict, with_config
 from pydantic.functional_validators import PlainValidator
 from typing_extensions import TypedDict  # pydantic validates only this one before 3.12
 
-from gql_badges.badges.rules import EarnType, ImageTag, Owner
+from gql_badges.enums import EarnType, ImageTag, Owner
 
 Document = dict[str, Any]
 """A document of no fixed shape: a filter, a projection, a pipeline stage, a raw reply."""

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import OperationFailure
 
-from gql_badges.errors import DatabaseUnavailable
 from gql_badges.storage.collections import (
     API_CLIENTS,
     BADGE_GROUPS,
@@ -18,11 +16,6 @@ from gql_badges.storage.collections import (
     CUSTOMERS,
     Document,
 )
-
-if TYPE_CHECKING:
-    from gql_badges.storage.client import Database
-
-logger = logging.getLogger(__name__)
 
 
 def _identifier_index(field: str) -> IndexModel:
@@ -181,21 +174,3 @@ def _options(document: Document) -> tuple[Any, ...]:
         bool(document.get("unique", False)),
         document.get("partialFilterExpression"),
     )
-
-
-async def prepare_indexes(database: Database) -> None:
-    """Create the indexes (or, with GQL_BADGES_CREATE_INDEXES=false, only check them).
-
-    An index the server refuses leaves the gateway serving (slower on that path): one warning
-    per index says what to do, and /readyz lists it. Unreachable: tried again by /readyz.
-    """
-    try:
-        if database.settings.create_indexes:
-            problems = await database.ensure_indexes()
-        else:
-            problems = await database.check_indexes()
-    except DatabaseUnavailable:
-        logger.warning("database unreachable at start-up; indexes not yet ensured")
-        return
-    for problem in problems:
-        logger.warning(problem.log_line())

@@ -45,8 +45,8 @@ from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.view import GraphQLView
 from gql_badges.services import Services
 from gql_badges.timefmt import format_iso
-from tests.generated import NOW, dates, names, org_data
 from tests.support import basic_auth, database_examples, new_org_id, seed_org
+from tests.support.generated import NOW, dates, names, org_data
 
 SCHEMA: GraphQLSchema = create_schema()._schema
 ROOT_FIELDS = ["customerBadges", "badgeManagement"]

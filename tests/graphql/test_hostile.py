@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from strawberry import Schema
 
 from gql_badges.graphql.schema import create_schema
-from tests.graphql.hostile import (
+from tests.support.hostile import (
     CORPUS,
     Hostile,
     aliases,
@@ -26,6 +26,9 @@ from tests.graphql.hostile import (
     mutual_fragments,
     repeated_field,
 )
+
+# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
+pytestmark = pytest.mark.xdist_group("timing")
 
 SECONDS = 2.0
 MEMORY = 32 * 1024 * 1024

@@ -16,9 +16,9 @@ from gql_badges.app import create_app
 from gql_badges.services import Services
 from gql_badges.settings import Driver
 from gql_badges.storage.collections import CUSTOMER_BADGES
-from tests.live.client import live_client
-from tests.live.support import LiveOrg, active_subscriptions, live_org, wait_active
 from tests.support import graphql, served_in_loop
+from tests.support.graphql_ws import live_client
+from tests.support.live import LiveOrg, active_subscriptions, live_org, wait_active
 
 # The hub reads with its own PyMongo client whatever the request driver: one driver is enough.
 pytestmark = pytest.mark.parametrize("services", [Driver.PYMONGO], indirect=True, ids=["pymongo"])

@@ -15,12 +15,13 @@ import pytest
 
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.services import Services
-from tests.graphql.hostile import PAGE_ALIASES as ALIASES
 from tests.support import CUSTOMER, basic_auth, free_port, gateway_env
+from tests.support.hostile import PAGE_ALIASES as ALIASES
 
-pytestmark = pytest.mark.usefixtures("demo")
+# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
+pytestmark = [pytest.mark.usefixtures("demo"), pytest.mark.xdist_group("timing")]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SECONDS = 8.0
 FLOODERS = 6
 

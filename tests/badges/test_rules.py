@@ -6,14 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gql_badges.badges.rules import (
-    BadgeStatus,
-    BadgeType,
-    badge_status,
-    customer_limit,
-    customer_state,
-    matches_badge_type,
-)
+from gql_badges.badges.rules import badge_status, customer_limit, customer_state, matches_badge_type
+from gql_badges.enums import BadgeStatus, BadgeType
 from gql_badges.storage.collections import BadgeMeta, Document
 from tests.support import stored_badge, stored_record
 

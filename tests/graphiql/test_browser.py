@@ -20,11 +20,10 @@ from playwright.async_api import Page
 from gql_badges.app import create_app
 from gql_badges.demo.handles import SWATI
 from gql_badges.services import Services
-from gql_badges.settings import Driver
 from tests.support import make_settings, served_in_thread
 
 CHROMIUM = shutil.which("chromium")
-SCREENSHOT = Path(__file__).resolve().parent.parent / "test-artifacts" / "graphiql.png"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "test-artifacts" / "graphiql.png"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -43,14 +42,11 @@ TIMEOUT_MS = 15_000
 if CHROMIUM is None and not os.environ.get("CI"):
     pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
 
-# One driver is enough: the page and the browser do not care which one the gateway uses.
-pytestmark = pytest.mark.parametrize("services", [Driver.MOTOR], indirect=True, ids=["motor"])
-
 
 @pytest.fixture
 async def gateway(services: Services, demo: object, mongo_uri: str) -> AsyncIterator[str]:
     """The real app under uvicorn on a free loopback port, over the demo data."""
-    settings = make_settings(Driver.MOTOR, database=services.settings.database)
+    settings = make_settings(services.settings.driver, database=services.settings.database)
     with served_in_thread(create_app(settings, uri=mongo_uri)) as base:
         yield base
 

@@ -13,15 +13,12 @@ from typing import Any
 from gql_badges.badges.request import BadgeQuery, DateBound
 from gql_badges.badges.rules import (
     SORT_KEYS,
-    BadgeAction,
-    CustomerSortOn,
-    DateOperator,
-    SortOrder,
     SortSource,
     badge_status,
     customer_state,
     matches_badge_type,
 )
+from gql_badges.enums import BadgeAction, CustomerSortOn, DateOperator, SortOrder
 from gql_badges.storage.collections import Document
 from tests.support import stored_badge, stored_record
 

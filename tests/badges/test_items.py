@@ -32,7 +32,7 @@ from gql_badges.badges.items import (
 )
 from gql_badges.badges.projection import needs_groups, stored_fields
 from gql_badges.badges.repository import BadgeRow
-from gql_badges.badges.rules import BadgeStatus
+from gql_badges.enums import BadgeStatus
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import ITEM_TYPES
 from gql_badges.rest.openapi import openapi_document

@@ -13,8 +13,8 @@ import pytest
 from gql_badges.app import create_app
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.services import Services
-from tests.graphql.hostile import PAGE_ALIASES as ALIASES
 from tests.support import CUSTOMER, basic_auth, basic_header, make_settings
+from tests.support.hostile import PAGE_ALIASES as ALIASES
 
 pytestmark = pytest.mark.usefixtures("demo")
 

@@ -16,7 +16,7 @@ from gql_badges.app import create_app
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.services import Services
 from tests.support import CUSTOMER, asgi_client, free_port, make_settings, rate_limited
-from tests.wire_proxy import CountingProxy
+from tests.support.wire_proxy import CountingProxy
 
 pytestmark = pytest.mark.usefixtures("demo")
 

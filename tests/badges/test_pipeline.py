@@ -13,13 +13,14 @@ from pydantic import ValidationError
 from gql_badges.badges.pipeline import build_badge_pipeline
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.badges.request import BadgeFilter, BadgeQuery, CustomerRef
-from gql_badges.badges.rules import GROUP_FIELDS, RECORD_FIELDS, BadgeType, IdentifierType
+from gql_badges.badges.rules import GROUP_FIELDS, RECORD_FIELDS
+from gql_badges.enums import BadgeType, IdentifierType
+from gql_badges.loading import write_documents
 from gql_badges.settings import Settings
 from gql_badges.storage.client import Database
-from gql_badges.storage.loading import write_documents
-from tests.generated import NOW, badge_queries, org_data
-from tests.oracle import expected_order
 from tests.support import database_examples, drop_quietly, make_settings, new_org_id
+from tests.support.generated import NOW, badge_queries, org_data
+from tests.support.oracle import expected_order
 
 
 @database_examples(40)
@@ -65,7 +66,7 @@ async def test_a_badge_starting_after_its_expiry_is_expired_not_upcoming(
     from bson import ObjectId
 
     from gql_badges.badges.request import BadgeFilter, BadgeQuery
-    from gql_badges.badges.rules import BadgeStatus, BadgeType
+    from gql_badges.enums import BadgeStatus, BadgeType
 
     org_id = new_org_id()
     badge = {

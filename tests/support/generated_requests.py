@@ -16,11 +16,11 @@ from typing import Any
 from bson import ObjectId
 from hypothesis import strategies as st
 
-from gql_badges.badges.rules import BadgeType
+from gql_badges.enums import BadgeType
 from gql_badges.rest.params import CUSTOMER_PARAMS, MANAGEMENT_PARAMS, Param
 from gql_badges.timefmt import format_iso
-from tests.generated import dates, names
 from tests.support import CUSTOMER, MANAGEMENT
+from tests.support.generated import dates, names
 
 ENDPOINTS = {
     "customer": (f"{CUSTOMER}", CUSTOMER_PARAMS, "customerBadges", "badges"),

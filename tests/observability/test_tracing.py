@@ -12,9 +12,9 @@ from gql_badges.app import create_app
 from gql_badges.demo.handles import SWATI
 from gql_badges.observability.tracing import tracing_from_environment
 from gql_badges.services import Services
-from tests.otlp_receiver import OTLPReceiver, attributes
 from tests.support import asgi_client, make_settings
-from tests.wire_proxy import CountingProxy
+from tests.support.otlp_receiver import OTLPReceiver, attributes
+from tests.support.wire_proxy import CountingProxy
 
 pytestmark = pytest.mark.usefixtures("demo")
 

@@ -37,15 +37,15 @@ from starlette.routing import Router
 
 from gql_badges.auth.hashing import md5_hex
 from gql_badges.demo import demo_documents
+from gql_badges.loading import validate_documents, write_documents
 from gql_badges.rest.routes import rest_routes
 from gql_badges.services import Services
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import BadgeMeta, BadgeRecord
-from gql_badges.storage.loading import validate_documents, write_documents
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
 CLI = [sys.executable, "-m", "gql_badges.cli"]
 TEST_JWT_SECRET = "test-secret-" + "x" * 32
 
@@ -91,7 +91,10 @@ def oauth_header(token: str) -> dict[str, str]:
 
 # --- settings and databases -----------------------------------------------------------------
 
-_org_ids = itertools.count(1_000_000)
+# Each pytest-xdist worker (`gw0`, `gw1`, ...) counts in a range of its own, so org ids stay unique
+# even when the workers share one server (GQL_BADGES_MONGODB_URI).
+_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_org_ids = itertools.count(1_000_000 + 10_000_000 * _worker)
 
 
 def new_org_id() -> int:

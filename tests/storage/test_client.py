@@ -42,7 +42,16 @@ from gql_badges.storage.errors import (
     unavailable_on_driver_errors,
 )
 from gql_badges.storage.indexes import INDEXES
-from tests.support import MANAGEMENT, basic_auth, drop_quietly, graphql, make_settings
+from tests.support import (
+    MANAGEMENT,
+    basic_auth,
+    drop_quietly,
+    graphql,
+    make_settings,
+)
+
+# The storage layer: each driver's own behaviour, so every test here runs on both.
+pytestmark = pytest.mark.every_driver
 
 # Codes of elections, shutdowns, killed queries and lost cursors: "not now", never a 500.
 FAILOVER_CODES = {

@@ -201,7 +201,7 @@ async def test_a_badge_can_join_only_its_own_orgs_group(
 
     from bson import ObjectId
 
-    from gql_badges.storage.loading import validate_documents, write_documents
+    from gql_badges.loading import validate_documents, write_documents
 
     now = datetime.now(UTC)
     foreign_group = GROUP_A  # org A's "Group"

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gql_badges.observability.metrics import Metrics
 
-DASHBOARD = Path(__file__).resolve().parent.parent / "deploy" / "grafana" / "gql-badges.json"
+DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "gql-badges.json"
 _SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
 
 

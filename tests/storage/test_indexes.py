@@ -26,8 +26,10 @@ from gql_badges.badges.pipeline import (
     records_filter,
 )
 from gql_badges.badges.request import BadgeFilter, BadgeQuery, CustomerRef, DateBound
-from gql_badges.badges.rules import (
-    EVERY_SORT,
+from gql_badges.badges.rules import EVERY_SORT, SortOn
+from gql_badges.demo import ORG_B
+from gql_badges.demo.handles import GROUP_B, ORG_B_CLIENT, SWATI
+from gql_badges.enums import (
     BadgeAction,
     BadgeStatus,
     BadgeType,
@@ -35,11 +37,8 @@ from gql_badges.badges.rules import (
     IdentifierType,
     ManagementSortOn,
     Owner,
-    SortOn,
     SortOrder,
 )
-from gql_badges.demo import ORG_B
-from gql_badges.demo.handles import GROUP_B, ORG_B_CLIENT, SWATI
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import (
     API_CLIENTS,
@@ -52,7 +51,7 @@ from gql_badges.storage.collections import (
     Document,
 )
 from gql_badges.storage.indexes import INDEXES, LOOKUP_INDEXES, lookup_filter
-from tests.generated import NOW
+from tests.support.generated import NOW
 
 pytestmark = pytest.mark.usefixtures("demo")
 

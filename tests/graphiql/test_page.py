@@ -20,7 +20,7 @@ from gql_badges.services import Services
 from gql_badges.storage.collections import Document
 from tests.support import graphql, make_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = resources.files("gql_badges.graphiql")
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 

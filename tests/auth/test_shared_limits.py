@@ -25,6 +25,9 @@ from gql_badges.services import Services
 from gql_badges.storage.collections import Document
 from tests.support import CUSTOMER, GatewayProcess, basic_auth, free_port, load_demo
 
+# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
+pytestmark = pytest.mark.xdist_group("timing")
+
 AUTH = basic_auth(ORG_B_CLIENT.username, ORG_B_CLIENT.password)
 REDIS_SERVER = shutil.which("redis-server")
 if REDIS_SERVER is None and not os.environ.get("CI"):

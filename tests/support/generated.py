@@ -13,15 +13,8 @@ from bson import Int64, ObjectId
 from hypothesis import strategies as st
 
 from gql_badges.badges.request import BadgeFilter, BadgeQuery, CustomerRef, DateBound
-from gql_badges.badges.rules import (
-    EVERY_SORT,
-    BadgeAction,
-    BadgeStatus,
-    BadgeType,
-    DateOperator,
-    Owner,
-    SortOrder,
-)
+from gql_badges.badges.rules import EVERY_SORT
+from gql_badges.enums import BadgeAction, BadgeStatus, BadgeType, DateOperator, Owner, SortOrder
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 _OFFSETS = [

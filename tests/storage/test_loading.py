@@ -14,8 +14,9 @@ import pytest
 from bson import Int64, ObjectId
 from pymongo import ASCENDING
 
+from gql_badges import loading
+from gql_badges.loading import LoadError, load_documents, validate_documents
 from gql_badges.services import Services
-from gql_badges.storage import loading
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import (
     API_CLIENTS,
@@ -26,9 +27,11 @@ from gql_badges.storage.collections import (
     CUSTOMERS,
     Document,
 )
-from gql_badges.storage.loading import LoadError, load_documents, validate_documents
-from tests.generated import NOW
 from tests.support import drop_quietly, make_settings, new_org_id
+from tests.support.generated import NOW
+
+# The storage layer: each driver's own behaviour, so every test here runs on both.
+pytestmark = pytest.mark.every_driver
 
 
 def documents(org_id: int) -> dict[str, list[dict[str, Any]]]:

@@ -23,7 +23,7 @@ from gql_badges.demo.handles import (
     SWATI,
     TOM,
 )
-from gql_badges.storage.loading import validate_documents
+from gql_badges.loading import validate_documents
 from tests.support import ROOT
 
 NOW = datetime(2031, 2, 28, 12, 30, 5, tzinfo=UTC)
