@@ -24,8 +24,8 @@ from bson import Int64, ObjectId
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
+from gql_badges.loading import write_documents
 from gql_badges.storage.client import Database
-from gql_badges.storage.loading import write_documents
 from tests.support import GatewayProcess, jwt_token, new_org_id
 
 NPM_DIR = Path(__file__).parent / "npm"
