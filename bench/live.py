@@ -152,6 +152,7 @@ async def measure(
     row: dict[str, Any] = {
         "subscribers": subscribers,
         "badge": args.badge,
+        "deflate": not args.no_deflate,
         "load_before": os.getloadavg(),
     }
     try:
@@ -169,14 +170,22 @@ async def measure(
 
         # One subscriber first: it opens the change stream and its client, a cost paid once per
         # process; the memory after it is the baseline of the per-subscriber figure.
-        async with node_subscribers(args.script, "ws", base, specs([first]), query=query) as one:
+        async with node_subscribers(
+            args.script, "ws", base, specs([first]), query=query, deflate=not args.no_deflate
+        ) as one:
             await wait_until_listening(platform, org, {first: one.events[f"s{first}"]})
             await asyncio.sleep(2)  # allocations settle before the baseline
             rss_before = rss(process)
             ids = [f"s{customer}" for customer in rest]
             started = time.monotonic()
             async with node_subscribers(
-                args.script, "ws", base, specs(rest), query=query, ramp_per_second=args.ramp or None
+                args.script,
+                "ws",
+                base,
+                specs(rest),
+                query=query,
+                ramp_per_second=args.ramp or None,
+                deflate=not args.no_deflate,
             ) as clients:
                 by_customer = {c: clients.events[f"s{c}"] for c in rest}
                 await wait_until_listening(platform, org, by_customer, within=600)
@@ -361,6 +370,9 @@ def main() -> int:
     parser.add_argument("--pace-ms", type=float, default=10, help="pause between paced writes")
     parser.add_argument("--burst", type=int, default=5000, help="writes in the burst")
     parser.add_argument("--badge", action="store_true", help="select the badge in the events")
+    parser.add_argument(
+        "--no-deflate", action="store_true", help="clients offer no permessage-deflate"
+    )
     parser.add_argument(
         "--ramp", type=float, default=500, help="subscribers connecting per second (0: at once)"
     )

@@ -400,6 +400,7 @@ async def node_subscribers(
     query: str = SUBSCRIPTION,
     count: int = 0,
     ramp_per_second: float | None = None,
+    deflate: bool = True,
 ) -> AsyncIterator[NodeSubscribers]:
     """`subscribers` ({id, headers, variables}) subscribed through the npm client of
     `transport` ("ws": graphql-ws, "sse": graphql-sse) to the gateway at `base`."""
@@ -411,6 +412,7 @@ async def node_subscribers(
         "subscribers": subscribers,
         "count": count,
         "rampPerSecond": ramp_per_second,
+        "deflate": deflate,
     }
     process = await asyncio.create_subprocess_exec(
         "node",

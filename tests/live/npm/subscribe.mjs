@@ -4,7 +4,7 @@
 // The configuration comes on stdin (a thousand subscribers' tokens outgrow an argument):
 // {"transport": "ws" | "sse", "url": "http://host:port/graphql", "query": "...",
 //   "subscribers": [{"id": ..., "headers": {...}, "variables": {...}}, ...], "count": N,
-//   "rampPerSecond": R (optional)}
+//   "rampPerSecond": R, "deflate": false (both optional)}
 // Every subscriber has a connection of its own (a graphql-ws client, or a graphql-sse client in
 // distinct-connections mode), so N subscribers are N sockets. Over WebSocket the headers go in
 // `connection_init`'s payload; over SSE they are the request's headers.
@@ -38,10 +38,17 @@ function describe(error) {
   return { message: String(error?.message ?? error) };
 }
 
+// Browsers and `ws` offer permessage-deflate; `"deflate": false` opens sockets without it.
+class PlainWebSocket extends WebSocket {
+  constructor(url, protocols) {
+    super(url, protocols, { perMessageDeflate: false });
+  }
+}
+
 function wsClient(subscriber) {
   return createWsClient({
     url: config.url.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
+    webSocketImpl: config.deflate === false ? PlainWebSocket : WebSocket,
     connectionParams: subscriber.headers ?? {},
     lazy: false,
     retryAttempts: 0,
