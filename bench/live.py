@@ -188,7 +188,10 @@ async def measure(
                 deflate=not args.no_deflate,
             ) as clients:
                 by_customer = {c: clients.events[f"s{c}"] for c in rest}
-                await wait_until_listening(platform, org, by_customer, within=600)
+                # Connected (acknowledged) first, then one warm-up write each: warm-up rounds
+                # while thousands still connect would flood the hub with events of their own.
+                await asyncio.wait_for(clients.all_connected.wait(), 900)
+                await wait_until_listening(platform, org, by_customer, within=600, every=10)
                 row["subscribe_seconds"] = round(time.monotonic() - started, 1)
                 await asyncio.sleep(1)
                 await measure_open(

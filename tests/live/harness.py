@@ -268,7 +268,11 @@ class Events:
 
 
 async def wait_until_listening(
-    platform: Platform, org: LiveOrg, events: Mapping[int, Events], within: float = 60
+    platform: Platform,
+    org: LiveOrg,
+    events: Mapping[int, Events],
+    within: float = 60,
+    every: float = 0.3,
 ) -> None:
     """Write the warm-up badge of each customer until its subscriber has an event: from then
     on its subscription is registered, and no later write can be missed. (Nothing in the
@@ -279,7 +283,7 @@ async def wait_until_listening(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{len(pending)} subscribers never received a warm-up event")
         await platform.warm_up(org, pending)
-        await asyncio.sleep(0.3)  # between rounds of writes, not a wait for a condition
+        await asyncio.sleep(every)  # between rounds of writes, not a wait for a condition
         for customer, queue in list(pending.items()):
             with contextlib.suppress(asyncio.QueueEmpty):
                 event = queue.queue.get_nowait()
@@ -353,6 +357,7 @@ class NodeSubscribers:
         self.process = process
         self.events = {id_: Events() for id_ in ids}
         self.connected: set[str] = set()
+        self.all_connected = asyncio.Event()  # every WebSocket subscriber acknowledged
         self.arrivals: dict[str, list[float]] = {id_: [] for id_ in self.events}
         self._stderr = bytearray()
         self._reader = asyncio.create_task(self._read())
@@ -376,6 +381,8 @@ class NodeSubscribers:
                 events.put_result(line["next"])
             elif "connected" in line:
                 self.connected.add(id_)
+                if len(self.connected) == len(self.events):
+                    self.all_connected.set()
             else:
                 events.queue.put_nowait({k: v for k, v in line.items() if k != "id"})
 
