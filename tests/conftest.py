@@ -54,20 +54,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(autouse=True)
-def alone_when_timing(
+def alone_when_marked(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
-    """Tests in the xdist group `timing` measure time, so they run alone: each holds a lock of
-    the run exclusively, every other test holds it shared. (The group already keeps them on
-    one worker, one after another; this keeps the other workers' tests from competing.)"""
+    """`@pytest.mark.alone`: the test's wall-clock budget is tight, so no other xdist worker
+    runs a test meanwhile (it holds a lock of the run exclusively, every other test holds it
+    shared). Such tests are also in the xdist group `timing`, so they wait for each other on
+    one worker instead of each stopping the other workers in turn."""
     if "PYTEST_XDIST_WORKER" not in os.environ:  # one process: nothing runs beside a test
         yield
         return
-    timing = any(m.args[:1] == ("timing",) for m in request.node.iter_markers("xdist_group"))
+    alone = request.node.get_closest_marker("alone") is not None
     # The run's own directory, above each worker's: one lock per run, never shared with others.
-    path = tmp_path_factory.getbasetemp().parent / "timing.lock"
+    path = tmp_path_factory.getbasetemp().parent / "alone.lock"
     with path.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX if timing else fcntl.LOCK_SH)
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
         yield
 
 

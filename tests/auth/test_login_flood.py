@@ -16,8 +16,8 @@ from gql_badges.services import Services
 from tests.support import CUSTOMER, GatewayProcess, basic_auth
 from tests.support.hostile import PAGE_ALIASES as ALIASES
 
-# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
-pytestmark = [pytest.mark.usefixtures("demo"), pytest.mark.xdist_group("timing")]
+# Wall-clock budgets: no other worker runs meanwhile (`alone`), one after another (`timing`).
+pytestmark = [pytest.mark.usefixtures("demo"), pytest.mark.xdist_group("timing"), pytest.mark.alone]
 
 SECONDS = 8.0
 FLOODERS = 6

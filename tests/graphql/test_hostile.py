@@ -27,8 +27,8 @@ from tests.support.hostile import (
     repeated_field,
 )
 
-# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
-pytestmark = pytest.mark.xdist_group("timing")
+# Wall-clock budgets: no other worker runs meanwhile (`alone`), one after another (`timing`).
+pytestmark = [pytest.mark.xdist_group("timing"), pytest.mark.alone]
 
 SECONDS = 2.0
 MEMORY = 32 * 1024 * 1024

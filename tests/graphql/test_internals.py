@@ -489,6 +489,7 @@ print(result.data)
 """
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_an_internal_that_is_gone_switches_compiled_execution_off() -> None:
     """A release that moves an internal the fence imports: the gateway still starts, with one
     warning, and executes through graphql-core (in a process of its own: the fence is imported

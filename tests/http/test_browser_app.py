@@ -104,6 +104,7 @@ async def gateway(
         yield base
 
 
+@pytest.mark.slow  # a headless Chromium
 async def test_a_browser_app_calls_the_gateway_only_from_a_listed_origin(
     gateway: str, origins: tuple[str, str], org_b_auth: dict[str, str]
 ) -> None:
