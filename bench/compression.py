@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from bench import data
 from bench.run import (
     ALL_FIELDS,
     GRAPHQL,
@@ -120,8 +121,9 @@ def print_table(costs: list[Cost]) -> None:
 async def main_async(args: argparse.Namespace) -> int:
     uri, embedded = database_uri(args.data_dir)
     try:
-        database = f"bench_{args.size}"
-        ids = await ensure_data(uri, database, args.size)
+        shape = data.SHAPES["large"]
+        database = f"bench_{shape.name}_{args.size}"
+        ids = await ensure_data(uri, database, args.size, shape)
         answers = await bodies(uri, database, ids, args.page_sizes)
     finally:
         if embedded is not None:

@@ -210,7 +210,7 @@ class LoginLimits:
     address_per_minute: float = 30.0  # per address, whatever the username
     address_burst: int = 60
     # Per username, from every address together, except those known to have logged in as it:
-    # more than 50 addresses' bursts and rates, so a flood from 50 addresses cannot reach it.
+    # 60 addresses' bursts and rates, so no flood from 60 addresses or fewer can reach it.
     username_per_minute: float = 600.0
     username_burst: int = 1200
 

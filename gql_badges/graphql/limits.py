@@ -17,7 +17,7 @@ Cost is fields times the items they repeat for. A page list repeats for the page
 field asks for, which is often a variable, so a document's cost is kept as a linear form over
 its page sizes and evaluated per request (`DocumentFigures.cost`). Everything else is decided by
 the document alone and refused during validation, before graphql-core's own rules run; both the
-figures and graphql-core's verdict are cached per document text in a bounded LRU.
+figures and graphql-core's verdict are kept with the parsed document (`graphql/documents.py`).
 
 Introspection has a depth bound of its own: the standard introspection documents of graphql-js
 and graphql-core nest 13 to 15 fields deep through `ofType`, deeper than any data query needs,
@@ -31,13 +31,11 @@ document's figure.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cachetools import LRUCache
 from graphql import (
     ASTValidationRule,
     DocumentNode,
@@ -70,6 +68,7 @@ from gql_badges.graphql._internals import (
     strawberry_validation_rules,
     validation_abort,
 )
+from gql_badges.graphql.documents import DocumentCache, KnownDocument
 from gql_badges.graphql.rules import with_enum_details
 
 # A list whose length no argument states counts as this many items.
@@ -417,14 +416,16 @@ class _IntrospectionDepthRule(MaxIntrospectionDepthRule):
 
 
 class GuardedValidation(SchemaExtension):
-    """An extension that replaces Strawberry's validation step: limits first, then the rules.
+    """An extension that replaces Strawberry's parsing and validation steps: limits first, then
+    the rules, each paid once per document.
 
     The document's limits are checked before graphql-core's validation runs (a refused document
-    never reaches rules that are not linear), graphql-core's verdict is cached per document text
-    in `verdicts` (one cache per schema: give every request's instance the same), and the cost,
-    which needs the request's variables, is checked just before execution. Without
-    `suggestions`, validation errors say no "Did you mean …" (they would leak names of the
-    schema that introspection, when it is off, keeps to itself) and list no enum values.
+    never reaches rules that are not linear); the parsed document and its verdict are kept in
+    `documents` (`graphql/documents.py`; one cache per schema: give every request's instance
+    the same), and the cost, which needs the request's variables, is checked just before
+    execution. Without `suggestions`, validation errors say no "Did you mean …" (they would leak
+    names of the schema that introspection, when it is off, keeps to itself) and list no enum
+    values.
 
         extensions=[guarded_validation(QueryLimits(), largest_page=100)]
     """
@@ -434,24 +435,32 @@ class GuardedValidation(SchemaExtension):
         *,
         limits: QueryLimits,
         largest_page: int,
-        verdicts: LRUCache[bytes, DocumentFigures],
+        documents: DocumentCache[DocumentFigures],
         suggestions: bool = True,
     ) -> None:
         self.limits = limits
         self.largest_page = largest_page
-        self.verdicts = verdicts
+        self.documents = documents
         self.suggestions = suggestions
+        self.known: KnownDocument[DocumentFigures] | None = None
         self.figures: DocumentFigures | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.query is not None
+        options = context.parse_options
+        self.known = self.documents.parsed(context.query, context.operation_name, options)
+        # Strawberry parses only when no extension has set the document.
+        context.graphql_document = self.known.document
+        yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        document = context.graphql_document
-        assert document is not None and context.query is not None
-        key = hashlib.sha256(context.query.encode()).digest()
-        figures = self.verdicts.get(key)
+        known = self.known
+        assert known is not None and context.graphql_document is known.document
+        figures = known.verdict
         if figures is None:
-            figures = self._judge(document, context.validation_rules)
-            self.verdicts[key] = figures
+            figures = known.verdict = self._judge(known.document, context.validation_rules)
         self.figures = figures
         # Strawberry skips its own validation when an extension has set the errors.
         context.pre_execution_errors = list(figures.errors)
@@ -494,14 +503,18 @@ class GuardedValidation(SchemaExtension):
 
 
 def guarded_validation(
-    limits: QueryLimits, largest_page: int, *, suggestions: bool = True
+    limits: QueryLimits,
+    largest_page: int,
+    *,
+    suggestions: bool = True,
+    documents: DocumentCache[DocumentFigures] | None = None,
 ) -> Callable[[], GuardedValidation]:
-    """`GuardedValidation` for one schema: every request's instance shares one verdict cache."""
+    """`GuardedValidation` for one schema: every request's instance shares one document cache."""
     return functools.partial(
         GuardedValidation,
         limits=limits,
         largest_page=largest_page,
-        verdicts=LRUCache(maxsize=_CACHE_SIZE),
+        documents=documents or DocumentCache[DocumentFigures](_CACHE_SIZE),
         suggestions=suggestions,
     )
 

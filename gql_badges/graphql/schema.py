@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ParserCache
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 
 from gql_badges.badges.request import MAX_PAGE_SIZE
 from gql_badges.graphql._internals import compiled_execution_allowed, graphql_schema
+from gql_badges.graphql.documents import DocumentCache
 from gql_badges.graphql.errors import GatewaySchema
 from gql_badges.graphql.executor import execution_context, run_compiled
-from gql_badges.graphql.limits import QueryLimits, guarded_validation
+from gql_badges.graphql.limits import DocumentFigures, QueryLimits, guarded_validation
+from gql_badges.graphql.live import Subscription
 from gql_badges.graphql.manifest import Safelist, load_manifest
 from gql_badges.graphql.operation import OperationNameRequired
 from gql_badges.graphql.persisted import Documents, persisted_queries
@@ -46,8 +48,14 @@ def create_schema(
     extensions: list[Any] = [
         persisted_queries(safelist, documents),
         functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
-        functools.partial(ParserCache, maxsize=256),
-        guarded_validation(limits, largest_page, suggestions=introspection),
+        # Parses and validates each document once (graphql/documents.py); APQ, the safelist
+        # and plain requests of one text share its entry.
+        guarded_validation(
+            limits,
+            largest_page,
+            suggestions=introspection,
+            documents=DocumentCache[DocumentFigures](),
+        ),
         OperationNameRequired,
         OperationObserver,
     ]
@@ -57,6 +65,7 @@ def create_schema(
     plans = PlanCache(PLANNED_ROOTS) if compiled else None
     schema = GatewaySchema(
         query=Query,
+        subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=extensions,
         execution_context_class=execution_context() if plans is not None else None,
@@ -75,7 +84,9 @@ def create_schema(
 def load_safelist(manifest: Path) -> Safelist:
     """The operations of a persisted-query manifest, each checked against the schema."""
     bare = GatewaySchema(
-        query=Query, config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP)
+        query=Query,
+        subscription=Subscription,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
     return load_manifest(manifest, graphql_schema(bare))
 
