@@ -5,7 +5,7 @@ checks byte for byte against graphql-core over HTTP)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from graphql import OperationDefinitionNode, parse
@@ -29,6 +29,7 @@ from gql_badges.graphql.types import (
     to_customer_badges,
     to_pagination,
 )
+from gql_badges.storage.collections import BadgeGroup, BadgeMeta, BadgeRecord
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -38,8 +39,13 @@ def _rows() -> list[BadgeRow]:
     documents = demo_documents()
     groups = {group["_id"]: group for group in documents["badge_groups"]}
     records = {record["badgeMetaId"]: record for record in documents["customer_badges"]}
+    # The demo's documents are the collections' documents, typed as plain dicts.
     return [
-        BadgeRow(badge, records.get(badge["_id"]), groups.get(badge.get("badgeGroupId")))
+        BadgeRow(
+            cast(BadgeMeta, badge),
+            cast(BadgeRecord | None, records.get(badge["_id"])),
+            cast(BadgeGroup | None, groups.get(badge.get("badgeGroupId"))),
+        )
         for badge in documents["badge_meta"]
     ]
 
