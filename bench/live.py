@@ -346,6 +346,8 @@ def draw(results: dict[str, Any], out: Path) -> Path:
             )
             ax.legend(fontsize=7)
         ax.axhline(results["targets"][key], color="red", linestyle="--", linewidth=0.8)
+        if key == "p99_ms":
+            ax.set_yscale("log")  # tails of hundreds of ms beside medians of a few
         ax.set_xticks(list(positions), labels)
         ax.set_xlabel("subscribers")
         ax.set_title(title, fontsize=9)
