@@ -189,7 +189,8 @@ class LiveWebSocketAdapter(ASGIWebSocketAdapter):
             # The client stopped reading and its buffers are full: give up on it.
             logger.info("live: closing a WebSocket whose client stopped reading")
             with contextlib.suppress(Exception):
-                await self.close(GOING_AWAY, "client too slow")
+                async with asyncio.timeout(1):  # the close frame may not get through either
+                    await self.close(GOING_AWAY, "client too slow")
             raise WebSocketDisconnected() from None
 
 

@@ -100,7 +100,7 @@ async def test_nobody_sees_another_orgs_or_customers_events(
             if action == "insert" or not model:
                 meta = ObjectId()
                 key = (orgs[org_index].org_id, customer_ids[customer_index])
-                record = {"_id": ObjectId(), "key": key, "meta": meta, "count": 1}
+                record: dict[str, Any] = {"_id": ObjectId(), "key": key, "meta": meta, "count": 1}
                 model.append(record)
                 await records.insert_one(
                     orgs[org_index].record(record["_id"], badgeMetaId=meta, earnCount=1)

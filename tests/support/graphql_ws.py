@@ -85,12 +85,15 @@ class LiveClient:
 
 @asynccontextmanager
 async def live_client(
-    base: str, payload: Mapping[str, Any] | None, *, acknowledge: bool = True
+    base: str, payload: Mapping[str, Any] | None, *, acknowledge: bool = True, max_queue: int = 16
 ) -> AsyncIterator[LiveClient]:
     """A connection to the gateway at `base`, initialised with `payload` (None: no init);
-    with `acknowledge`, checked to be acknowledged."""
+    with `acknowledge`, checked to be acknowledged. `max_queue`: the frames the client buffers
+    before it stops reading its socket (as a stalled application would)."""
     protocols = [Subprotocol(PROTOCOL)]
-    async with connect(ws_url(base), subprotocols=protocols, compression=None) as connection:
+    async with connect(
+        ws_url(base), subprotocols=protocols, compression=None, max_queue=max_queue
+    ) as connection:
         client = LiveClient(connection)
         if payload is not None:
             await client.send({"type": "connection_init", "payload": dict(payload)})
