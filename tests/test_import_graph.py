@@ -191,10 +191,12 @@ LAYERS: tuple[set[str], ...] = (
     {"storage"},
     {"observability"},
     {"auth", "badges"},
+    {"live"},  # the change stream and its subscribers (live badges)
     {"services", "loading", "demo"},
     {"http", "graphiql"},  # what every endpoint shares; the GraphiQL page
     {"graphql", "rest"},  # the two APIs
     {"app"},
+    {"serving"},  # uvicorn's server, draining the app's live sockets on SIGTERM
     {"cli"},
 )
 
