@@ -576,6 +576,8 @@ def test_asgi_websocket_adapter_is_the_views_adapter() -> None:
         "ignore_parsing_errors",
     ]
     assert list(inspect.signature(adapter.send_json).parameters) == ["self", "message"]
+    assert "self.ws = response" in inspect.getsource(adapter.__init__)
+    assert "self.view = view" in inspect.getsource(adapter.__mro__[1])
     # What an adapter raises for a binary frame and for a closed socket.
     assert issubclass(internals.NonTextMessageReceived, Exception)
     assert issubclass(internals.WebSocketDisconnected, Exception)
