@@ -25,6 +25,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "gql_badges"
 FENCE = PACKAGE / "graphql" / "_internals.py"
+FENCE_MODULE = "gql_badges.graphql._internals"
 LIBRARIES = ("graphql", "strawberry")
 
 # Any name the module's own `__all__` exports.
@@ -88,9 +89,24 @@ def _private(attribute: str) -> bool:
 
 
 def _root_name(node: ast.expr) -> str | None:
-    while isinstance(node, ast.Attribute):
-        node = node.value
+    """`a` of `a.b.c`, `a[T].b`, `a(x).b`."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _names_in(annotation: ast.expr | None) -> set[str]:
+    """The names an annotation mentions (a string annotation is parsed)."""
+    if annotation is None:
+        return set()
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return set()
+    return {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name)} | {
+        n.attr for n in ast.walk(annotation) if isinstance(n, ast.Attribute)
+    }
 
 
 def _own_attributes(cls: ast.ClassDef) -> set[str]:
@@ -128,6 +144,8 @@ def breaches(source: str, where: str) -> Iterator[Breach]:
                 if not _allowed(alias.name, None):
                     yield Breach(f"{where}:{node.lineno}", f"import {alias.name}")
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == FENCE_MODULE:  # what the fence re-exports is the libraries' too
+                library_names.update(alias.asname or alias.name for alias in node.names)
             if not _is_library(node.module):
                 continue
             for alias in node.names:
@@ -137,35 +155,58 @@ def breaches(source: str, where: str) -> Iterator[Breach]:
                         f"{where}:{node.lineno}", f"from {node.module} import {alias.name}"
                     )
 
-    library_classes = {
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ClassDef)
-        and any(_root_name(base) in library_names for base in node.bases)
-    }
-    inherited: dict[int, str] = {}  # id of an attribute node -> the library class it is read in
-    for cls in library_classes:
+    found: dict[int, str] = {}  # id of a private attribute node -> why it is a library's
+
+    # In a subclass of a library class: `super()._x`, `self._x` it does not define itself, and
+    # `self.x._y` for an `x` it does not define itself (the library's).
+    for cls in ast.walk(tree):
+        if not (
+            isinstance(cls, ast.ClassDef)
+            and any(_root_name(base) in library_names for base in cls.bases)
+        ):
+            continue
         own = _own_attributes(cls)
         for node in ast.walk(cls):
             if not (isinstance(node, ast.Attribute) and _private(node.attr)):
                 continue
+            value = node.value
             through_super = (
-                isinstance(node.value, ast.Call)
-                and isinstance(node.value.func, ast.Name)
-                and node.value.func.id == "super"
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and value.func.id == "super"
             )
-            through_self = isinstance(node.value, ast.Name) and node.value.id == "self"
-            if through_super or (through_self and node.attr not in own):
-                inherited[id(node)] = cls.name
+            through_self = isinstance(value, ast.Name) and value.id == "self"
+            through_inherited = (
+                isinstance(value, ast.Attribute)
+                and isinstance(value.value, ast.Name)
+                and value.value.id == "self"
+                and value.attr not in own
+            )
+            if through_super or through_inherited or (through_self and node.attr not in own):
+                found[id(node)] = f"in {cls.name}, a subclass of a library class"
+
+    # A parameter annotated with a library type: `info._raw_info` for `info: Info`.
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        arguments = function.args
+        typed = {
+            argument.arg
+            for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+            if _names_in(argument.annotation) & library_names
+        }
+        for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Attribute)
+                and _private(node.attr)
+                and _root_name(node.value) in typed
+            ):
+                found.setdefault(id(node), "of a parameter typed with a library type")
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and _private(node.attr):
-            if id(node) in inherited:
-                owner = inherited[id(node)]
-                yield Breach(
-                    f"{where}:{node.lineno}",
-                    f"{ast.unparse(node)} (inherited by {owner} from a library class)",
-                )
+            if id(node) in found:
+                yield Breach(f"{where}:{node.lineno}", f"{ast.unparse(node)} ({found[id(node)]})")
             elif _root_name(node.value) in library_names:
                 yield Breach(f"{where}:{node.lineno}", f"{ast.unparse(node)}")
         elif (
@@ -221,6 +262,33 @@ def test_only_the_fence_uses_the_libraries_internals() -> None:
             ["self._theirs", "super()._also_theirs"],
         ),
         ("from gql_badges.graphql._internals import Path", []),
+        ("from gql_badges.graphql._internals import Path\nPath._x", ["Path._x"]),
+        (
+            "from strawberry.types import Info\ndef f(info: Info, me: Mine):\n"
+            "    return info._raw_info, me._mine",
+            ["info._raw_info"],
+        ),
+        ("def f(info: 'strawberry.Info'):\n    return info._raw_info", []),  # not imported
+        (
+            "import strawberry\ndef f(info: 'strawberry.Info[int, None]'):\n    return info._raw",
+            ["info._raw"],
+        ),
+        (
+            "from strawberry.extensions import SchemaExtension\n"
+            "class E(SchemaExtension):\n"
+            "    def __init__(self):\n"
+            "        self.mine = object()\n"
+            "    def on_execute(self):\n"
+            "        return self.execution_context._provided, self.mine._fine",
+            ["self.execution_context._provided"],
+        ),
+        (
+            "from gql_badges.graphql._internals import Base\n"
+            "class H(Base[int, None]):\n"
+            "    def f(self):\n"
+            "        return self._theirs",
+            ["self._theirs"],
+        ),
     ],
 )
 def test_the_checker_finds_what_it_should(source: str, expected: list[str]) -> None:
