@@ -5,9 +5,12 @@ with graphql-core's own executor, field collection and error handling, and Straw
 argument conversion: none of that is public API. A few other modules need one thing each that
 neither library publishes (the graphql-core schema behind a Strawberry schema, Strawberry's
 validation rules, the `operationName` a request gave, which limit a graphql-core refusal
-hit). Everything of that kind is here, typed through the `Protocol`s below, so that:
+hit). Everything of that kind is here, typed through the `Protocol`s below; the names that
+have no public home but are needed as they are (classes to subclass or test for, the view's
+operation kinds and errors) are re-exported, listed at the end. So:
 
-- the rest of the package imports only the libraries' public names, and this module;
+- the rest of the package imports only the libraries' public names, and this module
+  (`tests/graphql/test_fence.py` checks every module for it);
 - `tests/graphql/test_internals.py` checks, one test per internal, the exact behaviour
   relied on; when a release changes one, the failing test names it;
 - `KNOWN_VERSIONS` are the releases the fence was written and tested against. With other
