@@ -557,7 +557,10 @@ async def mixed_load(args: argparse.Namespace, uri: str, target: Target) -> Load
                         response = await client.send(request)
                         body = response.json()
                         failed = response.status_code != 200 or bool(body.get("errors"))
-                        outcome = f"HTTP {response.status_code}" if failed else ""
+                        status = response.status_code
+                        outcome = (
+                            "" if not failed else f"HTTP {status}" if status != 200 else "errors"
+                        )
                     except httpx.HTTPError as error:
                         outcome = type(error).__name__
                     latencies.append(time.perf_counter() - started)

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gql_badges.errors import GatewayError
 from gql_badges.graphiql import graphiql_routes
 from gql_badges.graphql.limits import QueryLimits
 from gql_badges.graphql.persisted import Documents, Safelist
 from gql_badges.graphql.schema import create_schema, load_safelist
+from gql_badges.graphql.subscriptions import LiveSockets
 from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView, error_response
 from gql_badges.http.compression import Compression
 from gql_badges.http.cors import GatewayCORS
-from gql_badges.http.errors import handle_gateway_error, handle_http_error, handle_unexpected_error
+from gql_badges.http.errors import (
+    AnswerUnexpectedErrors,
+    handle_gateway_error,
+    handle_http_error,
+    handle_unexpected_error,
+)
 from gql_badges.http.limits import BodySizeLimit, HeaderSizeLimit
 from gql_badges.http.oauth import generate_token
 from gql_badges.http.probes import healthz, metrics_endpoint, readyz
@@ -57,6 +65,8 @@ def create_app(
         try:
             yield
         finally:
+            if app.state.services.hub is not None:  # ends what is left (SSE streams)
+                await app.state.services.hub.close()
             if listener is not None:
                 listener.shutdown()
             if owned:
@@ -84,7 +94,21 @@ def create_app(
         documents=documents,
         compiled=settings.graphql_compiled,
     )
-    graphql_view = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    graphql_view = GraphQLView(
+        schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        # The legacy subscriptions-transport-ws protocol stays off: unmaintained, and it had
+        # an authentication advisory in Strawberry.
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL],
+        connection_init_wait_timeout=timedelta(seconds=settings.live_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection,
+        allowed_origins=settings.cors_origins,  # besides the page's own origin
+    )
+    graphql_view.live_sockets = LiveSockets(
+        ping_seconds=settings.live_ping_seconds,
+        max_message_bytes=settings.live_max_message_bytes,
+        max_connections_per_client=settings.live_max_connections_per_client,
+    )
     refusals = {GRAPHQL_PATH: error_response}
     # Scrapes go to a listener of their own when one is set, so /metrics need not be public.
     metrics_routes = []
@@ -97,6 +121,7 @@ def create_app(
             Route("/v3/oauth/token/generate", generate_token, methods=["POST"]),
             # Every method reaches the view, which answers 405 itself in the GraphQL shape.
             Route(GRAPHQL_PATH, graphql_view),
+            WebSocketRoute(GRAPHQL_PATH, graphql_view),  # subscriptions (graphql-transport-ws)
             Route("/openapi.json", openapi),
             *rest_routes(),
             *(graphiql_routes() if settings.graphiql else []),
@@ -108,6 +133,7 @@ def create_app(
             # Preflights are answered here, before the size limits, the rate limits and the
             # GraphQL view (which would answer OPTIONS 405); refusals below still get CORS headers.
             Middleware(GatewayCORS, allow_origins=settings.cors_origins),
+            Middleware(AnswerUnexpectedErrors),  # a 500 with CORS headers and its id
             Middleware(Compression),
             # Refused in the GraphQL shape on /graphql, in the REST envelope elsewhere.
             Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes, refusals=refusals),
@@ -119,6 +145,7 @@ def create_app(
             Exception: handle_unexpected_error,
         },
     )
+    app.state.live_sockets = graphql_view.live_sockets  # closed with 1001 by `drain`
     if services is not None:
         app.state.services = services
         documents.store = services.store
@@ -126,4 +153,15 @@ def create_app(
     return app
 
 
-__all__ = ["Services", "create_app"]
+async def drain(app: Starlette, seconds: float) -> None:
+    """A stopping process's first step: close the live WebSockets with 1001 (clients reconnect
+    to another replica) and end the event streams, within `seconds`."""
+    sockets: LiveSockets = app.state.live_sockets
+    with suppress(TimeoutError):
+        await sockets.drain(seconds)
+    services: Services | None = getattr(app.state, "services", None)
+    if services is not None and services.hub is not None:
+        await services.hub.close()
+
+
+__all__ = ["Services", "create_app", "drain"]

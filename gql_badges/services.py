@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from gql_badges.auth.credentials import Authenticator
 from gql_badges.auth.limits import Limiter, LoginGate, LoginLimits
 from gql_badges.badges.repository import BadgeRepository
+from gql_badges.live.hub import Hub
 from gql_badges.observability import context as observed
 from gql_badges.observability.metrics import Metrics
 from gql_badges.observability.mongodb import listeners, watch_database
@@ -41,6 +42,7 @@ class Services:
     tracing: Tracing | None = None
     store: RedisStore = field(default_factory=lambda: RedisStore(None))
     """The one Redis client (rate limits, login limits, APQ documents), or none."""
+    hub: Hub | None = None  # live subscriptions' change stream (opened by the first subscriber)
 
     @classmethod
     def create(cls, settings: Settings, uri: str, store: RedisStore | None = None) -> Services:
@@ -74,4 +76,11 @@ class Services:
             metrics=metrics,
             tracing=tracing,
             store=store,
+            hub=Hub(
+                uri,
+                settings.database,
+                queue_size=settings.live_queue_size,
+                server_selection_timeout_ms=settings.server_selection_timeout_ms,
+                metrics=metrics,
+            ),
         )

@@ -100,6 +100,22 @@ class Settings(BaseSettings):
     # The largest request body (a GraphQL document with its variables); larger answers 413.
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
 
+    # Live subscriptions (WebSocket and SSE on /graphql, fed by one change stream; see
+    # docs/architecture.md): each subscriber's queue of undelivered events (full: the
+    # subscription ends with SUBSCRIBER_TOO_SLOW), subscriptions per connection, WebSocket
+    # connections per API client, the wait for `connection_init`, the server's ping interval
+    # (shorter than any proxy's idle timeout), the largest message a client may send, how often
+    # a subscription's credentials are checked again (a deactivated client's subscriptions end
+    # within twice this), and how long a stopping process gives its sockets to close.
+    live_queue_size: int = Field(default=100, ge=1, le=100_000)
+    live_max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    live_max_connections_per_client: int = Field(default=200, ge=1)
+    live_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    live_ping_seconds: float = Field(default=15.0, gt=0)
+    live_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
+    live_recheck_seconds: float = Field(default=30.0, gt=0)
+    live_drain_seconds: float = Field(default=10.0, ge=0)
+
     # Operations: Prometheus metrics (on /metrics, or on a listener of their own at host:port),
     # logs (JSON lines unless stdout is a terminal), and rate limits shared through Redis.
     metrics: bool = True

@@ -191,6 +191,11 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
+# Token requests sent at once: each waits for its own Argon2 check (one at a time, about half a
+# second each), so after the first answer three are still in flight when SIGTERM arrives.
+IN_FLIGHT = 4
+
+
 @pytest.mark.slow  # a gateway process on an embedded database
 def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
     """SIGTERM while requests are being answered: each still gets its answer, the process exits
@@ -209,7 +214,7 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:
                 requests = [
                     asyncio.create_task(client.post("/v3/oauth/token/generate", json=body))
-                    for _ in range(12)
+                    for _ in range(IN_FLIGHT)
                 ]
                 # The first answer means the gateway is working through them: one check at a
                 # time (GQL_BADGES_LOGIN_MAX_CONCURRENT=1), so the others are still in flight,
@@ -218,7 +223,7 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
                 server.send_signal(signal.SIGTERM)
                 return [(await request).status_code for request in requests]
 
-        assert asyncio.run(in_flight()) == [200] * 12
+        assert asyncio.run(in_flight()) == [200] * IN_FLIGHT
         assert server.wait(60) == 128 + signal.SIGTERM  # after a clean shutdown
     finally:
         if server.poll() is None:

@@ -31,6 +31,8 @@ SKIPPED = {
     "docker compose up": "no Docker engine here (tests/test_compose.py reads the file)",
     "bench.run": "the benchmark and the load run take minutes",
     "./dev lock": "re-resolves the lock from the index and then runs the whole suite",
+    "node subscribe.mjs": "a subscription runs until stopped: tests/live/test_readme_examples.py"
+    " runs the examples with writes in between",
 }
 
 

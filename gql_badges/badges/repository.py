@@ -23,6 +23,7 @@ from gql_badges.enums import CustomerSortOn, IdentifierType
 from gql_badges.errors import CustomerNotFound
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import (
+    BADGE_GROUPS,
     BADGE_META,
     CUSTOMER_BADGES,
     CUSTOMERS,
@@ -103,6 +104,40 @@ class BadgeRepository:
             customer_id=customer_id,
             records={record["badgeMetaId"]: record for record in records},
             groups={group["_id"]: cast(BadgeGroup, group) for group in groups},
+        )
+
+    async def customer_id(self, org_id: int, ref: CustomerRef) -> int:
+        """The customer's id within `org_id`; CustomerNotFound outside it."""
+        found = await self.database.aggregate(CUSTOMERS, customer_pipeline(org_id, ref, False))
+        if not found:
+            raise CustomerNotFound()
+        customer_id: int = found[0]["_id"]
+        return customer_id
+
+    async def records_with_ids(self, org_id: int, customer_id: int) -> list[BadgeRecord]:
+        """The customer's records with their `_id`s: a live subscription routes deletes, which
+        carry only the `_id`, by them."""
+        projection = {**RECORD_PROJECTION, "_id": 1}
+        found = await self.database.find(
+            CUSTOMER_BADGES, records_filter(org_id, customer_id), projection
+        )
+        return cast(list[BadgeRecord], found)
+
+    async def badge_row(self, org_id: int, record: BadgeRecord) -> BadgeRow | None:
+        """A row of `record`'s badge, as a page holds it (None when the badge is not in the
+        org): what a live event shows of the badge right after the record changed."""
+        badge = await self.database.find_one(
+            BADGE_META, {"_id": record.get("badgeMetaId"), "orgId": org_id}
+        )
+        if badge is None:
+            return None
+        group = None
+        if badge.get("badgeGroupId") is not None:
+            group = await self.database.find_one(
+                BADGE_GROUPS, {"_id": badge["badgeGroupId"], "orgId": org_id}
+            )
+        return BadgeRow(
+            badge=cast(BadgeMeta, badge), record=record, group=cast(BadgeGroup | None, group)
         )
 
     async def _records(self, org_id: int, customer_id: int) -> list[BadgeRecord]:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gql_badges.auth.credentials import Authenticator, Caller
 from gql_badges.badges.repository import BadgeRepository
+
+if TYPE_CHECKING:
+    from gql_badges.graphql.live import LiveConnection
 
 
 @dataclass
@@ -20,6 +24,10 @@ class GraphQLContext:
     now: datetime
     max_page_size: int
     address: str | None = None  # the client's, for the limit on failed logins
+    # A WebSocket's or event stream's: what its subscriptions share (None for a plain request).
+    live: LiveConnection | None = None
+    # graphql-transport-ws's `connection_init` payload (Strawberry sets it when it arrives).
+    connection_params: dict[str, object] | None = None
     _caller: asyncio.Task[Caller] | None = None
 
     async def caller(self) -> Caller:

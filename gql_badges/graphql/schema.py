@@ -17,6 +17,7 @@ from gql_badges.graphql.documents import DocumentCache
 from gql_badges.graphql.errors import GatewaySchema
 from gql_badges.graphql.executor import execution_context, run_compiled
 from gql_badges.graphql.limits import DocumentFigures, QueryLimits, guarded_validation
+from gql_badges.graphql.live import Subscription
 from gql_badges.graphql.manifest import Safelist, load_manifest
 from gql_badges.graphql.operation import OperationNameRequired
 from gql_badges.graphql.persisted import Documents, persisted_queries
@@ -64,6 +65,7 @@ def create_schema(
     plans = PlanCache(PLANNED_ROOTS) if compiled else None
     schema = GatewaySchema(
         query=Query,
+        subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=extensions,
         execution_context_class=execution_context() if plans is not None else None,
@@ -82,7 +84,9 @@ def create_schema(
 def load_safelist(manifest: Path) -> Safelist:
     """The operations of a persisted-query manifest, each checked against the schema."""
     bare = GatewaySchema(
-        query=Query, config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP)
+        query=Query,
+        subscription=Subscription,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
     return load_manifest(manifest, graphql_schema(bare))
 

@@ -46,14 +46,22 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
 
 from gql_badges.auth.credentials import presents_credentials
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, response_headers
 from gql_badges.graphiql import graphiql_page
 from gql_badges.graphql._accept import GRAPHQL_RESPONSE_JSON, JSON, content_type, negotiate
 from gql_badges.graphql.context import GraphQLContext
+from gql_badges.graphql.live import LiveConnection, token_expiry
 from gql_badges.graphql.operation import MESSAGE as OPERATION_NAME_REQUIRED
 from gql_badges.graphql.operation import OPERATION_RESOLUTION_FAILURE
+from gql_badges.graphql.subscriptions import (
+    GOING_AWAY,
+    LiveSockets,
+    LiveTransportWSHandler,
+    LiveWebSocketAdapter,
+)
 from gql_badges.observability import context as observed
 from gql_badges.stored_json import dumps
 
@@ -216,11 +224,35 @@ def _as_request_error(body: dict[str, Any], result: ExecutionResult) -> set[str]
     return codes
 
 
+def _wants_event_stream(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            return b"text/event-stream" in value.lower()
+    return False
+
+
 class GraphQLView(GraphQL[GraphQLContext, None]):
-    """The `/graphql` endpoint: GET and POST, both response media types, GraphiQL for browsers."""
+    """The `/graphql` endpoint: GET and POST, both response media types, GraphiQL for browsers;
+    subscriptions over WebSocket (graphql-transport-ws) and server-sent events (graphql-sse,
+    `Accept: text/event-stream`), which Strawberry serves (`graphql/subscriptions.py`)."""
+
+    graphql_transport_ws_handler_class = LiveTransportWSHandler
+    websocket_adapter_class = LiveWebSocketAdapter
+    live_sockets = LiveSockets()  # the app's own, with its settings, replaces this default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "websocket":
+            websocket = WebSocket(scope, receive=receive, send=send)
+            if self.live_sockets.draining:  # stopping: clients go to another replica
+                await websocket.close(GOING_AWAY)
+                return
+            self.live_sockets.add(websocket)
+            try:
+                await self.run(websocket)
+            finally:
+                self.live_sockets.discard(websocket)
+            return
+        if scope["type"] != "http" or _wants_event_stream(scope):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -357,7 +389,26 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> GraphQLContext:
-        return self.context_for(request)
+        """The context of a WebSocket or an event stream (plain requests use `context_for`)."""
+        context = self.context_for(request)
+        services: Services = request.app.state.services
+        if services.hub is not None:
+            websocket = isinstance(request, WebSocket)
+            context.live = LiveConnection(
+                hub=services.hub,
+                transport="websocket" if websocket else "sse",
+                clock=services.clock,
+                metrics=services.metrics,
+                recheck_seconds=services.settings.live_recheck_seconds,
+                # A WebSocket's credentials come later, in its connection_init.
+                expires_at=None if websocket else token_expiry(context.headers),
+            )
+        return context
+
+    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType | dict[str, object] | None:
+        await self.live_sockets.authenticate(context)  # or close with the code it raises
+        acknowledged: UnsetType = UNSET  # an ack without a payload
+        return acknowledged
 
     def context_for(self, request: Request | WebSocket) -> GraphQLContext:
         """The request's context: its headers, services, clock and client address."""

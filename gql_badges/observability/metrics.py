@@ -37,6 +37,8 @@ _METHODS = frozenset({"GET", "POST", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"
 # Most requests take a few milliseconds; the tail reaches the database time limit (seconds).
 _REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _COMMAND_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5)
+# Insert to event is a few milliseconds; a resumed stream delivers what it missed, seconds late.
+_LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
 def _declare(
@@ -116,6 +118,28 @@ class Metrics:
             "limiter_store_failures",
             "Redis operations (rate limits, login limits, persisted queries) answered by this "
             "process alone because Redis could not be reached.",
+        )
+        # Live subscriptions (gql_badges/live): the one change stream and its subscribers.
+        self.subscriptions_active = gauge(
+            "subscriptions_active", "Live subscriptions open now, by transport.", ("transport",)
+        )
+        self.subscription_events = counter(
+            "subscription_events", "Live events delivered to subscribers, by kind.", ("kind",)
+        )
+        self.subscriptions_ended = counter(
+            "subscriptions_ended",
+            "Live subscriptions ended, by reason (complete, or an error code).",
+            ("reason",),
+        )
+        self.change_stream_lag = histogram(
+            "change_stream_lag_seconds",
+            "From a change's commit (its cluster time) to its delivery to a subscriber.",
+            (),
+            buckets=_LAG_BUCKETS,
+        )
+        self.change_stream_restarts = counter(
+            "change_stream_restarts",
+            "Times the change stream was reopened after an error, or reset (history lost).",
         )
         self.build_info = gauge(
             "build_info",

@@ -79,8 +79,10 @@ class RedisStore:
         """`call(redis)`, bounded in time; StoreUnavailable when Redis cannot answer now."""
         if self._redis is None:
             raise StoreUnavailable()
-        if self._open_until is not None:
-            if time.monotonic() < self._open_until:
+        open_until = self._open_until
+        probe = open_until is not None
+        if open_until is not None:
+            if time.monotonic() < open_until:
                 self.on_fallback()
                 raise StoreUnavailable()
             # Half open: this caller tries; the others fall back until it has the answer.
@@ -91,7 +93,9 @@ class RedisStore:
         except Exception as error:  # any Redis failure: the caller decides without it
             self._failed(error)
             raise StoreUnavailable() from error
-        if self._open_until is not None:
+        # Only the half-open probe closes the breaker: a call sent before the outage began may
+        # still come back after the first failure, and must not end an outage that goes on.
+        if probe and self._open_until is not None:
             self._open_until = None
             if self._warned:
                 self._warned = False

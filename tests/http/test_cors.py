@@ -3,12 +3,15 @@ headers a browser reads, and nothing spent by a preflight. (A real browser: test
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 
 from gql_badges.app import create_app
+from gql_badges.badges.repository import BadgeRepository, RowPage
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.http.cors import REQUEST_HEADERS, origin_allowed
 from gql_badges.services import Services
@@ -127,6 +130,31 @@ async def test_answers_name_the_allowed_origin_and_expose_the_headers(
     assert other.status_code == 200  # the browser, not the server, withholds it
     assert "access-control-allow-origin" not in other.headers
     assert "origin" in _listed(other.headers["vary"])
+
+
+class ExplodingRepository(BadgeRepository):
+    async def badge_page(self, *args: Any, **kwargs: Any) -> RowPage:
+        raise RuntimeError("an unexpected failure")
+
+
+async def test_an_unexpected_failure_is_readable_with_its_id(
+    services: Services, org_b_auth: dict[str, str]
+) -> None:
+    """A 500 carries the CORS headers like any answer: the page can read its id."""
+    broken = dataclasses.replace(services, repository=ExplodingRepository(services.database))
+    app = create_app(_with_origins(broken.settings, APP), services=broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        for answer in [
+            await client.get(CUSTOMER + SWATI.key, headers=org_b_auth | {"Origin": APP}),
+            await client.post(
+                "/graphql", json={"query": QUERY}, headers=org_b_auth | {"Origin": APP}
+            ),
+        ]:
+            assert answer.status_code in (200, 500)  # GraphQL: a field error, REST: 500
+            assert answer.headers["access-control-allow-origin"] == APP
+            assert "x-request-id" in _listed(answer.headers["access-control-expose-headers"])
+            assert answer.headers["x-request-id"] in answer.text
 
 
 async def test_any_origin_only_when_written_out(services: Services) -> None:

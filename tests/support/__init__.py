@@ -382,7 +382,8 @@ class GatewayProcess:
         self.options = options
         self.stdout_path = output or log_dir / f"gateway-{self.port}.out"
         self.stderr_path = output or log_dir / f"gateway-{self.port}.err"
-        self.env = gateway_env(GQL_BADGES_JWT_SECRET="gateway-process-secret-" + "j" * 24, **env)
+        secret = {"GQL_BADGES_JWT_SECRET": "gateway-process-secret-" + "j" * 24}
+        self.env = gateway_env(**(secret | env))  # a secret given in `env` wins
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> GatewayProcess:

@@ -1,0 +1,141 @@
+"""No event reaches another org, or another customer: generated writes across two orgs and
+several customers, one subscriber per customer, each sees exactly its own records' changes,
+in commit order, none lost and none extra."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gql_badges.app import create_app
+from gql_badges.services import Services
+from gql_badges.settings import Driver
+from gql_badges.storage.collections import CUSTOMER_BADGES
+from tests.support import database_examples, served_in_loop
+from tests.support.graphql_ws import LiveClient, live_client
+from tests.support.live import LiveOrg, active_subscriptions, live_org, wait_active
+
+pytestmark = pytest.mark.parametrize("services", [Driver.PYMONGO], indirect=True, ids=["pymongo"])
+
+CUSTOMERS = 3
+LIGHT = """
+subscription Live($customer: CustomerRef!) {
+  badgeChanged(customer: $customer) { kind badgeMetaId earnCount }
+}
+"""
+# A write: (the org it is written under, which of the six customer ids, what it does, which
+# existing record it touches when it is not an insert).
+WRITES = st.lists(
+    st.tuples(
+        st.integers(0, 1),
+        st.integers(0, 2 * CUSTOMERS - 1),
+        st.sampled_from(["insert", "increment", "deactivate", "delete"]),
+        st.integers(0, 50),
+    ),
+    max_size=20,
+)
+
+
+@pytest.fixture(scope="module")
+async def gateway(services: Services) -> AsyncIterator[str]:
+    async with served_in_loop(create_app(services.settings, services=services)) as base:
+        yield base
+
+
+async def collect(
+    client: LiveClient, subscriptions: dict[str, tuple[int, int]], markers: set[str]
+) -> dict[tuple[int, int], list[tuple[str, str, int]]]:
+    """Each subscription's events up to and including its marker badge."""
+    seen: dict[tuple[int, int], list[tuple[str, str, int]]] = {
+        key: [] for key in subscriptions.values()
+    }
+    waiting = set(subscriptions)
+    while waiting:
+        message = await client.receive()
+        assert message["type"] == "next", message
+        event = message["payload"]["data"]["badgeChanged"]
+        key = subscriptions[message["id"]]
+        seen[key].append((event["kind"], event["badgeMetaId"], event["earnCount"]))
+        if event["badgeMetaId"] in markers:
+            waiting.discard(message["id"])
+    return seen
+
+
+@pytest.mark.slow
+@database_examples(8)
+@given(data=st.data())
+async def test_nobody_sees_another_orgs_or_customers_events(
+    services: Services, gateway: str, data: st.DataObject
+) -> None:
+    orgs: list[LiveOrg] = [
+        await live_org(services, customers=CUSTOMERS),
+        await live_org(services, customers=CUSTOMERS),
+    ]
+    customer_ids = [org.customer_id + n for org in orgs for n in range(CUSTOMERS)]
+    owned = {(org.org_id, org.customer_id + n) for org in orgs for n in range(CUSTOMERS)}
+    writes = data.draw(WRITES, label="writes")
+    records = services.database.db[CUSTOMER_BADGES]
+
+    async with (
+        live_client(gateway, orgs[0].oauth, acknowledge=True) as first,
+        live_client(gateway, orgs[1].oauth, acknowledge=True) as second,
+    ):
+        before = active_subscriptions(services)
+        subscriptions: list[dict[str, tuple[int, int]]] = [{}, {}]
+        for client, org, subs in zip((first, second), orgs, subscriptions, strict=True):
+            for n in range(CUSTOMERS):
+                sub = await client.subscribe({"id": str(org.customer_id + n)}, LIGHT)
+                subs[sub] = (org.org_id, org.customer_id + n)
+        await wait_active(services, before + 2 * CUSTOMERS)
+
+        # The model: each record's key and count; what each subscriber must see, in order.
+        model: list[dict[str, Any]] = []
+        expected: dict[tuple[int, int], list[tuple[str, str, int]]] = {k: [] for k in owned}
+        for org_index, customer_index, action, pick in writes:
+            if action == "insert" or not model:
+                meta = ObjectId()
+                key = (orgs[org_index].org_id, customer_ids[customer_index])
+                record: dict[str, Any] = {"_id": ObjectId(), "key": key, "meta": meta, "count": 1}
+                model.append(record)
+                await records.insert_one(
+                    orgs[org_index].record(record["_id"], badgeMetaId=meta, earnCount=1)
+                    | {"customerId": key[1]}
+                )
+                kind = "EARNED"
+            else:
+                record = model[pick % len(model)]
+                if action == "increment":
+                    record["count"] += 1
+                    await records.update_one({"_id": record["_id"]}, {"$inc": {"earnCount": 1}})
+                    kind = "EARNED"
+                elif action == "deactivate":
+                    await records.update_one({"_id": record["_id"]}, {"$set": {"active": False}})
+                    kind = "UPDATED" if record.get("inactive") else "REMOVED"
+                    record["inactive"] = True
+                else:
+                    model.remove(record)
+                    await records.delete_one({"_id": record["_id"]})
+                    kind = "REMOVED"
+                    record = {**record, "count": 0}
+            if record["key"] in owned:
+                expected[record["key"]].append((kind, str(record["meta"]), record["count"]))
+
+        markers = set()
+        for org in orgs:
+            for n in range(CUSTOMERS):
+                meta = ObjectId()
+                markers.add(str(meta))
+                key = (org.org_id, org.customer_id + n)
+                await records.insert_one(
+                    org.record(ObjectId(), badgeMetaId=meta, earnCount=1) | {"customerId": key[1]}
+                )
+                expected[key].append(("EARNED", str(meta), 1))
+
+        seen = await collect(first, subscriptions[0], markers)
+        seen |= await collect(second, subscriptions[1], markers)
+    assert seen == expected
