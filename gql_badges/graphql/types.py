@@ -347,7 +347,10 @@ class CustomerBadge(BadgeItem):
     last_earned_on: datetime | None
     starts_on: datetime | None
     earn_count: int | None = strawberry.field(
-        description="Null only with a VALUE_OUT_OF_RANGE error, for a stored count over 32 bits."
+        description=(
+            "Null only with a field error: VALUE_OUT_OF_RANGE for a stored count over 32 bits, "
+            "STORED_VALUE_INVALID for one that is not an integer."
+        )
     )
     issue_status: str | None
 
