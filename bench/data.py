@@ -2,30 +2,56 @@
 
 Sized by the number of customer_badges records; badges and groups stay the same at every
 size, so a larger data set means more customers (and records), as in production.
+
+Two shapes, so that neither a per-item cost nor a fixed cost can hide:
+
+- `large`: 1,500 badges with images, constraints and claims, 50 records a customer;
+- `small`: 1,600 small badges (no images, description, constraints or custom fields) and
+  400 records a customer: little per item, much per customer.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import Int64, ObjectId
 
 ORG_ID = 900_001
-BADGES = 1_500  # enough for pages of 1000 available badges
 GROUPS = 20
-RECORDS_PER_CUSTOMER = 50
 FIRST_CUSTOMER = 70_000_000
 
 Document = dict[str, Any]
 
 
-def badges(now: datetime, rng: random.Random) -> list[Document]:
+@dataclass(frozen=True, slots=True)
+class Shape:
+    name: str
+    badges: int  # enough for pages of 1000 available badges
+    records_per_customer: int
+    large_items: bool
+
+
+SHAPES = {
+    "large": Shape("large", badges=1_500, records_per_customer=50, large_items=True),
+    "small": Shape("small", badges=1_600, records_per_customer=400, large_items=False),
+}
+
+
+def _small(badge: Document) -> Document:
+    """The badge without what makes it large: images, description, constraints, custom fields."""
+    empty: Document = {"images": [], "description": None, "customerConstraints": [],
+             "badgeConstraints": [], "customFields": {}, "tags": []}  # fmt: skip
+    return badge | empty | {"ownership": {"restrictedToOwners": ["Loyalty"], "claims": []}}
+
+
+def badges(now: datetime, rng: random.Random, shape: Shape) -> list[Document]:
     groups = [ObjectId() for _ in range(GROUPS)]
     out = []
-    for index in range(BADGES):
+    for index in range(shape.badges):
         badge_id = ObjectId()
         grouped = rng.random() < 0.6
         out.append(
@@ -74,7 +100,7 @@ def badges(now: datetime, rng: random.Random) -> list[Document]:
                 "lastUpdatedOn": now - timedelta(days=rng.randint(1, 500)),
             }
         )
-    return out
+    return out if shape.large_items else [_small(badge) for badge in out]
 
 
 def groups_of(badge_docs: list[Document]) -> list[Document]:
@@ -90,8 +116,9 @@ def groups_of(badge_docs: list[Document]) -> list[Document]:
     ]
 
 
-def customer_ids(records: int) -> list[int]:
-    return list(range(FIRST_CUSTOMER, FIRST_CUSTOMER + max(1, records // RECORDS_PER_CUSTOMER)))
+def customer_ids(records: int, shape: Shape) -> list[int]:
+    customers = max(1, records // shape.records_per_customer)
+    return list(range(FIRST_CUSTOMER, FIRST_CUSTOMER + customers))
 
 
 def customers(ids: list[int]) -> Iterator[Document]:
@@ -107,11 +134,11 @@ def customers(ids: list[int]) -> Iterator[Document]:
 
 
 def records(
-    ids: list[int], badge_docs: list[Document], now: datetime, rng: random.Random
+    ids: list[int], badge_docs: list[Document], now: datetime, rng: random.Random, shape: Shape
 ) -> Iterator[Document]:
     badge_ids = [b["_id"] for b in badge_docs]
     for customer_id in ids:
-        for badge_id in rng.sample(badge_ids, RECORDS_PER_CUSTOMER):
+        for badge_id in rng.sample(badge_ids, shape.records_per_customer):
             earned = rng.randint(0, 3)
             yield {
                 "_id": ObjectId(),
@@ -129,16 +156,16 @@ def records(
             }
 
 
-def generate(records_wanted: int, seed: int = 7) -> dict[str, Any]:
+def generate(records_wanted: int, shape: Shape, seed: int = 7) -> dict[str, Any]:
     """Everything but the records, which come as an iterator (1M do not fit comfortably)."""
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
-    badge_docs = badges(now, rng)
-    ids = customer_ids(records_wanted)
+    badge_docs = badges(now, rng, shape)
+    ids = customer_ids(records_wanted, shape)
     return {
         "badge_meta": badge_docs,
         "badge_groups": groups_of(badge_docs),
         "customers": customers(ids),
-        "customer_badges": records(ids, badge_docs, now, rng),
+        "customer_badges": records(ids, badge_docs, now, rng, shape),
         "customer_ids": ids,
     }

@@ -32,7 +32,11 @@ from tests.support import CUSTOMER, basic_auth
 async def measure(uri: str, attempts: int) -> dict[str, list[float]]:
     # Limits off: this measures what one failed login costs, not when the limiter steps in.
     settings = Settings(
-        database="login_timing", rate_limit_per_second=0, login_attempts_burst=1_000_000
+        database="login_timing",
+        rate_limit_per_second=0,
+        login_attempts_burst=1_000_000,
+        login_address_burst=1_000_000,
+        login_username_burst=1_000_000,
     )
     services = Services.create(settings, uri)
     await write_documents(services.database, validate_documents(demo_documents()))

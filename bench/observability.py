@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import data
 from bench.run import (
     Server,
     build_request,
@@ -67,8 +68,9 @@ async def main_async(args: argparse.Namespace) -> int:
     sink = ThreadingHTTPServer(("127.0.0.1", 0), DiscardingSink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     sink_url = f"http://127.0.0.1:{sink.server_address[1]}"
-    database = f"bench_{args.size}"
-    ids = await ensure_data(uri, database, args.size)
+    shape = data.SHAPES["large"]
+    database = f"bench_{shape.name}_{args.size}"
+    ids = await ensure_data(uri, database, args.size, shape)
     command = [sys.executable, "-m", "gql_badges.cli", "serve", "--port", "{port}"]
     running = {
         name: Server(name, [*command, "--no-access-log"], env, args.log_dir / f"obs-{name}.log")

@@ -1,18 +1,29 @@
 """Run the benchmark: `python -m bench.run` (options: `--help`; figures: bench/README.md).
 
-For each data size and driver it starts two servers as separate processes, the gateway
-(`gql-badges serve`) and the raw baseline (`bench/baseline.py`), and measures four request
-kinds for each page size, in the same run:
+For each data shape (bench/data.py: `large` and `small` items), data size, source tree and
+driver it starts two servers as separate processes, the gateway (`gql-badges serve`) and the
+raw baseline (`bench/baseline.py`), and measures four request kinds for each page size, in
+the same run:
 
   raw           the baseline: the same MongoDB queries, documents returned as JSON
   rest          GET /api_gateway/v1/badges/customer/{id}?limit=N
   graphql-all   customerBadges with every field of a badge
   graphql-two   customerBadges { badges { badgeMetaId name } }
 
+Requests ask for no compression (as the baseline answers); what compressing each answer would
+add is a column of its own: the CPU of the gateway's `compress` at its levels on that answer,
+measured in this process (`bench.compression` sweeps the levels), and the ratio it buys.
+
 Latency (p50, p99) and throughput come from a timed pass with concurrent clients; CPU per
 request is the server process's CPU time over that pass divided by its requests. Round trips and
 bytes read from MongoDB per request come from a second, sequential pass through a counting
 proxy (tests/support/wire_proxy.py), so the proxy never slows the timed pass.
+
+`--trees before=DIR,after=.` runs both servers from each source tree in turn (e.g. a
+`git archive` of an earlier commit), so a change is measured before and after in one run; the
+ratios stay within a tree (its gateway against its own baseline). `--load-clients N` adds a
+mixed-load row per shape and tree: N concurrent clients sending REST (both URIs) and GraphQL
+(every field or two) for `--load-seconds`, with throughput, latency and the gateway's CPU.
 """
 
 from __future__ import annotations
@@ -38,8 +49,10 @@ import psutil
 
 from bench import data
 from gql_badges.badges.items import Endpoint
+from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
+from gql_badges.http.compression import BROTLI, GZIP, MINIMUM_SIZE, compress
 from gql_badges.loading import validate_documents, write_documents
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
@@ -52,7 +65,7 @@ from gql_badges.storage.collections import (
     Document,
 )
 from gql_badges.storage.embedded import EmbeddedServer
-from tests.support import CUSTOMER, free_port, jwt_token
+from tests.support import CUSTOMER, MANAGEMENT, free_port, jwt_token
 from tests.support.wire_proxy import CountingProxy
 
 VARIANTS = ("raw", "rest", "graphql-all", "graphql-two")
@@ -61,7 +74,7 @@ CLIENT_KEY = "bench-key"
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every field of a badge, constraints through all union members.
-ALL_FIELDS = every_item_field(create_schema()._schema, Endpoint.CUSTOMER)
+ALL_FIELDS = every_item_field(graphql_schema(create_schema()), Endpoint.CUSTOMER)
 GRAPHQL = """query($id: ID!, $limit: Int) {
   customerBadges(customer: {id: $id}, limit: $limit) {
     badges { %s } pagination { page size total totalPages } } }"""
@@ -69,6 +82,8 @@ GRAPHQL = """query($id: ID!, $limit: Int) {
 
 @dataclass
 class Row:
+    shape: str
+    tree: str
     size: int
     driver: str
     page_size: int
@@ -81,13 +96,39 @@ class Row:
     cpu_ms_per_request: float = 0.0
     round_trips: float = 0.0
     kb_read: float = 0.0
+    # The answer's own size, and what compressing it costs the gateway (CPU ms of its `compress`
+    # at the levels it uses, measured in this process) and saves (uncompressed / compressed).
+    kb_sent: float = 0.0
+    br_cpu_ms: float = 0.0
+    br_ratio: float = 0.0
+    gzip_cpu_ms: float = 0.0
+    gzip_ratio: float = 0.0
     ratios: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class LoadRow:
+    """Many clients at once, mixed requests: what the gateway and its database sustain."""
+
+    shape: str
+    tree: str
+    size: int
+    driver: str
+    clients: int
+    seconds: float
+    requests: int = 0
+    errors: int = 0
+    throughput: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    cpu_ms_per_request: float = 0.0
+    failures: dict[str, int] = field(default_factory=dict)  # by HTTP status or error
 
 
 # --- data ---------------------------------------------------------------------------------
 
 
-async def ensure_data(uri: str, database_name: str, size: int) -> list[int]:
+async def ensure_data(uri: str, database_name: str, size: int, shape: data.Shape) -> list[int]:
     """Load the data set of `size` records unless it is there already; the customer ids.
 
     Through the package's own `Database`: its indexes (`ensure_indexes`) and its loader for the
@@ -95,17 +136,17 @@ async def ensure_data(uri: str, database_name: str, size: int) -> list[int]:
     `insert_many`: validating and upserting a million records one by one, in one transaction,
     would take longer than the benchmark.
     """
-    ids = data.customer_ids(size)
+    ids = data.customer_ids(size, shape)
     settings = Settings(database=database_name, driver=Driver.PYMONGO)
     database = Database(settings, uri, loading=True)
     try:
         records = database.db[CUSTOMER_BADGES]
-        if await records.estimated_document_count() == len(ids) * data.RECORDS_PER_CUSTOMER:
+        if await records.estimated_document_count() == len(ids) * shape.records_per_customer:
             print(f"[data] {database_name}: already loaded", flush=True)
             return ids
         await database.drop()
         started = time.monotonic()
-        generated = data.generate(size)
+        generated = data.generate(size, shape)
         for collection in (BADGE_META, BADGE_GROUPS, CUSTOMERS, CUSTOMER_BADGES):
             await _insert_batches(database.db[collection], generated[collection])
         problems = await database.ensure_indexes()
@@ -139,15 +180,20 @@ async def _insert_batches(
 class Server:
     """A server under test, run as its own process (so its CPU time is its own)."""
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, name: str, command: list[str], env: dict[str, str], log: Path, tree: Path = ROOT
+    ) -> None:
         self.name, self.command, self.env, self.log = name, command, env, log
+        # The source tree it runs from: its directory comes first on the module path.
+        self.tree = tree
+        self.env = env | {"PYTHONPATH": str(tree)}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, port: int) -> str:
         command = [part.replace("{port}", str(port)) for part in self.command]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                command, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+                command, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.tree
             )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
@@ -187,6 +233,9 @@ def server_env(uri: str, database: str, driver: str, compiled: bool = True) -> d
         "GQL_BADGES_DRIVER": driver,
         "GQL_BADGES_JWT_SECRET": JWT_SECRET,
         "GQL_BADGES_RATE_LIMIT_PER_SECOND": "0",
+        # On a shared machine the embedded database can take longer than the default 5 s for
+        # a page of 1000: measure it, instead of answering 503.
+        "GQL_BADGES_DB_TIMEOUT_MS": "120000",
         "GQL_BADGES_MAX_PAGE_SIZE": "1000",
         # Every field of a page of 1000 costs about 800,000 (the default limit suits 100).
         "GQL_BADGES_GRAPHQL_MAX_COST": "2000000",
@@ -197,19 +246,20 @@ def server_env(uri: str, database: str, driver: str, compiled: bool = True) -> d
 
 
 def servers(
-    uri: str, database: str, driver: str, log_dir: Path, compiled: bool = True
+    uri: str, database: str, driver: str, log_dir: Path, compiled: bool = True, tree: Path = ROOT
 ) -> dict[str, Server]:
     env = server_env(uri, database, driver, compiled)
     gateway = [sys.executable, "-m", "gql_badges.cli", "serve", "--port", "{port}"]
     baseline = [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--port", "{port}"]
     quiet = ["--no-access-log"]
     return {
-        "gateway": Server("gateway", gateway + quiet, env, log_dir / f"gateway-{driver}.log"),
+        "gateway": Server("gateway", gateway + quiet, env, log_dir / f"gateway-{driver}.log", tree),
         "baseline": Server(
             "baseline",
             [*baseline, "--no-access-log", "--log-level", "warning"],
             env,
             log_dir / f"baseline-{driver}.log",
+            tree,
         ),
     }
 
@@ -249,11 +299,13 @@ async def timed(
         while queue:
             request = queue.pop()
             started = time.perf_counter()
-            response = await client.send(request)
+            try:
+                response = await client.send(request)
+                failed = response.status_code != 200 or bool(response.json().get("errors"))
+            except httpx.TransportError:
+                failed = True
             latencies.append(time.perf_counter() - started)
-            body = response.json()
-            if response.status_code != 200 or body.get("errors"):
-                errors += 1
+            errors += failed
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -263,19 +315,39 @@ async def timed(
 # --- the run ------------------------------------------------------------------------------
 
 
-async def measure_driver(
-    args: argparse.Namespace, uri: str, database: str, size: int, driver: str, ids: list[int]
-) -> list[Row]:
+@dataclass(frozen=True)
+class Target:
+    """What one pass measures: a data set (shape, size, its database), a tree and a driver."""
+
+    shape: str
+    size: int
+    database: str
+    ids: list[int]
+    tree: str
+    tree_path: Path
+    driver: str
+
+    def servers(self, args: argparse.Namespace, uri: str) -> dict[str, Server]:
+        compiled = not args.no_compiled
+        return servers(uri, self.database, self.driver, args.log_dir, compiled, self.tree_path)
+
+
+async def measure_driver(args: argparse.Namespace, uri: str, target: Target) -> list[Row]:
+    size, driver, ids = target.size, target.driver, target.ids
     rng = random.Random(size)
     rows = {
-        (page, variant): Row(size, driver, page, variant)
+        (page, variant): Row(target.shape, target.tree, size, driver, page, variant)
         for page in args.page_sizes
         for variant in VARIANTS
     }
-    headers = {"X-CAP-API-OAUTH-TOKEN": token()}
-    limits = httpx.Limits(max_connections=args.concurrency * 2)
+    # Identity, as the baseline answers: the passes measure the gateway without compression, and
+    # its cost is a column of its own (`compression_columns`).
+    headers = {"X-CAP-API-OAUTH-TOKEN": token(), "Accept-Encoding": "identity"}
+    # Idle connections dropped by the client well before uvicorn's keep-alive (5 s) closes
+    # them: a connection reused as the server closes it fails the request.
+    limits = httpx.Limits(max_connections=args.concurrency * 2, keepalive_expiry=2)
     async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
-        running = servers(uri, database, driver, args.log_dir, not args.no_compiled)
+        running = target.servers(args, uri)
         try:
             urls = {name: server.start(free_port()) for name, server in running.items()}
             for page in args.page_sizes:
@@ -297,14 +369,15 @@ async def measure_driver(
                     row.p99_ms = statistics.quantiles(latencies, n=100)[98] * 1000
                     row.throughput = len(latencies) / wall
                     row.cpu_ms_per_request = cpu / len(latencies) * 1000
-                    print(f"[timed] {size} {driver} page {page} {variant}: "
+                    print(f"[timed] {target.shape} {target.tree} {size} {driver} page {page} "
+                          f"{variant}: "
                           f"p50 {row.p50_ms:.1f} ms", flush=True)  # fmt: skip
         finally:
             for server in running.values():
                 server.stop()
 
         proxy = await CountingProxy(uri).start()
-        running = servers(proxy.uri, database, driver, args.log_dir, not args.no_compiled)
+        running = target.servers(args, proxy.uri)
         try:
             urls = {name: server.start(free_port()) for name, server in running.items()}
             for page in args.page_sizes:
@@ -319,6 +392,7 @@ async def measure_driver(
                         if n:  # the first request warms caches (auth)
                             counts.append(proxy.reset())
                     row = rows[(page, variant)]
+                    compression_columns(row, response.content)
                     row.round_trips = statistics.mean(c.round_trips for c in counts)
                     row.kb_read = statistics.mean(c.bytes_read for c in counts) / 1024
         finally:
@@ -335,20 +409,59 @@ async def measure_driver(
     return list(rows.values())
 
 
+def cpu_ms(body: bytes, encoding: str, level: int | None = None, seconds: float = 0.25) -> float:
+    """CPU milliseconds to compress `body` once (the mean over repetitions)."""
+    compress(body, encoding, level)  # warm: allocations, first-use costs
+    rounds, started = 0, time.process_time()
+    while (spent := time.process_time() - started) < seconds or rounds < 3:
+        compress(body, encoding, level)
+        rounds += 1
+    return spent / rounds * 1000
+
+
+def compression_columns(row: Row, body: bytes) -> None:
+    """What the gateway's compression would add to this answer, at its own levels."""
+    row.kb_sent = len(body) / 1024
+    if len(body) < MINIMUM_SIZE:
+        return  # sent as it is
+    row.br_cpu_ms = cpu_ms(body, BROTLI)
+    row.br_ratio = len(body) / len(compress(body, BROTLI))
+    row.gzip_cpu_ms = cpu_ms(body, GZIP)
+    row.gzip_ratio = len(body) / len(compress(body, GZIP))
+
+
 def print_table(rows: list[Row]) -> None:
     header = (
-        f"{'records':>8} {'driver':>7} {'page':>5} {'variant':<12} {'p50 ms':>8} {'p99 ms':>8}"
-        f" {'req/s':>7} {'CPU ms':>7} {'trips':>5} {'KB read':>8} {'p50 x':>6} {'CPU x':>6}"
-        f" {'KB x':>5} {'err':>4}"
+        f"{'shape':<5} {'tree':<7} {'records':>8} {'driver':>7} {'page':>5} {'variant':<12}"
+        f" {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} {'CPU ms':>7} {'trips':>5} {'KB read':>8}"
+        f" {'p50 x':>6} {'CPU x':>6} {'KB x':>5} {'err':>4} {'KB sent':>8} {'br ms':>6}"
+        f" {'br x':>5} {'gz ms':>6} {'gz x':>5}"
     )
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
-            f"{r.size:>8} {r.driver:>7} {r.page_size:>5} {r.variant:<12} {r.p50_ms:>8.2f}"
-            f" {r.p99_ms:>8.2f} {r.throughput:>7.1f} {r.cpu_ms_per_request:>7.2f}"
-            f" {r.round_trips:>5.1f} {r.kb_read:>8.1f} {r.ratios['p50']:>6.2f}"
-            f" {r.ratios['cpu']:>6.2f} {r.ratios['kb_read']:>5.2f} {r.errors:>4}"
+            f"{r.shape:<5} {r.tree:<7} {r.size:>8} {r.driver:>7} {r.page_size:>5}"
+            f" {r.variant:<12} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.throughput:>7.1f}"
+            f" {r.cpu_ms_per_request:>7.2f} {r.round_trips:>5.1f} {r.kb_read:>8.1f}"
+            f" {r.ratios['p50']:>6.2f} {r.ratios['cpu']:>6.2f} {r.ratios['kb_read']:>5.2f}"
+            f" {r.errors:>4} {r.kb_sent:>8.1f} {r.br_cpu_ms:>6.2f} {r.br_ratio:>5.1f}"
+            f" {r.gzip_cpu_ms:>6.2f} {r.gzip_ratio:>5.1f}"
+        )
+
+
+def print_load(rows: list[LoadRow]) -> None:
+    header = (
+        f"{'shape':<5} {'tree':<7} {'records':>8} {'driver':>7} {'clients':>7} {'seconds':>7}"
+        f" {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'err':>4}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r.shape:<5} {r.tree:<7} {r.size:>8} {r.driver:>7} {r.clients:>7}"
+            f" {r.seconds:>7.0f} {r.requests:>8} {r.throughput:>7.1f} {r.p50_ms:>8.1f}"
+            f" {r.p99_ms:>8.1f} {r.cpu_ms_per_request:>7.2f} {r.errors:>4}"
         )
 
 
@@ -360,38 +473,114 @@ def targets(rows: list[Row]) -> list[dict[str, Any]]:
         out.append({"target": name, "value": round(value, 3), "limit": limit,
                     "met": value <= limit})  # fmt: skip
 
-    by = {(r.size, r.driver, r.page_size, r.variant): r for r in rows}
-    sizes = sorted({r.size for r in rows})
-    for (size, driver, page, variant), r in sorted(by.items()):
-        tag = f"{size} {driver} page {page}"
+    by = {(r.shape, r.tree, r.size, r.driver, r.page_size, r.variant): r for r in rows}
+    for (shape, tree, size, driver, page, variant), r in sorted(by.items()):
+        tag = f"{shape} {tree} {size} {driver} page {page}"
+        rest = by[(shape, tree, size, driver, page, "rest")].cpu_ms_per_request
         if variant == "rest":
             check(f"REST p50 x ({tag})", r.ratios["p50"], 1.2)
             check(f"REST CPU x ({tag})", r.ratios["cpu"], 1.5)
         if variant == "graphql-all" and page == 10:
             check(f"GraphQL all p50 x ({tag})", r.ratios["p50"], 1.5)
-            check(f"GraphQL all CPU x ({tag})", r.ratios["cpu"], 2.0)
-        if variant == "graphql-all":
-            rest = by[(size, driver, page, "rest")].cpu_ms_per_request
-            if page in (100, 1000):
-                check(f"GraphQL all CPU / REST CPU ({tag})", r.cpu_ms_per_request / rest, 1.3)
-            if page == 10:
-                check(f"GraphQL all CPU x, compiled ({tag})", r.ratios["cpu"], 1.5)
+            check(f"GraphQL all CPU x ({tag})", r.ratios["cpu"], 1.5)
+        if variant == "graphql-all" and page in (100, 1000):
+            check(f"GraphQL all CPU / REST CPU ({tag})", r.cpu_ms_per_request / rest, 1.2)
         if variant == "graphql-two":
-            rest = by[(size, driver, page, "rest")].cpu_ms_per_request
             check(f"GraphQL two CPU / REST CPU ({tag})", r.cpu_ms_per_request / rest, 0.6)
-            every = by[(size, driver, page, "graphql-all")].kb_read
+            every = by[(shape, tree, size, driver, page, "graphql-all")].kb_read
             share = r.kb_read / every if every else float("inf")
             check(f"GraphQL two/all KB read ({tag})", share, 0.25)
         if variant != "raw":
             check(f"round trips ({tag} {variant})", r.round_trips, 3)
         check(f"failed requests ({tag} {variant})", r.errors, 0)
+    # Across trees: the first tree named is "before"; REST no slower in the later ones.
+    trees = list(dict.fromkeys(r.tree for r in rows))
+    for (shape, tree, size, driver, page, variant), r in sorted(by.items()):
+        before = by.get((shape, trees[0], size, driver, page, variant))
+        if variant == "rest" and tree != trees[0] and before is not None:
+            tag = f"{shape} {size} {driver} page {page}"
+            check(f"REST CPU {tree} / {trees[0]} ({tag})",
+                  r.cpu_ms_per_request / before.cpu_ms_per_request, 1.0)  # fmt: skip
+    # Growth with the data: the same cell on the smallest and the largest data set.
+    sizes = sorted({r.size for r in rows})
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
-        for (size, driver, page, variant), r in sorted(by.items()):
-            if size == large and (small, driver, page, variant) in by:
-                growth = r.p50_ms / by[(small, driver, page, variant)].p50_ms
-                check(f"p50 {small}->{large} ({driver} page {page} {variant})", growth, 1.3)
+        for (shape, tree, size, driver, page, variant), r in sorted(by.items()):
+            smaller = by.get((shape, tree, small, driver, page, variant))
+            if size == large and smaller is not None:
+                growth = r.p50_ms / smaller.p50_ms
+                check(f"p50 {small}->{large} ({shape} {tree} {driver} page {page} {variant})",
+                      growth, 1.3)  # fmt: skip
     return out
+
+
+# --- mixed load ---------------------------------------------------------------------------
+
+
+def mixed_request(
+    client: httpx.AsyncClient, url: str, customer: int, rng: random.Random
+) -> httpx.Request:
+    """One request of the mix: REST customer and management URIs, GraphQL every field or two,
+    at pages of 10 or 100."""
+    kind, limit = rng.random(), rng.choice((10, 10, 100))
+    if kind < 0.35:
+        return client.build_request("GET", f"{url}{CUSTOMER}{customer}?limit={limit}")
+    if kind < 0.5:
+        path = f"{MANAGEMENT}{customer}?size={limit}&sortOn=LAST_MODIFIED_DATE"
+        return client.build_request("GET", f"{url}{path}")
+    fields = ALL_FIELDS if kind < 0.75 else "badgeMetaId name"
+    body = {"query": GRAPHQL % fields, "variables": {"id": str(customer), "limit": limit}}
+    return client.build_request("POST", f"{url}/graphql", json=body)
+
+
+async def mixed_load(args: argparse.Namespace, uri: str, target: Target) -> LoadRow:
+    """`--load-clients` clients, each sending one mixed request after another, for
+    `--load-seconds`: what the gateway and the database answer together."""
+    row = LoadRow(target.shape, target.tree, target.size, target.driver,
+                  args.load_clients, args.load_seconds)  # fmt: skip
+    gateway = target.servers(args, uri)["gateway"]
+    latencies: list[float] = []
+    headers = {"X-CAP-API-OAUTH-TOKEN": token()}
+    limits = httpx.Limits(max_connections=args.load_clients + 5, keepalive_expiry=2)
+    async with httpx.AsyncClient(headers=headers, timeout=120, limits=limits) as client:
+        url = gateway.start(free_port())
+        try:
+            await client.send(mixed_request(client, url, target.ids[0], random.Random(0)))
+            deadline = time.perf_counter() + args.load_seconds
+
+            async def one_client(seed: int) -> None:
+                rng = random.Random(seed)
+                while time.perf_counter() < deadline:
+                    request = mixed_request(client, url, rng.choice(target.ids), rng)
+                    started = time.perf_counter()
+                    try:
+                        response = await client.send(request)
+                        body = response.json()
+                        failed = response.status_code != 200 or bool(body.get("errors"))
+                        status = response.status_code
+                        outcome = (
+                            "" if not failed else f"HTTP {status}" if status != 200 else "errors"
+                        )
+                    except httpx.HTTPError as error:
+                        outcome = type(error).__name__
+                    latencies.append(time.perf_counter() - started)
+                    if outcome:
+                        row.errors += 1
+                        row.failures[outcome] = row.failures.get(outcome, 0) + 1
+
+            cpu, started = gateway.cpu_seconds(), time.perf_counter()
+            await asyncio.gather(*(one_client(n) for n in range(args.load_clients)))
+            wall, cpu = time.perf_counter() - started, gateway.cpu_seconds() - cpu
+        finally:
+            gateway.stop()
+    row.requests = len(latencies)
+    row.throughput = len(latencies) / wall
+    row.p50_ms = statistics.median(latencies) * 1000
+    row.p99_ms = statistics.quantiles(latencies, n=100)[98] * 1000
+    row.cpu_ms_per_request = cpu / len(latencies) * 1000
+    print(f"[load] {target.shape} {target.tree} {target.driver}: {row.throughput:.1f} req/s, "
+          f"p50 {row.p50_ms:.0f} ms, errors {row.failures}", flush=True)  # fmt: skip
+    return row
 
 
 def parse_size(text: str) -> int:
@@ -417,25 +606,39 @@ async def main_async(args: argparse.Namespace) -> int:
     args.log_dir.mkdir(parents=True, exist_ok=True)
     uri, embedded = database_uri(args.data_dir)
     rows: list[Row] = []
+    loads: list[LoadRow] = []
+    print(f"[machine] load average {os.getloadavg()}", flush=True)
     try:
-        for size in args.sizes:
-            database = f"bench_{size}"
-            ids = await ensure_data(uri, database, size)
-            for driver in args.drivers:
-                rows += await measure_driver(args, uri, database, size, driver, ids)
+        for shape in args.shapes:
+            for size in args.sizes:
+                database = f"bench_{shape.name}_{size}"
+                ids = await ensure_data(uri, database, size, shape)
+                for driver in args.drivers:
+                    for tree, path in args.trees.items():
+                        target = Target(shape.name, size, database, ids, tree, path, driver)
+                        if args.requests:
+                            rows += await measure_driver(args, uri, target)
+                        if args.load_clients:
+                            loads.append(await mixed_load(args, uri, target))
     finally:
         if embedded is not None:
             embedded.stop()
-    print()
-    print_table(rows)
+    print(f"[machine] load average {os.getloadavg()}", flush=True)
     results = targets(rows)
-    print()
-    for result in results:
-        mark = "met " if result["met"] else "MISS"
-        print(f"  [{mark}] {result['target']}: {result['value']} (<= {result['limit']})")
+    if rows:
+        print()
+        print_table(rows)
+        print()
+        for result in results:
+            mark = "met " if result["met"] else "MISS"
+            print(f"  [{mark}] {result['target']}: {result['value']} (<= {result['limit']})")
+    if loads:
+        print()
+        print_load(loads)
     if args.json:
-        settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-        document = {"settings": settings, "rows": [asdict(r) for r in rows], "targets": results}
+        settings = {k: str(v) for k, v in vars(args).items()}
+        document = {"settings": settings, "rows": [asdict(r) for r in rows],
+                    "load": [asdict(r) for r in loads], "targets": results}  # fmt: skip
         args.json.write_text(json.dumps(document, indent=1))
     if args.chart:
         from bench.chart import draw
@@ -445,6 +648,16 @@ async def main_async(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_trees(text: str) -> dict[str, Path]:
+    """`label=DIR,...` (a bare DIR is labelled by its name); default: this tree, "current"."""
+    trees: dict[str, Path] = {}
+    for part in text.split(","):
+        label, _, path = part.rpartition("=")
+        directory = Path(path).resolve()
+        trees[label or directory.name] = directory
+    return trees
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run",
@@ -452,9 +665,17 @@ def main() -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--sizes", default="10k,1m", help="customer_badges records, e.g. 10k,1m")
+    parser.add_argument("--shapes", default="large,small", help="data shapes (bench/data.py)")
+    parser.add_argument(
+        "--trees", default=f"current={ROOT}", help="label=DIR,...: source trees to run servers from"
+    )
+    parser.add_argument("--load-clients", type=int, default=0, help="mixed-load clients (0: none)")
+    parser.add_argument("--load-seconds", type=float, default=30)
     parser.add_argument("--page-sizes", default="10,100,1000")
     parser.add_argument("--drivers", default="motor,pymongo")
-    parser.add_argument("--requests", type=int, default=200, help="timed requests per cell")
+    parser.add_argument(
+        "--requests", type=int, default=200, help="timed requests per cell (0: load row only)"
+    )
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--accounting", type=int, default=5, help="requests through the proxy")
@@ -475,6 +696,8 @@ def main() -> int:
     args.sizes = [parse_size(s) for s in args.sizes.split(",")]
     args.page_sizes = [int(p) for p in args.page_sizes.split(",")]
     args.drivers = args.drivers.split(",")
+    args.shapes = [data.SHAPES[name] for name in args.shapes.split(",")]
+    args.trees = parse_trees(args.trees)
     return asyncio.run(main_async(args))
 
 

@@ -19,7 +19,14 @@ from gql_badges.graphql.persisted import Documents, Safelist
 from gql_badges.graphql.schema import create_schema, load_safelist
 from gql_badges.graphql.subscriptions import LiveSockets
 from gql_badges.graphql.view import GRAPHQL_PATH, GraphQLView, error_response
-from gql_badges.http.errors import handle_gateway_error, handle_http_error, handle_unexpected_error
+from gql_badges.http.compression import Compression
+from gql_badges.http.cors import GatewayCORS
+from gql_badges.http.errors import (
+    AnswerUnexpectedErrors,
+    handle_gateway_error,
+    handle_http_error,
+    handle_unexpected_error,
+)
 from gql_badges.http.limits import BodySizeLimit, HeaderSizeLimit
 from gql_badges.http.oauth import generate_token
 from gql_badges.http.probes import healthz, metrics_endpoint, readyz
@@ -48,6 +55,7 @@ def create_app(
         if services is None:
             assert uri is not None, "create_app needs a MongoDB URI or ready services"
             app.state.services = Services.create(settings, uri)
+        documents.store = app.state.services.store
         await app.state.services.database.prepare_indexes()
         metrics: Metrics | None = app.state.services.metrics
         _name_safelisted(metrics, safelist)
@@ -59,11 +67,10 @@ def create_app(
         finally:
             if app.state.services.hub is not None:  # ends what is left (SSE streams)
                 await app.state.services.hub.close()
-            await documents.close()
             if listener is not None:
                 listener.shutdown()
             if owned:
-                await app.state.services.authenticator.close()
+                await app.state.services.store.close()
                 await app.state.services.database.close()
                 if app.state.services.tracing is not None:
                     app.state.services.tracing.shutdown()
@@ -71,7 +78,7 @@ def create_app(
     safelist = (
         load_safelist(settings.persisted_operations) if settings.persisted_operations else None
     )
-    documents = Documents(settings.redis_url)  # APQ's registered documents
+    documents = Documents()  # APQ's registered documents, in Redis through the services' store
     limits = QueryLimits(
         max_depth=settings.graphql_max_depth,
         max_introspection_depth=settings.graphql_max_introspection_depth,
@@ -123,6 +130,11 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(ObserveRequests),
+            # Preflights are answered here, before the size limits, the rate limits and the
+            # GraphQL view (which would answer OPTIONS 405); refusals below still get CORS headers.
+            Middleware(GatewayCORS, allow_origins=settings.cors_origins),
+            Middleware(AnswerUnexpectedErrors),  # a 500 with CORS headers and its id
+            Middleware(Compression),
             # Refused in the GraphQL shape on /graphql, in the REST envelope elsewhere.
             Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes, refusals=refusals),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refusals=refusals),
@@ -136,6 +148,7 @@ def create_app(
     app.state.live_sockets = graphql_view.live_sockets  # closed with 1001 by `drain`
     if services is not None:
         app.state.services = services
+        documents.store = services.store
         _name_safelisted(services.metrics, safelist)
     return app
 

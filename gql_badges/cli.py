@@ -221,7 +221,7 @@ def persisted_manifest(directory: Path) -> int:
     """An Apollo persisted-query manifest of the operations in DIR's `.graphql` files."""
     import json
 
-    from gql_badges.graphql.persisted import ManifestError, manifest_from_documents
+    from gql_badges.graphql.manifest import ManifestError, manifest_from_documents
 
     files = sorted(directory.rglob("*.graphql"))
     if not files:

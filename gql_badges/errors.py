@@ -83,6 +83,14 @@ class Unauthenticated(GatewayError):
     graphql_code = "UNAUTHENTICATED"
     default_message = "Unauthorized"
 
+    def __init__(
+        self, message: str | None = None, *, details: str | None = None, reason: str = "malformed"
+    ) -> None:
+        super().__init__(message, details=details)
+        # For the metrics only (`missing`, `malformed`, `wrong_secret`, `unknown_client`,
+        # `invalid_token`): never sent, since it would tell which usernames exist.
+        self.reason = reason
+
 
 class Forbidden(GatewayError):
     http_status = 403
@@ -97,9 +105,14 @@ class RateLimited(GatewayError):
     graphql_code = "RATE_LIMITED"
     default_message = "Too many requests"
 
-    def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
+    def __init__(
+        self, retry_after_seconds: int, message: str | None = None, *, limit: str = "client_rate"
+    ) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+        # Which limit refused: `client_rate`, or a login limit (`login_address`,
+        # `login_username_address`, `login_username`); for the access log and the metrics.
+        self.limit = limit
 
     @property
     def extensions(self) -> dict[str, Any]:
@@ -121,3 +134,29 @@ class DatabaseUnavailable(GatewayError):
     @property
     def extensions(self) -> dict[str, Any]:
         return super().extensions | {"retryAfterSeconds": self.retry_after_seconds}
+
+
+def response_headers(error: GatewayError) -> dict[str, str]:
+    """The HTTP headers an error's answer carries, on either API."""
+    headers = {}
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = 'Basic realm="gql-badges", Bearer'
+    if isinstance(error, RateLimited | DatabaseUnavailable):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return headers
+
+
+class ValueOutOfRange(GatewayError):
+    """A stored integer the field's GraphQL type cannot carry (Int is 32-bit): that field is
+    null with this error, the rest of the item is served. REST writes such a number as stored."""
+
+    http_status = 500  # never answered over REST, which has no such limit
+    capillary_code = 500
+    graphql_code = "VALUE_OUT_OF_RANGE"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"The stored value of {field} is outside the range of Int (32-bit)")
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.graphql_code}  # no legacy code: REST never answers it

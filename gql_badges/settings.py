@@ -59,10 +59,16 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=300, ge=1)
 
     # Logins whose credentials are not yet verified (each costs an Argon2 verification): how many
-    # run at once, and how many each client address and each username may attempt.
+    # run at once; how many failures each (username, address), each address, and each username
+    # may make (token buckets: the burst, refilled per minute). An address that has logged in as
+    # a username never spends that username's budget (README, "Limits").
     login_max_concurrent: int = Field(default=1, ge=1)
     login_attempts_per_minute: float = Field(default=10.0, gt=0)
     login_attempts_burst: int = Field(default=20, ge=1)
+    login_address_per_minute: float = Field(default=30.0, gt=0)
+    login_address_burst: int = Field(default=60, ge=1)
+    login_username_per_minute: float = Field(default=600.0, gt=0)
+    login_username_burst: int = Field(default=1200, ge=1)
 
     # Per-client token bucket: requests a second on average, and the largest burst; 0 turns it off.
     rate_limit_per_second: float = Field(default=100.0, ge=0)
@@ -82,7 +88,7 @@ class Settings(BaseSettings):
     # near 30 ms, and are eight times the largest legitimate document (305 tokens).
     graphql_max_tokens: int = Field(default=2_500, ge=100)
     graphql_introspection: bool = True
-    # Queries over the badge root fields run from compiled plans (graphql/compiled.py); off, every
+    # Queries over the badge root fields run from compiled plans (graphql/plan.py); off, every
     # operation goes through graphql-core's field-by-field execution (the same answers, slower).
     graphql_compiled: bool = True
     # An Apollo persisted-query manifest: only the operations it lists run (safelist mode).

@@ -8,17 +8,20 @@ Helpers that are not fixtures are in `tests/support/`: import them from there, n
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from argon2.profiles import CHEAPEST
 from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
 from pymongo.errors import PyMongoError
 
 from gql_badges.app import create_app
+from gql_badges.auth import hashing
 from gql_badges.demo import demo_documents
 from gql_badges.demo.handles import ORG_A_CLIENT, ORG_B_CLIENT
 from gql_badges.loading import validate_documents, write_documents
@@ -34,6 +37,9 @@ from tests.support import basic_auth, make_settings, new_org_id
 hypothesis_settings.register_profile(
     "ci", phases=[Phase.explicit, Phase.reuse, Phase.generate], print_blob=True
 )
+# Deeper runs than the suite's (a nightly job, a change to the rules): four times the examples,
+# the database-backed properties' budgets included (`tests.support.database_examples`).
+hypothesis_settings.register_profile("thorough", max_examples=400)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
@@ -45,6 +51,41 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if marked and "services" in metafunc.fixturenames:
         drivers = list(Driver)
         metafunc.parametrize("services", drivers, indirect=True, ids=[d.value for d in drivers])
+
+
+@pytest.fixture(autouse=True)
+def alone_when_marked(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """`@pytest.mark.alone`: the test's wall-clock budget is tight, so no other xdist worker
+    runs a test meanwhile (it holds a lock of the run exclusively, every other test holds it
+    shared). Such tests are also in the xdist group `timing`, so they wait for each other on
+    one worker instead of each stopping the other workers in turn."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # one process: nothing runs beside a test
+        yield
+        return
+    alone = request.node.get_closest_marker("alone") is not None
+    # The run's own directory, above each worker's: one lock per run, never shared with others.
+    path = tmp_path_factory.getbasetemp().parent / "alone.lock"
+    with path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_hashing() -> Iterator[None]:
+    """Argon2's cheapest parameters for every hash this process makes (and so every one it
+    verifies): microseconds instead of half a second each. Where the cost of a hash is the
+    subject, ask for `production_hashing`; gateway processes started by tests hash as shipped."""
+    with hashing.profile(CHEAPEST):
+        yield
+
+
+@pytest.fixture
+def production_hashing() -> Iterator[None]:
+    """The gateway's own Argon2 parameters for this test (hashes it makes cost as in production)."""
+    with hashing.profile(hashing.PRODUCTION):
+        yield
 
 
 @pytest.fixture(scope="session")

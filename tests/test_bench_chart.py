@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # matplotlib in a process of its own
 def test_the_chart_is_a_png_of_every_panel(tmp_path: Path) -> None:
     rows = [
         {"size": size, "driver": driver, "page_size": page, "variant": variant,

@@ -1,4 +1,9 @@
-"""The command line, run as a user runs it: `gql-badges load | export-schema | serve`."""
+"""The command line: `gql-badges load | export-schema | indexes | serve`.
+
+Run as a user runs it (a process of its own) where the process is the subject: serving, signals,
+the shipped hashing cost. What a command says and writes is checked with the command called in
+this process (`cli_in_process`), which answers the same without starting an interpreter.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from gql_badges.storage.embedded import RUNTIME_FILE, EmbeddedServer
 from tests.support import (
     ROOT,
     basic_auth,
+    cli_in_process,
     gateway_env,
     good_file,
     good_file_beside_the_demo,
@@ -50,7 +56,7 @@ def collection_counts(env: dict[str, str]) -> dict[str, int]:
 
 
 def test_export_schema_matches_the_committed_sdl() -> None:
-    result = run_cli(["export-schema"], dict(os.environ))
+    result = cli_in_process(["export-schema"], dict(os.environ))
     assert result.returncode == 0
     assert result.stdout == (ROOT / "schema.graphql").read_text(), (
         "schema.graphql drifted from the code: run `gql-badges export-schema > schema.graphql`"
@@ -60,8 +66,10 @@ def test_export_schema_matches_the_committed_sdl() -> None:
 def test_load_upserts_and_hashes(cli_env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "good.json"
     path.write_text(json.dumps(GOOD_FILE))
-    for _ in range(2):  # a second load upserts the same documents again
-        result = run_cli(["load", str(path)], cli_env)
+    # A second load upserts the same documents again: the last one as a process of its own, so
+    # the hashes stored are the shipped command's.
+    for run in (cli_in_process, run_cli):
+        result = run(["load", str(path)], cli_env)
         assert result.returncode == 0, result.stderr
         assert "Loaded 1 badge_groups, 1 badge_meta" in result.stdout
         database = cli_env["GQL_BADGES_DATABASE"]
@@ -73,7 +81,8 @@ def test_load_upserts_and_hashes(cli_env: dict[str, str], tmp_path: Path) -> Non
         stored = db.api_clients.find_one({"username": "u7"})
         assert stored is not None
         assert "password" not in stored and "secret" not in stored
-        assert stored["passwordHash"].startswith("$argon2")
+        # The command as shipped hashes at the production cost (the tests' cheap profile is theirs).
+        assert stored["passwordHash"].startswith("$argon2id$v=19$m=65536,t=3,p=4$")
         customer = db.customers.find_raw_batches({}).next()
         assert isinstance(customer, bytes)  # pymongo's types call a raw batch a document
         assert b"\x12_id\x00" in customer  # BSON type 0x12: the customer id is an int64
@@ -111,7 +120,7 @@ def test_a_bad_document_is_named_and_nothing_is_written(
     mutate(content)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(content))
-    result = run_cli(["load", str(path)], cli_env)
+    result = cli_in_process(["load", str(path)], cli_env)
     assert result.returncode == 1
     assert message in result.stderr
     assert "nothing was written" in result.stderr
@@ -122,11 +131,12 @@ def test_a_bad_document_is_named_and_nothing_is_written(
 def test_invalid_json_names_the_position(cli_env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"badge_meta": [\n  {"_id": }\n]}')
-    result = run_cli(["load", str(path)], cli_env)
+    result = cli_in_process(["load", str(path)], cli_env)
     assert result.returncode == 1
     assert "line 2, column" in result.stderr
 
 
+@pytest.mark.slow  # a gateway process on an embedded database
 def test_serve_on_the_embedded_database(tmp_path: Path) -> None:
     """`gql-badges serve` with no URI: embedded database, demo data, GraphiQL; `load` finds it;
     Ctrl-C stops both, and the data survives for the next start."""
@@ -181,6 +191,12 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
+# Token requests sent at once: each waits for its own Argon2 check (one at a time, about half a
+# second each), so after the first answer three are still in flight when SIGTERM arrives.
+IN_FLIGHT = 4
+
+
+@pytest.mark.slow  # a gateway process on an embedded database
 def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
     """SIGTERM while requests are being answered: each still gets its answer, the process exits
     cleanly, the embedded database stops, and its data is there on the next start."""
@@ -192,19 +208,22 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
         db_pid = json.loads((data_dir / RUNTIME_FILE).read_text())["pid"]
 
         async def in_flight() -> list[int]:
-            # Token generation verifies an Argon2 hash (tens of ms each, in threads): slow
-            # enough to still be running when the signal arrives.
+            # Token generation verifies an Argon2 hash (the shipped cost, in this process of its
+            # own): slow enough to still be running when the signal arrives.
             body = {"key": ORG_B_CLIENT.key, "secret": ORG_B_CLIENT.secret}
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:
                 requests = [
                     asyncio.create_task(client.post("/v3/oauth/token/generate", json=body))
-                    for _ in range(12)
+                    for _ in range(IN_FLIGHT)
                 ]
-                await asyncio.sleep(0.05)  # sent and accepted, not yet all answered
+                # The first answer means the gateway is working through them: one check at a
+                # time (GQL_BADGES_LOGIN_MAX_CONCURRENT=1), so the others are still in flight,
+                # read while the first was hashed. A connection not read yet would be closed.
+                await asyncio.wait(requests, return_when=asyncio.FIRST_COMPLETED)
                 server.send_signal(signal.SIGTERM)
                 return [(await request).status_code for request in requests]
 
-        assert asyncio.run(in_flight()) == [200] * 12
+        assert asyncio.run(in_flight()) == [200] * IN_FLIGHT
         assert server.wait(60) == 128 + signal.SIGTERM  # after a clean shutdown
     finally:
         if server.poll() is None:
@@ -217,13 +236,13 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
 
 def test_indexes_check_and_create(cli_env: dict[str, str]) -> None:
     """The deploy pipeline's step: --check exits 1 naming what is missing, --create builds."""
-    missing = run_cli(["indexes", "--check"], cli_env)
+    missing = cli_in_process(["indexes", "--check"], cli_env)
     assert missing.returncode == 1, missing.stderr
     assert "customers.orgId_email missing" in missing.stderr
     assert "gql-badges indexes --create" in missing.stderr
-    created = run_cli(["indexes", "--create"], cli_env)
+    created = cli_in_process(["indexes", "--create"], cli_env)
     assert created.returncode == 0, created.stderr
-    present = run_cli(["indexes"], cli_env)  # --check is the default
+    present = cli_in_process(["indexes"], cli_env)  # --check is the default
     assert present.returncode == 0, present.stderr
     assert "indexes present" in present.stdout
 
@@ -233,13 +252,13 @@ def test_load_refuses_what_the_database_would_and_draws_no_bar_in_a_pipe(
 ) -> None:
     path = tmp_path / "good.json"
     path.write_text(json.dumps(GOOD_FILE))
-    assert run_cli(["load", str(path)], cli_env).returncode == 0
+    assert cli_in_process(["load", str(path)], cli_env).returncode == 0
     content = good_file()
     content["customers"][0]["_id"] = 62090099  # another customer, the same email
     content["customer_badges"][0]["customerId"] = 62090099
     content["customer_badges"][0]["_id"] = {"$oid": "653dea07b3cda7078c7c6901"}
     path.write_text(json.dumps(content))
-    result = run_cli(["load", str(path)], cli_env)
+    result = cli_in_process(["load", str(path)], cli_env)
     assert result.returncode == 1
     assert "customers[0].email: 'a@example.com' is already used by" in result.stderr
     assert "Traceback" not in result.stderr and "\r" not in result.stdout

@@ -1,8 +1,9 @@
 """One end-to-end pass per driver: both APIs through the real app, on PyMongo's async client
 (the default) and on Motor (still supported with `GQL_BADGES_DRIVER=motor`).
 
-Everything else above the storage layer runs once, on the default driver; the storage layer's
-own tests (`tests/storage/test_client.py`, `tests/storage/test_loading.py`) run on each.
+Everything else above the storage layer runs once, on the default driver; the tests of what
+writes and reads through a driver itself (`tests/storage/test_client.py`,
+`tests/test_loading.py`) run on each.
 """
 
 from __future__ import annotations

@@ -11,7 +11,15 @@ import pytest
 
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.enums import BadgeType, ManagementSortOn, Owner
-from tests.support import CUSTOMER, MANAGEMENT, basic_auth, basic_header, get, graphql
+from tests.support import (
+    CUSTOMER,
+    MANAGEMENT,
+    basic_auth,
+    basic_header,
+    get,
+    graphql,
+    graphql_answer,
+)
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -93,8 +101,8 @@ async def test_a_basic_failure_hints_at_the_md5(
     error = only_error(response.json())
     assert (error["code"], error["message"]) == (401, "Unauthorized")
     assert "MD5 hex digest of the password" in error["details"]
-    body = await graphql(
-        client, '{ customerBadges(customer: {id: "1"}) { badges { name } } }', headers
+    body = await graphql_answer(
+        client, '{ customerBadges(customer: {id: "1"}) { badges { name } } }', headers, 401
     )
     extensions = body["errors"][0]["extensions"]
     assert extensions["code"] == "UNAUTHENTICATED"

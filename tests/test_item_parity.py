@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from gql_badges.app import create_app
 from gql_badges.badges.items import Endpoint, ItemField, Kind, rest_fields
 from gql_badges.enums import ImageTag
+from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
 from gql_badges.services import Services
@@ -39,7 +40,7 @@ from tests.support.generated_requests import (
 )
 
 SELECTIONS = {
-    endpoint: every_item_field(create_schema()._schema, endpoint) for endpoint in Endpoint
+    endpoint: every_item_field(graphql_schema(create_schema()), endpoint) for endpoint in Endpoint
 }
 
 
@@ -162,7 +163,8 @@ def field_problems(field: ItemField, rest: dict[str, Any], graphql: dict[str, An
     return [] if stored == value else [f"{name}: {stored!r} != {value!r}"]
 
 
-@database_examples(20)
+@pytest.mark.slow  # a property test on the database
+@database_examples(8)
 @given(data=st.data())
 async def test_rest_and_graphql_items_agree_value_by_value(
     clocked_client: httpx.AsyncClient, services: Services, data: st.DataObject

@@ -46,7 +46,8 @@ async def fixed_clock_client(services: Services) -> AsyncIterator[httpx.AsyncCli
         yield http
 
 
-@database_examples(30)
+@pytest.mark.slow  # a property test on the database
+@database_examples(10)
 @given(data=st.data())
 async def test_rest_and_graphql_answer_as_the_rules_say(
     fixed_clock_client: httpx.AsyncClient, services: Services, data: st.DataObject

@@ -30,6 +30,9 @@ SKIPPED = {
     "export GQL_BADGES_MONGODB_URI=": "needs a MongoDB of its own at localhost:27017",
     "docker compose up": "no Docker engine here (tests/test_compose.py reads the file)",
     "bench.run": "the benchmark and the load run take minutes",
+    "./dev lock": "re-resolves the lock from the index and then runs the whole suite",
+    "node subscribe.mjs": "a subscription runs until stopped: tests/live/test_readme_examples.py"
+    " runs the examples with writes in between",
 }
 
 
@@ -85,6 +88,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         server.wait(60)
 
 
+@pytest.mark.slow  # a gateway process on an embedded database
 def test_the_shell_examples_work_as_written(served: tuple[str, dict[str, str], Path]) -> None:
     if shutil.which("curl") is None:
         if os.environ.get("CI"):
@@ -124,6 +128,7 @@ def test_the_shell_examples_work_as_written(served: tuple[str, dict[str, str], P
             assert answer.get("data") or answer.get("status") in ("ok", "ready"), (block, answer)
 
 
+@pytest.mark.slow  # a gateway process on an embedded database
 def test_the_graphiql_example_answers_with_the_header_shown(
     served: tuple[str, dict[str, str], Path],
 ) -> None:

@@ -6,11 +6,15 @@ every request.
 
 A verification is the one expensive thing a caller without credentials can make the gateway do
 (Argon2: tens of milliseconds of CPU and 64 MiB), so it is fenced three ways: a bounded number
-run at once (a flood queues instead of taking every core and gigabytes), each client address and
-each username may ask for only so many (`auth.limits.LoginGate`; a refusal is 429 before any
-hashing), and values too long to be credentials are refused before they are decoded or looked
-up. A client whose credentials are already verified skips all three, so someone else's flood
-never slows it.
+run at once (a flood queues instead of taking every core and gigabytes), failed logins are
+throttled per (username, address), per address and per username (`auth.limits.LoginGate`; a
+refusal is 429 before any hashing, and an address that has logged in as a username is never
+refused by that username's budget), and values too long to be credentials are refused before
+they are decoded or looked up. A client whose credentials are already verified skips all
+three, so someone else's flood never slows it.
+
+`Authenticator.authenticate(headers, address)` is the one way in, for every transport: the
+HTTP endpoints pass the request's headers, a WebSocket its `connection_init` payload.
 """
 
 from __future__ import annotations
@@ -54,6 +58,26 @@ MAX_AUTHORIZATION_BYTES = 8 * 1024
 class Caller:
     org_id: int
     client: str  # the username (Basic) or the key (OAuth)
+
+
+def _credential_headers(headers: Mapping[str, str]) -> tuple[str, str | None]:
+    """`Authorization` (or "") and `X-CAP-API-OAUTH-TOKEN` (or None), whatever their case:
+    a WebSocket's `connection_init` payload is a plain JSON object, not HTTP headers."""
+    authorization, token = "", None
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered == "authorization" and isinstance(value, str):
+            authorization = value
+        elif lowered == OAUTH_HEADER and isinstance(value, str):
+            token = value
+    return authorization, token
+
+
+def presents_credentials(headers: Mapping[str, str]) -> bool:
+    """Whether the request carries credentials at all: then they must be right, whatever it
+    asks for (without any, it may still read the public schema)."""
+    authorization, token = _credential_headers(headers)
+    return bool(authorization.strip()) or token is not None
 
 
 def _basic_credentials(value: str) -> tuple[str, str]:
@@ -102,17 +126,18 @@ class Authenticator:
         """Raise Unauthenticated unless `secret` matches; the same cost for a missing client.
 
         `attempt` is the client address and the username or key: a verification not already
-        cached spends one attempt of each (RateLimited when either has none left).
+        cached goes through the login gate (RateLimited when a limit has no attempt left).
         """
         stored = client.get(hash_field) if client else None
         cache_key = (str(stored), hashlib.sha256(secret.encode()).hexdigest())
+        address, name = attempt[0], f"{hash_field}:{attempt[1]}"  # usernames and keys apart
         if stored is not None and self._verified.get(cache_key):
+            await self.logins.logged_in(address, name)
             return
-        address, name = attempt
         check = functools.partial(hashing.verify, stored, secret)
-        verified = await self.logins.verify(check, address, f"{hash_field}:{name}")
-        if not verified:
-            raise Unauthenticated(details=hint)
+        if not await self.logins.verify(check, address, name):
+            reason = "unknown_client" if client is None else "wrong_secret"
+            raise Unauthenticated(details=hint, reason=reason)
         self._verified[cache_key] = True
 
     @staticmethod
@@ -121,17 +146,13 @@ class Authenticator:
             raise Forbidden()
         return Caller(org_id=client["orgId"], client=name)
 
-    async def close(self) -> None:
-        """Let go of the limiters' Redis connections, if any."""
-        await self.client_limit.close()
-        await self.logins.close()
-
     async def authenticate(self, headers: Mapping[str, str], address: str | None = None) -> Caller:
-        """The caller of a request, from its `Authorization` or `X-CAP-API-OAUTH-TOKEN` header.
+        """The caller, from its `Authorization` or `X-CAP-API-OAUTH-TOKEN` (any case).
 
-        `address` is the client's network address, for the limit on failed logins. Raises
-        Unauthenticated, Forbidden (inactive client) or RateLimited (over its rate, or too many
-        logins from its address or for its username).
+        The one entry for every transport: `headers` is an HTTP request's headers or a
+        WebSocket's `connection_init` payload, `address` the client's network address (for the
+        limits on failed logins). Raises Unauthenticated, Forbidden (inactive client) or
+        RateLimited (over its rate, or too many failed logins: `limit` says which).
         """
         caller = await self._identify(headers, address)
         observed.caller_known(caller.org_id)
@@ -139,8 +160,7 @@ class Authenticator:
         return caller
 
     async def _identify(self, headers: Mapping[str, str], address: str | None) -> Caller:
-        token = headers.get(OAUTH_HEADER)
-        authorization = headers.get("authorization", "")
+        authorization, token = _credential_headers(headers)
         if len(authorization) > MAX_AUTHORIZATION_BYTES:
             raise Unauthenticated()
         scheme, _, value = authorization.strip().partition(" ")
@@ -156,7 +176,8 @@ class Authenticator:
             )
             assert client is not None
             return self._caller(client, username)
-        raise Unauthenticated(details=NO_CREDENTIALS_HINT)
+        reason = "malformed" if authorization.strip() else "missing"
+        raise Unauthenticated(details=NO_CREDENTIALS_HINT, reason=reason)
 
     async def _from_token(self, token: str) -> Caller:
         if len(token) > MAX_AUTHORIZATION_BYTES:
@@ -164,7 +185,7 @@ class Authenticator:
         claims = tokens.verified_claims(token, self.jwt_secret)
         client = await self._client("key", claims.client_id)
         if client is None or client.get("orgId") != claims.org_id:
-            raise Unauthenticated()
+            raise Unauthenticated(reason="unknown_client")
         return self._caller(client, client["key"])
 
     async def issue_token(self, key: str, secret: str, address: str | None = None) -> str:

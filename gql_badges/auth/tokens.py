@@ -40,8 +40,8 @@ def verified_claims(token: str, secret: str) -> TokenClaims:
             options={"require": ["exp", "iat", "org_id", "client_id"]},
         )
     except jwt.PyJWTError:
-        raise Unauthenticated() from None
+        raise Unauthenticated(reason="invalid_token") from None
     org_id, client_id = payload["org_id"], payload["client_id"]
     if not isinstance(org_id, int) or isinstance(org_id, bool):
-        raise Unauthenticated()
+        raise Unauthenticated(reason="invalid_token")
     return TokenClaims(org_id=org_id, client_id=str(client_id))

@@ -207,8 +207,9 @@ ITEM_FIELDS: tuple[ItemField, ...] = (
     _field("badgeStatus", K.ENUM, value=lambda item: item.status, reads=("startOn", "expiresOn"),
            enum=BadgeStatus, nullable=False, management=10, graphql=(C, M)),
     _field("lastEarnedOn", K.INSTANT, value=_record("lastEarnedOn"), management=11),
-    _field("earnCount", K.INT, value=lambda item: item.earn_count, nullable=False,
-           management=14),
+    _field("earnCount", K.INT, value=lambda item: item.earn_count, management=14,
+           description="GraphQL: null only with a VALUE_OUT_OF_RANGE error, for a stored "
+           "count over 32 bits (REST writes the number)."),
     _field("issueStatus", K.TEXT, value=_record("issueStatus"), management=16),
 )  # fmt: skip
 BY_NAME = {field.name: field for field in ITEM_FIELDS}

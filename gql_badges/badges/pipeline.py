@@ -302,14 +302,35 @@ def sort_stages(
 # --- the whole pipeline ---------------------------------------------------------------------
 
 
+# The number of all matches, set on every badge of the page by the page's own aggregation.
+TOTAL = "_gqlBadgesTotal"
+
+
 @dataclass(frozen=True, slots=True)
 class PagePipelines:
-    """The page and the count of all matches: two aggregations over `badge_meta`, sent side
-    by side. (One `$facet` would be one round trip less, but its output is a single document,
-    capped at 16 MiB, and it keeps MongoDB from sorting only the top of the order.)"""
+    """The page with its total, and the count alone for when the page cannot carry it.
+
+    `page` sets TOTAL (all matches) on every badge it returns: one scan of the org's matches
+    answers both, where a second aggregation would read them again. (`$facet` would also be one
+    aggregation, but its output is a single document, capped at 16 MiB.) A page past the last
+    has no badge to carry the total, so `count` is sent only then.
+    """
 
     page: list[Document]
     count: list[Document]
+
+
+def _with_total(sort: Document) -> Document:
+    """Order the matches by `sort` and set TOTAL on each, in one `$setWindowFields`.
+
+    The stage sorts by `sortBy` and returns the documents in that order: MongoDB runs it as a
+    `$sort` followed by the window; its window over the whole partition counts every match.
+    (MongoDB 5.0 or later; the explicit window says "the whole partition" on every server.)
+    """
+    window = {"documents": ["unbounded", "unbounded"]}
+    return {
+        "$setWindowFields": {"sortBy": sort, "output": {TOTAL: {"$count": {}, "window": window}}}
+    }
 
 
 def build_badge_pipeline(
@@ -322,13 +343,20 @@ def build_badge_pipeline(
 ) -> PagePipelines:
     """Filter, sort and page `badge_meta`, and count the matches.
 
-    The page yields its badges; the count one `{"n": N}` (or nothing when none match).
-    `projection` names the `badge_meta` fields to read besides `_id` and `orgId` (None: all).
+    The page yields its badges, each with TOTAL; the count one `{"n": N}` (or nothing when
+    none match). `projection` names the `badge_meta` fields to read besides `_id` and `orgId`
+    (None: all).
     """
     stages, helpers = sort_stages(query.sort, query.order, records, groups)
-    page: list[Document] = [{"$skip": query.page * query.size}, {"$limit": query.size}]
+    *helper_stages, sort = stages
+    page: list[Document] = [
+        *helper_stages,
+        _with_total(sort["$sort"]),
+        {"$skip": query.page * query.size},
+        {"$limit": query.size},
+    ]
     if projection is not None:
-        page.append({"$project": dict.fromkeys(sorted({"_id", "orgId", *projection}), 1)})
+        page.append({"$project": dict.fromkeys(sorted({"_id", "orgId", TOTAL, *projection}), 1)})
     elif helpers:
         page.append({"$unset": helpers})
     # The org alone first: every planner takes an orgId index for it (MongoDB merges the two
@@ -337,4 +365,4 @@ def build_badge_pipeline(
         {"$match": {"orgId": org_id}},
         {"$match": badge_match(org_id, query.filter, records, now)},
     ]
-    return PagePipelines(page=[*match, *stages, *page], count=[*match, {"$count": "n"}])
+    return PagePipelines(page=[*match, *page], count=[*match, {"$count": "n"}])

@@ -13,6 +13,7 @@ from gql_badges.badges.pipeline import (
     FROM_GROUPS,
     ORIGIN,
     RECORD_PROJECTION,
+    TOTAL,
     build_badge_pipeline,
     customer_pipeline,
     records_filter,
@@ -66,6 +67,11 @@ class RowPage:
         return math.ceil(self.total / self.requested_size)
 
 
+# A first batch larger than any customer's records or org's groups: each is read whole in one
+# reply (the server still stops a reply at 16 MiB and the driver then asks for the rest).
+WHOLE = 1_000_000
+
+
 class BadgeRepository:
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -75,7 +81,9 @@ class BadgeRepository:
     ) -> CustomerContext:
         """The customer's records and (when needed) the org's groups, in two round trips: side
         by side for a numeric id, one after the other for an identifier (it gives the id)."""
-        customer = self.database.aggregate(CUSTOMERS, customer_pipeline(org_id, ref, with_groups))
+        customer = self.database.aggregate(
+            CUSTOMERS, customer_pipeline(org_id, ref, with_groups), batch_size=WHOLE
+        )
         if ref.kind is IdentifierType.ID:
             customer_id = int(ref.value)
             found, records = await asyncio.gather(customer, self._records(org_id, customer_id))
@@ -134,7 +142,9 @@ class BadgeRepository:
 
     async def _records(self, org_id: int, customer_id: int) -> list[BadgeRecord]:
         match = records_filter(org_id, customer_id)
-        found = await self.database.find(CUSTOMER_BADGES, match, RECORD_PROJECTION)
+        found = await self.database.find(
+            CUSTOMER_BADGES, match, RECORD_PROJECTION, batch_size=WHOLE
+        )
         return cast(list[BadgeRecord], found)
 
     async def badge_page(
@@ -145,25 +155,37 @@ class BadgeRepository:
         projection: Iterable[str] | None = None,
         with_groups: bool = True,
     ) -> RowPage:
-        """The page of badges `query` asks for, whatever the page size: four queries, in two
-        steps (a numeric id) or three (an identifier, which gives the id first)."""
+        """The page of badges `query` asks for, whatever the page size: three commands, in two
+        steps (a numeric id) or three (an identifier, which gives the id first); a fourth, the
+        count alone, only for a page past the last."""
         with_groups = with_groups or query.sort is CustomerSortOn.RANK
         context = await self.customer_context(org_id, query.customer, with_groups)
         records = list(context.records.values())
         pipelines = build_badge_pipeline(
             org_id, query, records, list(context.groups.values()), now, projection
         )
-        badges, counted = await asyncio.gather(
-            self.database.aggregate(BADGE_META, pipelines.page),
-            self.database.aggregate(BADGE_META, pipelines.count),
+        # One more than the page: the server then sees the cursor end within the first batch
+        # and closes it (a batch filled exactly leaves it open, and the driver would send a
+        # `getMore` that finds nothing).
+        badges = await self.database.aggregate(
+            BADGE_META, pipelines.page, batch_size=query.size + 1
         )
-        total = counted[0]["n"] if counted else 0
-        rows = [
-            BadgeRow(
-                badge=cast(BadgeMeta, badge),
-                record=context.records.get(badge["_id"]),
-                group=context.groups.get(badge.get("badgeGroupId")),
+        if badges:
+            total = badges[0][TOTAL]
+        elif query.page == 0:
+            total = 0
+        else:
+            counted = await self.database.aggregate(BADGE_META, pipelines.count)
+            total = counted[0]["n"] if counted else 0
+        records_by_badge, groups = context.records, context.groups
+        rows = []
+        for badge in badges:
+            del badge[TOTAL]
+            rows.append(
+                BadgeRow(
+                    badge=cast(BadgeMeta, badge),
+                    record=records_by_badge.get(badge["_id"]),
+                    group=groups.get(badge.get("badgeGroupId")),
+                )
             )
-            for badge in badges
-        ]
         return RowPage(rows=rows, page=query.page, requested_size=query.size, total=total, now=now)

@@ -43,20 +43,53 @@
     },
   };
 
-  // The page is served at the GraphQL endpoint itself.
-  var http = GraphiQL.createFetcher({ url: window.location.pathname });
-
   // GraphiQL reads the headers pane as strict JSON, which has no comments: a header whose name
   // starts with "#" is the page's way of commenting one out, and is never sent.
-  function fetcher(params, options) {
-    var typed = (options && options.headers) || {};
+  function sentHeaders(typed) {
     var headers = {};
-    Object.keys(typed).forEach(function (name) {
+    Object.keys(typed || {}).forEach(function (name) {
       if (name.charAt(0) !== "#") {
         headers[name] = typed[name];
       }
     });
-    return http(params, Object.assign({}, options, { headers: headers }));
+    return headers;
+  }
+
+  // Subscriptions go over a WebSocket to the same endpoint (graphql-transport-ws, through the
+  // vendored graphql-ws client). A socket carries its credentials once, in connection_init's
+  // payload, so it is opened with the headers of the run that needs it, and a run with other
+  // headers gets a socket of its own (the older one, and what runs on it, ends): credentials
+  // typed later never ride on an older socket.
+  var socketUrl =
+    (window.location.protocol === "https:" ? "wss://" : "ws://") +
+    window.location.host +
+    window.location.pathname;
+  var socket = null;
+  var socketHeaders = null;
+  function socketFor(headers) {
+    var key = JSON.stringify(headers);
+    if (socket !== null && socketHeaders !== key) {
+      socket.dispose();
+      socket = null;
+    }
+    if (socket === null) {
+      socket = graphqlWs.createClient({ url: socketUrl, connectionParams: headers });
+      socketHeaders = key;
+    }
+    return socket;
+  }
+
+  function fetcher(params, options) {
+    var headers = sentHeaders(options && options.headers);
+    // GraphiQL's fetcher calls `subscribe` only for a subscription operation; queries and
+    // mutations stay on HTTP (the page is served at the GraphQL endpoint itself).
+    var wsClient = {
+      subscribe: function (payload, sink) {
+        return socketFor(headers).subscribe(payload, sink);
+      },
+    };
+    var run = GraphiQL.createFetcher({ url: window.location.pathname, wsClient: wsClient });
+    return run(params, Object.assign({}, options, { headers: headers }));
   }
 
   ReactDOM.createRoot(document.getElementById("graphiql")).render(

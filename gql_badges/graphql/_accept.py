@@ -1,4 +1,5 @@
-"""Choosing the response's media type from a request's `Accept` header (RFC 9110 ranges and q).
+"""Choosing the response's media type from a request's `Accept` header (RFC 9110 ranges and q),
+and reading the request's own `Content-Type`.
 
 >>> negotiate("application/graphql-response+json, application/json;q=0.9")
 'application/graphql-response+json'
@@ -11,6 +12,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import Message
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -19,6 +21,18 @@ JSON = "application/json"
 # `application/*`), legacy JSON wins: clients that name neither predate the newer type, and
 # the GraphQL-over-HTTP audit suite expects `application/json` for them.
 SUPPORTED = (JSON, GRAPHQL_RESPONSE_JSON)
+
+
+def content_type(header: str) -> tuple[str, dict[str, str]]:
+    """A `Content-Type` header's media type, as written, and its parameters.
+
+    >>> content_type("application/json; charset=UTF-8")
+    ('application/json', {'charset': 'UTF-8'})
+    """
+    message = Message()
+    message["content-type"] = header
+    (media_type, _), *params = message.get_params() or [("", "")]
+    return media_type, {name: value for name, value in params if isinstance(value, str)}
 
 
 @dataclass(frozen=True, slots=True)

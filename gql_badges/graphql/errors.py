@@ -5,60 +5,61 @@ a logged `INTERNAL_SERVER_ERROR` with a request id for anything unexpected."""
 from __future__ import annotations
 
 import logging
-import re
+from typing import Any
 
 import strawberry
-from graphql import GraphQLEnumType, GraphQLError
+from graphql import (
+    GraphQLEnumType,
+    GraphQLError,
+    VariableDefinitionNode,
+    get_named_type,
+    type_from_ast,
+)
 from strawberry.types import ExecutionContext
 
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, QUERY_TOO_COMPLEX, GatewayError
+from gql_badges.graphql._internals import graphql_schema, parser_limit, without_suggestions
+from gql_badges.graphql.rules import add_enum_details
 from gql_badges.observability import context as observed
 from gql_badges.observability.graphql import errors_seen
 
 logger = logging.getLogger(__name__)
 
-# graphql-core's own guards, which say only what happened: named like our limits instead.
-_GRAPHQL_CORE_REFUSALS = {
-    "Validation aborted.": "maxValidationWork",
-    "Too many validation errors, error limit reached. Validation aborted.": "maxValidationErrors",
-    "Maximum introspection depth exceeded": "maxIntrospectionDepth",
-}
-_SUGGESTION = re.compile(r" ?Did you mean .*$", re.DOTALL)
-# graphql-core's words for a value outside an enum, in a literal or in a variable.
-_BAD_ENUM = re.compile(r"in '(\w+)' enum|Enum '(\w+)' cannot represent")
-
 
 class GatewaySchema(strawberry.Schema):
     suggestions: bool = True  # off with introspection: errors name nothing of the schema
 
-    def _enum_details(self, error: GraphQLError) -> None:
-        """A bad enum value also lists the allowed ones (graphql-core suggests only the closest)."""
-        match = _BAD_ENUM.search(error.message)
-        enum = self._schema.get_type(match.group(1) or match.group(2)) if match else None
+    def _enum_details(self, error: GraphQLError, variables: dict[str, Any] | None) -> None:
+        """A variable that is not a value of its enum also lists the allowed ones (graphql-core
+        suggests only the closest). Literals get theirs during validation (`rules.py`)."""
+        node = error.nodes[0] if error.nodes else None
+        if error.path is not None or not isinstance(node, VariableDefinitionNode):
+            return
+        if (variables or {}).get(node.variable.name.value) is None:
+            return  # a null for a non-null enum: no value to list the allowed ones against
+        enum = get_named_type(type_from_ast(graphql_schema(self), node.type))
         if isinstance(enum, GraphQLEnumType):
-            allowed = "allowed values: " + ", ".join(enum.values)
-            error.extensions = {**(error.extensions or {}), "details": allowed}
+            add_enum_details(error, enum)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Expected failures (bad input, not found, auth) are answers: logged without traceback."""
+        variables = execution_context.variables if execution_context is not None else None
         for error in errors:
             self._classify(error)
             if self.suggestions:
-                self._enum_details(error)
+                self._enum_details(error, variables)
             else:
-                error.message = _SUGGESTION.sub("", error.message)
+                error.message = without_suggestions(error.message)
         errors_seen(errors)  # metrics and the access log, once the codes are final
 
     def _classify(self, error: GraphQLError) -> None:
         original = error.original_error
         if original is None:
-            limit = _GRAPHQL_CORE_REFUSALS.get(error.message)
-            if limit is None and "tokens. Parsing aborted" in error.message:
-                limit = "maxTokens"  # graphql-core's token limit
-            if limit is None and "nested too deeply" in error.message:
-                limit = "maxDepth"  # graphql-core's parser, before any of our limits
+            # graphql-core's parser limits, before any of ours; its validation's own guards are
+            # named where validation runs (`limits.GuardedValidation`).
+            limit = parser_limit(error)
             if limit is not None:
                 error.extensions = {"code": QUERY_TOO_COMPLEX, "limit": limit}
             logger.debug("GraphQL error: %s", error.message)

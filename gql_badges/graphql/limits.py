@@ -17,7 +17,7 @@ Cost is fields times the items they repeat for. A page list repeats for the page
 field asks for, which is often a variable, so a document's cost is kept as a linear form over
 its page sizes and evaluated per request (`DocumentFigures.cost`). Everything else is decided by
 the document alone and refused during validation, before graphql-core's own rules run; both the
-figures and graphql-core's verdict are cached per document text in a bounded LRU.
+figures and graphql-core's verdict are kept with the parsed document (`graphql/documents.py`).
 
 Introspection has a depth bound of its own: the standard introspection documents of graphql-js
 and graphql-core nest 13 to 15 fields deep through `ofType`, deeper than any data query needs,
@@ -30,14 +30,14 @@ document's figure.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cachetools import LRUCache
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     ExecutionResult,
     FieldNode,
@@ -50,6 +50,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    MaxIntrospectionDepthRule,
     OperationDefinitionNode,
     SchemaMetaFieldDef,
     SelectionSetNode,
@@ -60,10 +61,15 @@ from graphql import (
     validate,
 )
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from gql_badges.errors import QUERY_TOO_COMPLEX
+from gql_badges.graphql._internals import (
+    graphql_schema,
+    strawberry_validation_rules,
+    validation_abort,
+)
+from gql_badges.graphql.documents import DocumentCache, KnownDocument
+from gql_badges.graphql.rules import with_enum_details
 
 # A list whose length no argument states counts as this many items.
 NESTED_LIST_ITEMS = 10
@@ -396,65 +402,127 @@ def measure(
     return errors, tuple(operations)
 
 
-def guarded_validation(
-    limits: QueryLimits, largest_page: int, *, suggestions: bool = True
-) -> type[SchemaExtension]:
-    """An extension that replaces Strawberry's validation step: limits first, then the rules.
+# graphql-core's cap on validation errors (its default, stated so that an abort can be told from
+# a rule's error).
+MAX_VALIDATION_ERRORS = 100
+
+
+class _IntrospectionDepthRule(MaxIntrospectionDepthRule):
+    """graphql-core's introspection depth rule, whose refusals carry our code."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        error.extensions = {"code": QUERY_TOO_COMPLEX, "limit": "maxIntrospectionDepth"}
+        super().report_error(error)
+
+
+class GuardedValidation(SchemaExtension):
+    """An extension that replaces Strawberry's parsing and validation steps: limits first, then
+    the rules, each paid once per document.
 
     The document's limits are checked before graphql-core's validation runs (a refused document
-    never reaches rules that are not linear), graphql-core's verdict is cached per document text,
-    and the cost, which needs the request's variables, is checked just before execution.
-    Without `suggestions`, validation errors say no "Did you mean …" (they would leak names of
-    the schema that introspection, when it is off, keeps to itself).
+    never reaches rules that are not linear); the parsed document and its verdict are kept in
+    `documents` (`graphql/documents.py`; one cache per schema: give every request's instance
+    the same), and the cost, which needs the request's variables, is checked just before
+    execution. Without `suggestions`, validation errors say no "Did you mean …" (they would leak
+    names of the schema that introspection, when it is off, keeps to itself) and list no enum
+    values.
+
+        extensions=[guarded_validation(QueryLimits(), largest_page=100)]
     """
-    cache: LRUCache[bytes, DocumentFigures] = LRUCache(maxsize=_CACHE_SIZE)
 
-    class GuardedValidation(SchemaExtension):
-        verdicts = cache  # the class's, shared by every request to its schema
-        figures: DocumentFigures | None = None
+    def __init__(
+        self,
+        *,
+        limits: QueryLimits,
+        largest_page: int,
+        documents: DocumentCache[DocumentFigures],
+        suggestions: bool = True,
+    ) -> None:
+        self.limits = limits
+        self.largest_page = largest_page
+        self.documents = documents
+        self.suggestions = suggestions
+        self.known: KnownDocument[DocumentFigures] | None = None
+        self.figures: DocumentFigures | None = None
 
-        def on_validate(self) -> Iterator[None]:
-            context = self.execution_context
-            document = context.graphql_document
-            assert document is not None and context.query is not None
-            key = hashlib.sha256(context.query.encode()).digest()
-            figures = cache.get(key)
-            if figures is None:
-                figures = self._judge(document, context.validation_rules)
-                cache[key] = figures
-            self.figures = figures
-            # Strawberry skips its own validation when an extension has set the errors.
-            context.pre_execution_errors = list(figures.errors)
-            yield
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.query is not None
+        options = context.parse_options
+        self.known = self.documents.parsed(context.query, context.operation_name, options)
+        # Strawberry parses only when no extension has set the document.
+        context.graphql_document = self.known.document
+        yield
 
-        def _judge(self, document: DocumentNode, rules: Any) -> DocumentFigures:
-            schema = self.execution_context.schema._schema
-            refusals, operations = measure(schema, document, limits, largest_page)
-            if refusals:
-                return DocumentFigures(tuple(refusals))
-            errors = validate(
-                schema,
-                document,
-                (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
-                hide_suggestions=not suggestions,
-            )
-            return DocumentFigures(tuple(errors), operations)
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        known = self.known
+        assert known is not None and context.graphql_document is known.document
+        figures = known.verdict
+        if figures is None:
+            figures = known.verdict = self._judge(known.document, context.validation_rules)
+        self.figures = figures
+        # Strawberry skips its own validation when an extension has set the errors.
+        context.pre_execution_errors = list(figures.errors)
+        yield
 
-        def on_execute(self) -> Iterator[None]:
-            context = self.execution_context
-            operation = self.figures.operation(context.operation_name) if self.figures else None
-            if operation is not None:
-                cost = operation.total_cost(context.variables or {}, largest_page)
-                if cost > limits.max_cost:
-                    error = refusal("maxCost", cost, limits.max_cost)
-                    context.result = ExecutionResult(data=None, errors=[error])
-            yield
+    def _judge(
+        self, document: DocumentNode, rules: Sequence[type[ASTValidationRule]]
+    ) -> DocumentFigures:
+        schema = graphql_schema(self.execution_context.schema)
+        refusals, operations = measure(schema, document, self.limits, self.largest_page)
+        if refusals:
+            return DocumentFigures(tuple(refusals))
+        rules = tuple(
+            _IntrospectionDepthRule if rule is MaxIntrospectionDepthRule else rule for rule in rules
+        )
+        if self.suggestions:
+            rules = with_enum_details(rules)
+        errors = validate(
+            schema,
+            document,
+            strawberry_validation_rules(rules),
+            max_errors=MAX_VALIDATION_ERRORS,
+            hide_suggestions=not self.suggestions,
+        )
+        for error in errors:
+            limit = validation_abort(error, errors, MAX_VALIDATION_ERRORS)
+            if limit is not None:  # graphql-core's own guard: named like our limits
+                error.extensions = {"code": QUERY_TOO_COMPLEX, "limit": limit}
+        return DocumentFigures(tuple(errors), operations)
 
-    return GuardedValidation
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        operation = self.figures.operation(context.operation_name) if self.figures else None
+        if operation is not None:
+            cost = operation.total_cost(context.variables or {}, self.largest_page)
+            if cost > self.limits.max_cost:
+                error = refusal("maxCost", cost, self.limits.max_cost)
+                context.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+
+def guarded_validation(
+    limits: QueryLimits,
+    largest_page: int,
+    *,
+    suggestions: bool = True,
+    documents: DocumentCache[DocumentFigures] | None = None,
+) -> Callable[[], GuardedValidation]:
+    """`GuardedValidation` for one schema: every request's instance shares one document cache."""
+    return functools.partial(
+        GuardedValidation,
+        limits=limits,
+        largest_page=largest_page,
+        documents=documents or DocumentCache[DocumentFigures](_CACHE_SIZE),
+        suggestions=suggestions,
+    )
 
 
 __all__ = [
+    "MAX_VALIDATION_ERRORS",
     "DocumentFigures",
+    "GuardedValidation",
     "QueryLimits",
     "guarded_validation",
     "measure",

@@ -15,6 +15,8 @@ from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from gql_badges.graphql._internals import provided_operation_name
+
 OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 MESSAGE = "`operationName` is required unless the document holds exactly one operation"
 
@@ -23,9 +25,8 @@ class OperationNameRequired(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        # The name the request gave (`operation_name` falls back to the first operation's);
-        # should Strawberry stop keeping it there, nothing is refused.
-        provided = getattr(context, "_provided_operation_name", "")
+        # The name the request gave (`operation_name` falls back to the first operation's).
+        provided = provided_operation_name(context)
         if document is not None and provided is None and context.result is None:
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             if len(operations) > 1:

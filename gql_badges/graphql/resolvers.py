@@ -31,8 +31,8 @@ from gql_badges.enums import (
     SortOrder,
 )
 from gql_badges.errors import InvalidParameter
-from gql_badges.graphql.compiled import PlannedRoot
 from gql_badges.graphql.context import GraphQLContext
+from gql_badges.graphql.plan import PlannedRoot
 from gql_badges.graphql.selection import selected_item_fields
 from gql_badges.graphql.types import (
     BadgePage,
@@ -92,39 +92,34 @@ async def _fetch(context: GraphQLContext, query: BadgeQuery, items: ItemSelectio
     )
 
 
-class PlannedInfo(Info[GraphQLContext, None]):
-    """What a compiled plan (`graphql/compiled.py`) passes a resolver as its `info`: the
-    request's context, and the item selection the plan worked out once from the document.
-    Nothing else of graphql-core's resolve info is there; the resolvers read only these."""
+@dataclass(frozen=True, slots=True)
+class FieldRequest:
+    """What a root field's work needs of its request: the context, and what the page's items
+    need. graphql-core's path reads it off the resolve info (`from_info`); a compiled plan
+    (`graphql/executor.py`) gives the item selection it worked out once from the document."""
 
-    def __init__(self, context: GraphQLContext, items: ItemSelection) -> None:
-        self._planned = context
-        self.items = items
+    context: GraphQLContext
+    items: ItemSelection
 
-    @property
-    def context(self) -> GraphQLContext:
-        return self._planned
-
-
-def _request(info: Info, list_field: str) -> tuple[GraphQLContext, ItemSelection]:
-    """The context and what the page's items need: the plan's, or read off the selection."""
-    if isinstance(info, PlannedInfo):
-        return info.context, info.items
-    context: GraphQLContext = info.context
-    return context, ItemSelection.of(selected_item_fields(info, list_field))
+    @classmethod
+    def from_info(cls, info: Info, list_field: str) -> FieldRequest:
+        context: GraphQLContext = info.context
+        return cls(context, ItemSelection.of(selected_item_fields(info, list_field)))
 
 
-async def resolve_customer_badges(
-    info: Info,
+async def customer_badges(
+    request: FieldRequest,
+    *,
     customer: CustomerInput,
-    badge_type: BadgeType | None = BadgeType.AVAILABLE_TO_ISSUE,
-    include_expired: bool | None = False,
-    group_id: strawberry.ID | None = None,
-    sort_on: CustomerSortOn | None = None,
-    limit: int | None = 10,
-    page: int | None = 0,
+    badge_type: BadgeType | None,
+    include_expired: bool | None,
+    group_id: strawberry.ID | None,
+    sort_on: CustomerSortOn | None,
+    limit: int | None,
+    page: int | None,
 ) -> BadgePage:
-    context, items = _request(info, "badges")
+    """The `customerBadges` field's work (every argument given: the schema has the defaults)."""
+    context, items = request.context, request.items
     query = customer_badges_query(
         customer.to_ref(),
         badge_type,
@@ -142,26 +137,50 @@ async def resolve_customer_badges(
     )
 
 
-async def resolve_badge_management(
+async def resolve_customer_badges(
     info: Info,
     customer: CustomerInput,
-    page: int | None = 0,
-    size: int | None = 10,
-    sort_on: ManagementSortOn | None = ManagementSortOn.EXPIRES_ON,
-    order: SortOrder | None = SortOrder.DESC,
-    name: str | None = None,
     badge_type: BadgeType | None = BadgeType.AVAILABLE_TO_ISSUE,
-    action: BadgeAction | None = None,
-    badge_status: BadgeStatus | None = None,
-    owner: Owner | None = None,
-    claimed_by: Owner | None = None,
-    start_on: datetime | None = None,
-    start_on_operator: DateOperator | None = None,
-    expires_on: datetime | None = None,
-    expires_on_operator: DateOperator | None = None,
+    include_expired: bool | None = False,
     group_id: strawberry.ID | None = None,
+    sort_on: CustomerSortOn | None = None,
+    limit: int | None = 10,
+    page: int | None = 0,
+) -> BadgePage:
+    return await customer_badges(
+        FieldRequest.from_info(info, "badges"),
+        customer=customer,
+        badge_type=badge_type,
+        include_expired=include_expired,
+        group_id=group_id,
+        sort_on=sort_on,
+        limit=limit,
+        page=page,
+    )
+
+
+async def badge_management(
+    request: FieldRequest,
+    *,
+    customer: CustomerInput,
+    page: int | None,
+    size: int | None,
+    sort_on: ManagementSortOn | None,
+    order: SortOrder | None,
+    name: str | None,
+    badge_type: BadgeType | None,
+    action: BadgeAction | None,
+    badge_status: BadgeStatus | None,
+    owner: Owner | None,
+    claimed_by: Owner | None,
+    start_on: datetime | None,
+    start_on_operator: DateOperator | None,
+    expires_on: datetime | None,
+    expires_on_operator: DateOperator | None,
+    group_id: strawberry.ID | None,
 ) -> CustomerBadgePage:
-    context, items = _request(info, "customerBadges")
+    """The `badgeManagement` field's work (every argument given: the schema has the defaults)."""
+    context, items = request.context, request.items
     query = management_query(
         customer.to_ref(),
         page=page,
@@ -188,6 +207,46 @@ async def resolve_badge_management(
     )
 
 
+async def resolve_badge_management(
+    info: Info,
+    customer: CustomerInput,
+    page: int | None = 0,
+    size: int | None = 10,
+    sort_on: ManagementSortOn | None = ManagementSortOn.EXPIRES_ON,
+    order: SortOrder | None = SortOrder.DESC,
+    name: str | None = None,
+    badge_type: BadgeType | None = BadgeType.AVAILABLE_TO_ISSUE,
+    action: BadgeAction | None = None,
+    badge_status: BadgeStatus | None = None,
+    owner: Owner | None = None,
+    claimed_by: Owner | None = None,
+    start_on: datetime | None = None,
+    start_on_operator: DateOperator | None = None,
+    expires_on: datetime | None = None,
+    expires_on_operator: DateOperator | None = None,
+    group_id: strawberry.ID | None = None,
+) -> CustomerBadgePage:
+    return await badge_management(
+        FieldRequest.from_info(info, "customerBadges"),
+        customer=customer,
+        page=page,
+        size=size,
+        sort_on=sort_on,
+        order=order,
+        name=name,
+        badge_type=badge_type,
+        action=action,
+        badge_status=badge_status,
+        owner=owner,
+        claimed_by=claimed_by,
+        start_on=start_on,
+        start_on_operator=start_on_operator,
+        expires_on=expires_on,
+        expires_on_operator=expires_on_operator,
+        group_id=group_id,
+    )
+
+
 @strawberry.type
 class Query:
     customer_badges: BadgePage = strawberry.field(
@@ -200,19 +259,18 @@ class Query:
     )
 
 
-def _planned(resolver: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    """The resolver as a plan calls it: (context, selection, **arguments)."""
+def _planned(work: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """A field's work as a plan calls it: (context, selection, **arguments)."""
 
     def call(context: GraphQLContext, items: ItemSelection, **arguments: Any) -> Awaitable[Any]:
-        return resolver(PlannedInfo(context, items), **arguments)
+        return work(FieldRequest(context, items), **arguments)
 
     return call
 
 
-# The root fields a compiled plan runs: their own resolvers, given the plan's selection.
+# The root fields a compiled plan runs: the same work as their resolvers, given the plan's
+# selection instead of reading it off the resolve info.
 PLANNED_ROOTS = {
-    "customerBadges": PlannedRoot(_planned(resolve_customer_badges), "badges", ItemSelection.of),
-    "badgeManagement": PlannedRoot(
-        _planned(resolve_badge_management), "customerBadges", ItemSelection.of
-    ),
+    "customerBadges": PlannedRoot(_planned(customer_badges), "badges", ItemSelection.of),
+    "badgeManagement": PlannedRoot(_planned(badge_management), "customerBadges", ItemSelection.of),
 }

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ParserCache
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 
 from gql_badges.badges.request import MAX_PAGE_SIZE
-from gql_badges.graphql.compiled import PlanCache, compiled_executor
+from gql_badges.graphql._internals import compiled_execution_allowed, graphql_schema
+from gql_badges.graphql.documents import DocumentCache
 from gql_badges.graphql.errors import GatewaySchema
-from gql_badges.graphql.limits import QueryLimits, guarded_validation
+from gql_badges.graphql.executor import execution_context, run_compiled
+from gql_badges.graphql.limits import DocumentFigures, QueryLimits, guarded_validation
 from gql_badges.graphql.live import Subscription
+from gql_badges.graphql.manifest import Safelist, load_manifest
 from gql_badges.graphql.operation import OperationNameRequired
-from gql_badges.graphql.persisted import Documents, Safelist, load_manifest, persisted_queries
+from gql_badges.graphql.persisted import Documents, persisted_queries
+from gql_badges.graphql.plan_cache import PlanCache
 from gql_badges.graphql.resolvers import PLANNED_ROOTS, Query
 from gql_badges.graphql.scalars import SCALAR_MAP
 from gql_badges.observability.graphql import OperationObserver
@@ -29,37 +35,49 @@ def create_schema(
     safelist: Safelist | None = None,
     documents: Documents | None = None,
     compiled: bool = True,
+    library_versions: Mapping[str, str] | None = None,
 ) -> strawberry.Schema:
     """The schema, refusing documents over `limits` (and `max_tokens` while parsing).
 
     Persisted queries (APQ) are always on; with a `safelist`, only the operations it lists run.
-    With `compiled`, queries over the two root fields run from plans (`graphql/compiled.py`).
+    With `compiled`, queries over the two root fields run from plans (`graphql/executor.py`),
+    if the installed graphql-core and Strawberry (or `library_versions`, for tests) are the
+    releases the fence (`graphql/_internals.py`) knows; otherwise through graphql-core.
     """
     limits = limits or QueryLimits()
     extensions: list[Any] = [
         persisted_queries(safelist, documents),
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=256),
-        guarded_validation(limits, largest_page, suggestions=introspection),
+        functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
+        # Parses and validates each document once (graphql/documents.py); APQ, the safelist
+        # and plain requests of one text share its entry.
+        guarded_validation(
+            limits,
+            largest_page,
+            suggestions=introspection,
+            documents=DocumentCache[DocumentFigures](),
+        ),
         OperationNameRequired,
         OperationObserver,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    compiled = compiled and compiled_execution_allowed(library_versions)
     plans = PlanCache(PLANNED_ROOTS) if compiled else None
     schema = GatewaySchema(
         query=Query,
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=extensions,
-        execution_context_class=compiled_executor(plans) if plans is not None else None,
+        execution_context_class=execution_context() if plans is not None else None,
     )
     schema.suggestions = introspection
-    if plans is not None and safelist is not None:
-        # The listed operations are the only ones that run: their plans are built now, not by
-        # their first request.
-        for body in safelist.by_body:
-            plans.precompile(schema._schema, body)
+    if plans is not None:
+        run_compiled(schema, plans)
+        if safelist is not None:
+            # The listed operations are the only ones that run: their plans are built now, not
+            # by their first request.
+            for body in safelist.by_body:
+                plans.precompile(graphql_schema(schema), body)
     return schema
 
 
@@ -70,7 +88,7 @@ def load_safelist(manifest: Path) -> Safelist:
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
-    return load_manifest(manifest, bare._schema)
+    return load_manifest(manifest, graphql_schema(bare))
 
 
 def export_sdl() -> str:

@@ -176,7 +176,15 @@ class LiveWebSocketAdapter(ASGIWebSocketAdapter):
     async def send_json(self, message: Mapping[str, object]) -> None:
         try:
             async with asyncio.timeout(self._sockets.send_timeout):
-                await super().send_json(message)
+                # Text frames only: the view encodes with orjson (bytes), which Strawberry would
+                # send as binary frames, and graphql-transport-ws clients (graphql-ws, gql,
+                # browsers) refuse binary frames.
+                encoded = self.view.encode_json(message)
+                text = encoded.decode() if isinstance(encoded, bytes) else encoded
+                try:
+                    await self.ws.send_text(text)
+                except WebSocketDisconnect as error:
+                    raise WebSocketDisconnected from error
         except TimeoutError:
             # The client stopped reading and its buffers are full: give up on it.
             logger.info("live: closing a WebSocket whose client stopped reading")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import typing
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types.base import get_object_definition
+from strawberry.types import get_object_definition
 
 from gql_badges.badges.items import Endpoint, Item, ItemField, Kind, Row, derive, graphql_fields
 from gql_badges.badges.repository import RowPage
@@ -34,6 +35,7 @@ from gql_badges.enums import (
     Owner,
     SortOrder,
 )
+from gql_badges.errors import ValueOutOfRange
 from gql_badges.storage.collections import Document
 
 # The domain's enums are the GraphQL enums: Strawberry marks each class in place.
@@ -54,17 +56,36 @@ for _enum_class in (
 E = TypeVar("E", bound=StrEnum)
 
 
+@functools.cache
+def _members_by_value(enum: type[E]) -> dict[object, E]:
+    return {member.value: member for member in enum}
+
+
 def _enum(enum: type[E], value: Any) -> E | None:
     """The member for a stored value; None for a value outside the closed set.
 
-    Looked up where `enum(value)` looks first (these enums define no `_missing_`), without the
-    call's cost: it runs for every enum field of every item.
+    What `enum(value)` answers, from a table built once per enum, without the call's cost (and
+    its exception for a value outside): it runs for every enum field of every item.
     """
     try:
-        member = enum._value2member_map_.get(value)
+        return _members_by_value(enum).get(value)
     except TypeError:  # unhashable (a stored list or object): no member equals it
         return None
-    return member if isinstance(member, enum) else None
+
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
+def _int(field: str) -> Callable[[Any], Any]:
+    """A stored integer for an Int field as it is, or, when GraphQL's 32 bits cannot carry it,
+    the field's error (graphql-core raises an exception it finds as a field's value)."""
+
+    def checked(value: Any) -> Any:
+        if isinstance(value, int | float) and not _INT_MIN <= value <= _INT_MAX:
+            return ValueOutOfRange(field)
+        return value  # None, or a value graphql-core's Int writes or refuses itself
+
+    return checked
 
 
 @strawberry.type
@@ -205,13 +226,27 @@ _CAMEL = {
 }
 
 
+# The Int fields of each constraint type, each with its range check.
+_INT_CHECKS = {
+    cls: {
+        name: _int(_CAMEL[name])
+        for name, hint in typing.get_type_hints(cls).items()
+        if int in typing.get_args(hint)
+    }
+    for cls in _CONSTRAINT_TYPES.values()
+}
+
+
 def to_constraint(stored: Any) -> Any:
     kind = stored.get("constraintType") if isinstance(stored, dict) else None
     cls = _CONSTRAINT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         return UnknownConstraint(constraint_type=kind if isinstance(kind, str) else "", raw=stored)
-    fields = strawberry_fields(cls)
-    return cls(**{name: stored.get(_CAMEL[name]) for name in fields})
+    fields, checks = strawberry_fields(cls), _INT_CHECKS[cls]
+    values = {name: stored.get(_CAMEL[name]) for name in fields}
+    for name, check in checks.items():
+        values[name] = check(values[name])
+    return cls(**values)
 
 
 @functools.cache  # per class, not per constraint of every item
@@ -263,7 +298,9 @@ class CustomerBadge(BadgeItem):
     last_updated_on: datetime | None
     last_earned_on: datetime | None
     starts_on: datetime | None
-    earn_count: int
+    earn_count: int | None = strawberry.field(
+        description="Null only with a VALUE_OUT_OF_RANGE error, for a stored count over 32 bits."
+    )
     issue_status: str | None
 
 
@@ -307,8 +344,13 @@ def _group(stored: Document | None) -> BadgeGroup | None:
     if stored is None:
         return None
     return BadgeGroup(
-        id=strawberry.ID(str(stored["_id"])), name=stored.get("name"), rank=stored.get("rank")
+        id=strawberry.ID(str(stored["_id"])),
+        name=stored.get("name"),
+        rank=_GROUP_RANK(stored.get("rank")),
     )
+
+
+_GROUP_RANK = _int("rank")
 
 
 # How a GraphQL item field is made of its item value, when not the value itself: enums by kind,
@@ -330,6 +372,8 @@ def python_name(name: str) -> str:
 def _convert(field: ItemField) -> Callable[[Any], Any] | None:
     if field.kind in (Kind.OBJECT, Kind.LIST):
         return _OBJECTS[field.name]
+    if field.kind is Kind.INT:
+        return _int(field.name)
     if field.kind is Kind.ENUM:
         enum = field.enum
         assert enum is not None, field.name

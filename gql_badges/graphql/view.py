@@ -9,7 +9,11 @@ One request, in order:
 4. the request parameters: a POST body must be `application/json` (else 415) holding a JSON
    object; `query` a string, `operationName` a string, `variables` and `extensions` objects
    (each may be null or absent); else 400;
-5. execution: a mutation or subscription over GET is 405 (`Allow: POST`); a document with
+5. credentials: a request that carries any must carry right ones, whatever it asks for
+   (even `{ __typename }`): else 401 `UNAUTHENTICATED` (403 `FORBIDDEN` for an inactive client,
+   429 `RATE_LIMITED` over a limit), counted as a failed login. A request without any runs, and
+   only the fields that read data fail (the public schema: introspection, `__typename`);
+6. execution: a mutation or subscription over GET is 405 (`Allow: POST`); a document with
    several operations and no `operationName` is a request error, like a document that does not
    parse or validate, or variables that do not coerce.
 
@@ -38,16 +42,16 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
-from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from gql_badges.errors import INTERNAL_ERROR_MESSAGE
+from gql_badges.auth.credentials import presents_credentials
+from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, response_headers
 from gql_badges.graphiql import graphiql_page
-from gql_badges.graphql._accept import GRAPHQL_RESPONSE_JSON, JSON, negotiate
+from gql_badges.graphql._accept import GRAPHQL_RESPONSE_JSON, JSON, content_type, negotiate
 from gql_badges.graphql.context import GraphQLContext
 from gql_badges.graphql.live import LiveConnection, token_expiry
 from gql_badges.graphql.operation import MESSAGE as OPERATION_NAME_REQUIRED
@@ -59,6 +63,7 @@ from gql_badges.graphql.subscriptions import (
     LiveWebSocketAdapter,
 )
 from gql_badges.observability import context as observed
+from gql_badges.stored_json import dumps
 
 if TYPE_CHECKING:
     from gql_badges.services import Services
@@ -102,10 +107,11 @@ def error_response(
     *,
     media_type: str = JSON,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, object] | None = None,
 ) -> Response:
     """A request refused before execution, in the GraphQL shape (no `data` entry)."""
     return Response(
-        orjson.dumps(error_body(message, code)),
+        orjson.dumps(error_body(message, code, **(extensions or {}))),
         status_code=status,
         headers=headers,
         media_type=_content_type(media_type),
@@ -116,17 +122,39 @@ class Refusal(Exception):
     """A request this endpoint will not execute, with the status and code it answers."""
 
     def __init__(
-        self, status: int, message: str, code: str, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        message: str,
+        code: str,
+        headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
         self.headers = headers
+        self.extensions = {k: v for k, v in (extensions or {}).items() if k != "code"}
+
+    @classmethod
+    def of(cls, error: GatewayError) -> Refusal:
+        """A gateway error answered before execution, with its own status and extensions."""
+        return cls(
+            error.http_status,
+            error.message,
+            error.graphql_code,
+            response_headers(error),
+            error.extensions,
+        )
 
     def response(self, media_type: str) -> Response:
         return error_response(
-            self.status, self.message, self.code, media_type=media_type, headers=self.headers
+            self.status,
+            self.message,
+            self.code,
+            media_type=media_type,
+            headers=self.headers,
+            extensions=self.extensions,
         )
 
 
@@ -274,7 +302,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
                 if isinstance(text, str) and text:
                     params[name] = self._decode(text, f"`{name}` is not valid JSON")
             return params
-        media_type, options = parse_content_type(request.headers.get("content-type", ""))
+        media_type, options = content_type(request.headers.get("content-type", ""))
         charset = options.get("charset", "utf-8").lower()
         if media_type != JSON or charset not in ("utf-8", "utf8"):
             shown = request.headers.get("content-type") or "none"
@@ -299,11 +327,14 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
     async def _execute(
         self, request: Request, data: GraphQLRequestData, media_type: str
     ) -> Response:
+        context = self.context_for(request)
+        if presents_credentials(context.headers):
+            await self._authenticate(context)
         try:
             result = await self.schema.execute(
                 data.query,
                 variable_values=data.variables,
-                context_value=self.context_for(request),
+                context_value=context,
                 operation_name=data.operation_name,
                 allowed_operation_types=_ALLOWED_OVER[request.method],
                 operation_extensions=data.extensions,
@@ -344,6 +375,16 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             headers=headers,
             media_type=_content_type(media_type),
         )
+
+    async def _authenticate(self, context: GraphQLContext) -> None:
+        """Credentials present are checked before anything runs; the resolvers reuse the
+        caller. Wrong ones are refused even when no field needs them, so a client learns that
+        its credentials are broken and the login limits see every failure."""
+        try:
+            await context.caller()
+        except GatewayError as error:
+            observed.gateway_error(error)
+            raise Refusal.of(error) from None
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -394,7 +435,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         return graphiql_page()
 
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        return dumps(data)  # JSON fields hold stored values: written as REST writes them
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson's error (bad JSON, or bytes that are not UTF-8) is a json.JSONDecodeError.

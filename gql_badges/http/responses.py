@@ -5,33 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-from bson import ObjectId
 from starlette.responses import Response
 
-from gql_badges.errors import (
-    INTERNAL_ERROR_MESSAGE,
-    DatabaseUnavailable,
-    GatewayError,
-    RateLimited,
-    Unauthenticated,
-)
+from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, response_headers
+from gql_badges.stored_json import dumps
 
 WarningEntry = dict[str, Any]
-
-
-def _default(value: Any) -> Any:
-    """What orjson cannot serialize on its own: ObjectIds (in passed-through documents)."""
-    if isinstance(value, ObjectId):
-        return str(value)
-    raise TypeError
 
 
 class JSONBody(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=_default)
+        return dumps(content)  # stored values passed through in their JSON form
 
 
 def envelope(data: Any, warnings: list[WarningEntry] | None = None) -> JSONBody:
@@ -55,17 +41,12 @@ def error_envelope(
 
 
 def error_response(error: GatewayError) -> JSONBody:
-    headers = {}
-    if isinstance(error, Unauthenticated):
-        headers["WWW-Authenticate"] = 'Basic realm="gql-badges", Bearer'
-    if isinstance(error, RateLimited | DatabaseUnavailable):
-        headers["Retry-After"] = str(error.retry_after_seconds)
     return error_envelope(
         error.capillary_code,
         error.message,
         error.reference,
         error.http_status,
-        headers,
+        response_headers(error),
         error.details,
     )
 

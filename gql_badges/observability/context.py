@@ -9,6 +9,7 @@ Outside a request (start-up, the CLI) there is no record and every hook does not
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +19,11 @@ from gql_badges.errors import Forbidden, GatewayError, RateLimited, Unauthentica
 if TYPE_CHECKING:
     from gql_badges.observability.metrics import Metrics
     from gql_badges.observability.tracing import Tracing
+
+
+# An inbound X-Request-Id is kept only when it is this: no spaces, quotes or control characters
+# can reach a log line or a header through it.
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
 @dataclass(slots=True)
@@ -31,6 +37,7 @@ class RequestRecord:
     org_id: int | None = None
     operation: str | None = None
     graphql_outcome: str | None = None
+    limit: str | None = None  # the limit that refused the request, if one did
     # One entry per MongoDB command, its duration in seconds. Appending is atomic, which
     # matters because motor reports commands from its worker threads, two at a time when the
     # repository runs its queries side by side.
@@ -41,9 +48,15 @@ class RequestRecord:
 
     @property
     def request_id(self) -> str:
-        """The id an error answer and the log lines share: the trace id when tracing is on."""
+        """The id the `X-Request-Id` header, an error answer and the log lines share: the
+        caller's own `X-Request-Id` when it is well formed (a proxy's or a frontend's id then
+        finds this request), else the trace id when tracing is on, else a random one."""
         if self._request_id is None:
-            self._request_id = self.trace_id or os.urandom(8).hex()
+            inbound = self.header(b"x-request-id")
+            if inbound is not None and _REQUEST_ID.fullmatch(inbound):
+                self._request_id = inbound.decode("ascii")
+            else:
+                self._request_id = self.trace_id or os.urandom(8).hex()
         return self._request_id
 
     def header(self, name: bytes) -> bytes | None:
@@ -89,28 +102,30 @@ def _auth_scheme(record: RequestRecord) -> str:
 def gateway_error(error: GatewayError) -> None:
     """Count an expected failure where it is mapped to an answer (REST handler, GraphQL)."""
     record = _current.get()
-    if record is None or record.metrics is None:
+    if record is None:
+        return
+    if isinstance(error, RateLimited):
+        record.limit = error.limit
+    if record.metrics is None:
         return
     # GraphQL asks for the caller once per root field: count a request's failure once.
     if isinstance(error, Unauthenticated | Forbidden) and not record._auth_counted:
         record._auth_counted = True
-        scheme = _auth_scheme(record)
-        if isinstance(error, Forbidden):
-            reason = "inactive_client"
-        elif scheme == "none":
-            reason = "missing"
-        else:
-            reason = "invalid"
-        record.metrics.auth_failures.labels(scheme, reason).inc()
+        reason = error.reason if isinstance(error, Unauthenticated) else "inactive_client"
+        record.metrics.auth_failures.labels(_auth_scheme(record), reason).inc()
     elif isinstance(error, RateLimited) and not record._limit_counted:
         record._limit_counted = True
         record.metrics.rate_limited.inc()
+        if error.limit.startswith("login_"):  # a login refused before its secret was checked
+            record.metrics.auth_failures.labels(_auth_scheme(record), "throttled").inc()
 
 
 def query_refused(limit: str) -> None:
     record = _current.get()
-    if record is not None and record.metrics is not None:
-        record.metrics.query_refused.labels(limit).inc()
+    if record is not None:
+        record.limit = limit
+        if record.metrics is not None:
+            record.metrics.query_refused.labels(limit).inc()
 
 
 def limiter_fallback() -> None:

@@ -104,7 +104,8 @@ class Metrics:
         )
         self.auth_failures = counter(
             "auth_failures",
-            "Requests refused for their credentials, by scheme and reason.",
+            "Requests refused for their credentials (or throttled as failed logins), by scheme "
+            "and reason.",
             ("scheme", "reason"),
         )
         self.rate_limited = counter("rate_limited", "Requests refused with 429 (rate limits).")
@@ -115,7 +116,8 @@ class Metrics:
         )
         self.limiter_fallbacks = counter(
             "limiter_store_failures",
-            "Rate-limit decisions taken in this process because Redis could not be reached.",
+            "Redis operations (rate limits, login limits, persisted queries) answered by this "
+            "process alone because Redis could not be reached.",
         )
         # Live subscriptions (gql_badges/live): the one change stream and its subscribers.
         self.subscriptions_active = gauge(

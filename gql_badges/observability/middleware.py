@@ -1,4 +1,5 @@
-"""The outermost middleware: one record per request, its metrics, its access line, its span."""
+"""The outermost middleware: one record per request, its metrics, its access line, its span,
+and its id on the answer (`X-Request-Id`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from starlette.datastructures import MutableHeaders
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,6 +62,8 @@ class ObserveRequests:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message)["X-Request-Id"] = record.request_id
             await send(message)
 
         failed = True
@@ -98,6 +102,8 @@ def _access_line(
         "db_commands": len(durations),
         "db_ms": round(sum(durations) * 1000, 2),
     }
+    if record.limit is not None:
+        fields["limit"] = record.limit  # which limit refused it (a login limit, maxDepth, ...)
     if record.trace_id is not None:
         fields["trace_id"] = record.trace_id
     access_logger.info("%s %s %s", method, route, status, extra={"fields": fields})

@@ -93,11 +93,21 @@ class Database:
         return {} if self.max_time_ms is None else {"maxTimeMS": self.max_time_ms}
 
     async def aggregate(
-        self, collection: str, pipeline: Sequence[Document], session: Any = None
+        self,
+        collection: str,
+        pipeline: Sequence[Document],
+        session: Any = None,
+        *,
+        batch_size: int | None = None,
     ) -> list[Document]:
+        """Every document `pipeline` yields. `batch_size` more than the documents expected
+        brings them all in the first reply: no `getMore` follows (the default first batch
+        is 101 documents)."""
         async with unavailable_on_driver_errors():
             target = self.db[collection]
             stages, limits = list(pipeline), self._limits()
+            if batch_size is not None:
+                limits["batchSize"] = batch_size
             if isinstance(target, AsyncCollection):  # PyMongo's aggregate is a coroutine
                 cursor = await target.aggregate(stages, session=session, **limits)
                 return list(await cursor.to_list(None))
@@ -108,9 +118,14 @@ class Database:
         collection: str,
         filter: Document,
         projection: Document | None = None,
+        *,
+        batch_size: int = 0,
     ) -> list[Document]:
+        """Every match; `batch_size` as in `aggregate` (0: the server's default)."""
         async with unavailable_on_driver_errors():
-            cursor = self.db[collection].find(filter, projection, max_time_ms=self.max_time_ms)
+            cursor = self.db[collection].find(
+                filter, projection, max_time_ms=self.max_time_ms, batch_size=batch_size
+            )
             return list(await cursor.to_list(None))
 
     async def find_one(

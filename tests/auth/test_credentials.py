@@ -14,9 +14,20 @@ import pytest
 from gql_badges.auth.hashing import md5_hex
 from gql_badges.demo import GROUP_A, ORG_A, ORG_B
 from gql_badges.demo.handles import INACTIVE_CLIENT, ORG_B_CLIENT, SWATI
+from gql_badges.errors import Unauthenticated
+from gql_badges.services import Services
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import Document
-from tests.support import basic_auth, basic_header, error_code, graphql, jwt_token, oauth_header
+from tests.support import (
+    basic_auth,
+    basic_header,
+    error_code,
+    graphql,
+    graphql_answer,
+    jwt_token,
+    oauth_header,
+    seed_cheap_client,
+)
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -49,14 +60,17 @@ async def test_basic_auth_reads_the_callers_org(
 async def test_bad_credentials_are_unauthenticated(
     client: httpx.AsyncClient, headers: dict[str, str]
 ) -> None:
-    body = await graphql(client, QUERY, headers, ref=SWATI.ref)
-    assert body["data"] is None
+    """Credentials present but wrong: 401 before anything runs. None at all: the query runs
+    (200) and the field that needs a caller fails."""
+    body = await graphql_answer(client, QUERY, headers, 401 if headers else 200, ref=SWATI.ref)
+    assert body.get("data") is None
     assert error_code(body) == "UNAUTHENTICATED"
     assert body["errors"][0]["extensions"]["capillaryCode"] == 401
 
 
 async def test_inactive_client_is_forbidden(client: httpx.AsyncClient) -> None:
-    body = await graphql(client, QUERY, basic_auth(*INACTIVE_CLIENT.credentials), ref=SWATI.ref)
+    inactive = basic_auth(*INACTIVE_CLIENT.credentials)
+    body = await graphql_answer(client, QUERY, inactive, 403, ref=SWATI.ref)
     assert error_code(body) == "FORBIDDEN"
     assert body["errors"][0]["extensions"]["capillaryCode"] == 4000
 
@@ -130,7 +144,7 @@ async def test_bad_tokens_are_refused(
     client: httpx.AsyncClient, make_token: Callable[[int], str]
 ) -> None:
     bad = make_token(int(time.time()))
-    body = await graphql(client, QUERY, oauth_header(bad), ref=SWATI.ref)
+    body = await graphql_answer(client, QUERY, oauth_header(bad), 401, ref=SWATI.ref)
     assert error_code(body) == "UNAUTHENTICATED"
 
 
@@ -139,10 +153,11 @@ async def test_tampered_token_is_refused(client: httpx.AsyncClient) -> None:
     header, _, signature = access.split(".")
     claims = jwt.decode(access, options={"verify_signature": False}) | {"org_id": ORG_A}
     forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    body = await graphql(
+    body = await graphql_answer(
         client,
         QUERY,
         {"Authorization": f"Bearer {header}.{forged_payload}.{signature}"},
+        401,
         ref=SWATI.ref,
     )
     assert error_code(body) == "UNAUTHENTICATED"
@@ -246,3 +261,26 @@ async def test_passwords_and_secrets_are_stored_only_hashed(
         text = repr(client_doc)
         assert "demo-password" not in text and "demo-secret" not in text
         assert md5_hex(ORG_B_CLIENT.password) not in text
+
+
+async def test_a_plain_mapping_in_any_case_authenticates_as_headers_do(
+    services: Services,
+) -> None:
+    """`Authenticator.authenticate` takes any mapping (a WebSocket's `connection_init` payload
+    is a JSON object, its keys in whatever case the client wrote) and the client's address."""
+    username, password = await seed_cheap_client(services.database)
+    authenticate = services.authenticator.authenticate
+    basic = basic_auth(username, password)["Authorization"]
+    caller = await authenticate({"Authorization": basic}, "127.0.0.9")
+    assert caller.client == username
+    assert await authenticate({"AUTHORIZATION": basic}, "127.0.0.9") == caller
+    secret = services.settings.jwt_secret.get_secret_value()
+    token = jwt_token(ORG_B, ORG_B_CLIENT.key, secret=secret)
+    by_token = await authenticate({"X-Cap-Api-OAuth-Token": token}, None)
+    assert (by_token.org_id, by_token.client) == (ORG_B, ORG_B_CLIENT.key)
+    with pytest.raises(Unauthenticated) as refused:
+        await authenticate({"Authorization": basic_auth(username, "wrong")["Authorization"]}, "x")
+    assert refused.value.reason == "wrong_secret"
+    with pytest.raises(Unauthenticated) as missing:
+        await authenticate({}, "127.0.0.9")
+    assert missing.value.reason == "missing"

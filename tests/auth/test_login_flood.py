@@ -4,8 +4,6 @@ client works: the good client stays fast and the gateway's memory stays bounded.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,13 +13,12 @@ import pytest
 
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.services import Services
-from tests.support import CUSTOMER, basic_auth, free_port, gateway_env
+from tests.support import CUSTOMER, GatewayProcess, basic_auth
 from tests.support.hostile import PAGE_ALIASES as ALIASES
 
-# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
-pytestmark = [pytest.mark.usefixtures("demo"), pytest.mark.xdist_group("timing")]
+# Wall-clock budgets: no other worker runs meanwhile (`alone`), one after another (`timing`).
+pytestmark = [pytest.mark.usefixtures("demo"), pytest.mark.xdist_group("timing"), pytest.mark.alone]
 
-ROOT = Path(__file__).resolve().parents[2]
 SECONDS = 8.0
 FLOODERS = 6
 
@@ -38,29 +35,23 @@ async def _flood(base: str, address: str, stop: float, counts: dict[str, int], n
             counts[code] = counts.get(code, 0) + 1
 
 
+@pytest.mark.slow  # an eight-second flood against a gateway process
 async def test_a_wrong_password_flood_does_not_slow_a_good_client(
     services: Services, tmp_path: Path
 ) -> None:
-    env = gateway_env(
-        GQL_BADGES_MONGODB_URI=services.database.uri,
-        GQL_BADGES_DATABASE=services.settings.database,
+    gateway = GatewayProcess(
+        services.database.uri,
+        services.settings.database,
+        tmp_path,
+        "--no-access-log",
         GQL_BADGES_DRIVER=services.settings.driver.value,
         GQL_BADGES_JWT_SECRET="s" * 40,
-        GQL_BADGES_LOGIN_ATTEMPTS_BURST="5",  # so the per-address limit shows within the run
-    )
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w+")
-    server = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "gql_badges.cli", "serve", "--port", str(port), "--no-access-log"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+        GQL_BADGES_LOGIN_ADDRESS_BURST="2",  # the per-address limit shows, even on a busy machine
+    ).launch()
+    base = gateway.base
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as good:
-            await _wait_ready(good)
+            await _wait_ready(gateway)
             good_auth = basic_auth(*ORG_B_CLIENT.credentials)
             path = CUSTOMER + SWATI.key
             assert (await good.get(path, headers=good_auth)).status_code == 200  # logged in
@@ -77,7 +68,8 @@ async def test_a_wrong_password_flood_does_not_slow_a_good_client(
                 for n, address in enumerate(addresses)
             ]
             latencies, peak_rss = [], 0
-            process = psutil.Process(server.pid)
+            assert gateway.process is not None
+            process = psutil.Process(gateway.process.pid)
             while time.monotonic() < stop:
                 started = time.perf_counter()
                 response = await good.get(path, headers=good_auth)
@@ -87,8 +79,7 @@ async def test_a_wrong_password_flood_does_not_slow_a_good_client(
                 await asyncio.sleep(0.05)
             await asyncio.gather(*flood)
     finally:
-        server.terminate()
-        await asyncio.wait_for(server.wait(), timeout=30)
+        gateway.stop()
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(f"good client: {len(latencies)} requests, p99 {p99 * 1000:.0f} ms; flood: {counts}; "
@@ -99,13 +90,9 @@ async def test_a_wrong_password_flood_does_not_slow_a_good_client(
     assert peak_rss < 300 * 2**20, f"gateway RSS {peak_rss / 2**20:.0f} MiB"
 
 
-async def _wait_ready(client: httpx.AsyncClient) -> None:
+async def _wait_ready(gateway: GatewayProcess) -> None:
+    """`GatewayProcess.wait_ready`, without blocking the event loop the tests share."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if (await client.get("/readyz")).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+    while not gateway.ready():
+        assert time.monotonic() < deadline, gateway.log()[-2000:]
         await asyncio.sleep(0.2)
-    raise AssertionError("the gateway did not become ready")

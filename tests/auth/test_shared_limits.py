@@ -6,8 +6,10 @@ Skipped when `redis-server` is not installed, except in CI, where it must run.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from gql_badges.auth.limits import Limiter
@@ -23,10 +26,15 @@ from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.errors import RateLimited
 from gql_badges.services import Services
 from gql_badges.storage.collections import Document
-from tests.support import CUSTOMER, GatewayProcess, basic_auth, free_port, load_demo
-
-# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
-pytestmark = pytest.mark.xdist_group("timing")
+from gql_badges.storage.redis_store import RedisStore
+from tests.support import (
+    CUSTOMER,
+    GatewayProcess,
+    basic_auth,
+    free_port,
+    load_demo,
+    seed_cheap_client,
+)
 
 AUTH = basic_auth(ORG_B_CLIENT.username, ORG_B_CLIENT.password)
 REDIS_SERVER = shutil.which("redis-server")
@@ -50,8 +58,6 @@ class RedisServer:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                import redis
-
                 if redis.Redis(port=self.port, socket_timeout=1).ping():
                     return
             except redis.RedisError:
@@ -75,7 +81,8 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 async def test_two_limiters_share_one_bucket(redis_server: RedisServer) -> None:
     """Two replicas' limiters: together they allow the burst once, not twice."""
     name = uuid.uuid4().hex
-    replicas = [Limiter(0.5, 4, redis_server.url, name=name) for _ in range(2)]
+    stores = [RedisStore(redis_server.url) for _ in range(2)]
+    replicas = [Limiter(0.5, 4, store, limit=name) for store in stores]
     allowed = 0
     for n in range(10):
         try:
@@ -88,8 +95,8 @@ async def test_two_limiters_share_one_bucket(redis_server: RedisServer) -> None:
     redis_server.kill()
     for _ in range(3):  # Redis gone: this process's own bucket decides, nothing raises
         await replicas[0].take("org:client")
-    for replica in replicas:
-        await replica.close()
+    for store in stores:
+        await store.close()
 
 
 async def _send_spread(
@@ -121,6 +128,9 @@ def _fallbacks(text: str) -> float:
     return 0.0
 
 
+# Counts requests allowed in a measured time: the xdist group `timing` runs alone.
+@pytest.mark.xdist_group("timing")
+@pytest.mark.slow
 async def test_two_gateways_share_the_limit_and_ride_out_a_redis_outage(
     mongo_uri: str, redis_server: RedisServer, tmp_path: Path
 ) -> None:
@@ -206,9 +216,123 @@ async def test_persisted_queries_and_login_limits_are_shared(
         for n in range(5):
             response = await gateways[n % 2].post("/graphql", json={"query": query}, headers=wrong)
             codes.append(response.json()["errors"][0]["extensions"]["code"])
-        # The address's three attempts, shared: the two good logins (one per gateway) spent
-        # two, so one wrong password is checked and the rest refused. Per process, four would be.
-        assert codes == ["UNAUTHENTICATED"] + ["RATE_LIMITED"] * 4, codes
+        # The (username, address)'s three failures, shared: three wrong passwords are checked
+        # and the rest refused (the good logins gave their attempts back). Per process, all
+        # five would be checked.
+        assert codes == ["UNAUTHENTICATED"] * 3 + ["RATE_LIMITED"] * 2, codes
     finally:
         for gateway in gateways:
             await gateway.aclose()
+
+
+def _from(base: str, address: str) -> httpx.AsyncClient:
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    return httpx.AsyncClient(base_url=base, transport=transport, timeout=30)
+
+
+async def _login(base: str, address: str, headers: dict[str, str]) -> int:
+    async with _from(base, address) as client:
+        response = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+        return response.status_code
+
+
+@pytest.mark.slow
+async def test_a_known_address_is_honoured_by_every_replica_after_restarts(
+    mongo_uri: str, redis_server: RedisServer, services: Services, tmp_path: Path
+) -> None:
+    """Learnt by one gateway, kept in Redis (as a keyed hash): after both restart, the other
+    lets the address in although the username's budget is spent, and refuses a fresh one."""
+    username, password = await seed_cheap_client(services.database)
+    right = basic_auth(username, password)
+    env = {
+        "GQL_BADGES_REDIS_URL": redis_server.url,
+        "GQL_BADGES_LOGIN_USERNAME_BURST": "3",
+        "GQL_BADGES_LOGIN_USERNAME_PER_MINUTE": "0.001",
+        "GQL_BADGES_AUTH_CACHE_SECONDS": "0",  # every login a verification
+    }
+
+    def replicas() -> list[GatewayProcess]:
+        started = [
+            GatewayProcess(mongo_uri, services.settings.database, tmp_path, **env).launch()
+            for _ in range(2)
+        ]
+        return [gateway.wait_ready() for gateway in started]
+
+    first, second = replicas()
+    try:
+        assert await _login(first.base, "127.0.0.2", right) == 200
+    finally:
+        first.stop()
+        second.stop()
+    first, second = replicas()
+    try:
+        wrong = [
+            await _login(gateway.base, f"127.0.2.{n}", basic_auth(username, f"guess-{n}"))
+            for n, gateway in enumerate([first, second] * 3)
+        ]
+        assert wrong == [401, 401, 401, 429, 429, 429]  # one budget for both replicas
+        assert await _login(second.base, "127.0.0.7", right) == 429  # a fresh address
+        assert await _login(second.base, "127.0.0.2", right) == 200  # the known one
+        assert await _login(first.base, "127.0.0.2", right) == 200
+    finally:
+        first.stop()
+        second.stop()
+    # The login gate keeps keyed hashes only: no username or address in its keys.
+    found = redis.Redis(port=redis_server.port, decode_responses=True).keys("gql_badges:*")
+    assert isinstance(found, list)
+    logins = [
+        str(key)
+        for key in found
+        if str(key).startswith(("gql_badges:known:", "gql_badges:bucket:login_"))
+    ]
+    assert any(key.startswith("gql_badges:known:") for key in logins)
+    assert not [key for key in logins if username in key or "127.0" in key]
+
+
+async def test_with_redis_hung_apq_and_logins_fall_back_at_once(
+    redis_server: RedisServer, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis stops answering (SIGSTOP: connections open, no reply). The first call to reach it
+    waits out the timeout; the breaker then answers every other use (rate limit, login gate,
+    APQ) at once from the process, with one warning for all."""
+    from gql_badges.app import create_app
+    from gql_badges.graphql.persisted import sha256_hex
+    from tests.support import make_settings
+
+    store = RedisStore(redis_server.url, timeout=1.0, retry_after=60.0)
+    settings = make_settings(
+        services.settings.driver, database=services.settings.database, redis_url=redis_server.url
+    )
+    own = Services.create(settings, services.database.uri, store=store)
+    username, password = await seed_cheap_client(services.database)
+    query = "{ __typename }"
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(query)}}
+    transport = httpx.ASGITransport(app=create_app(settings, services=own))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        assert (await client.post("/graphql", json={"query": query})).status_code == 200
+        os.kill(redis_server.process.pid, signal.SIGSTOP)
+        try:
+            with caplog.at_level(logging.WARNING, logger="gql_badges"):
+                started = time.monotonic()
+                logged_in = await client.post(
+                    "/graphql", json={"query": query}, headers=basic_auth(username, password)
+                )
+                login_seconds = time.monotonic() - started
+                started = time.monotonic()
+                registered = await client.post(
+                    "/graphql", json={"query": query, "extensions": persisted}
+                )
+                by_hash = await client.post("/graphql", json={"extensions": persisted})
+                apq_seconds = time.monotonic() - started
+        finally:
+            os.kill(redis_server.process.pid, signal.SIGCONT)
+    await own.database.close()
+    await store.close()
+    assert logged_in.status_code == 200, logged_in.text
+    assert registered.status_code == by_hash.status_code == 200
+    assert by_hash.json() == {"data": {"__typename": "Query"}}
+    # One timeout (1 s) at most, not one per Redis call: a login makes eight, APQ two.
+    assert login_seconds < 2.0, login_seconds
+    assert apq_seconds < 0.5, apq_seconds
+    warnings = [r for r in caplog.records if "Redis unreachable" in r.getMessage()]
+    assert len(warnings) == 1, [r.getMessage() for r in caplog.records]

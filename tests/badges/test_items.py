@@ -33,6 +33,7 @@ from gql_badges.badges.items import (
 from gql_badges.badges.projection import needs_groups, stored_fields
 from gql_badges.badges.repository import BadgeRow
 from gql_badges.enums import BadgeStatus
+from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import ITEM_TYPES
 from gql_badges.rest.openapi import openapi_document
@@ -40,7 +41,7 @@ from gql_badges.rest.render import WRITERS
 from gql_badges.timefmt import epoch_seconds, epochs_and_isos, format_iso, parse_iso
 from tests.support import stored_badge, stored_record
 
-SCHEMA = create_schema()._schema
+SCHEMA = graphql_schema(create_schema())
 SCALARS = {
     Kind.INSTANT: "DateTime",
     Kind.ID: "ID",

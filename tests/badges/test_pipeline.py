@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from gql_badges.badges.pipeline import build_badge_pipeline
+from gql_badges.badges.pipeline import TOTAL, build_badge_pipeline
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.badges.request import BadgeFilter, BadgeQuery, CustomerRef
 from gql_badges.badges.rules import GROUP_FIELDS, RECORD_FIELDS
@@ -23,7 +23,8 @@ from tests.support.generated import NOW, badge_queries, org_data
 from tests.support.oracle import expected_order
 
 
-@database_examples(40)
+@pytest.mark.slow  # a property test on the database
+@database_examples(12)
 @given(data=st.data())
 async def test_pipeline_agrees_with_the_rules(database: Database, data: st.DataObject) -> None:
     org_id = new_org_id()
@@ -93,11 +94,17 @@ def _stage_names(pipeline: list[dict[str, Any]]) -> list[str]:
     return [next(iter(stage)) for stage in pipeline]
 
 
-def test_the_page_and_the_count_are_two_pipelines_without_facet() -> None:
-    """`$facet` answers one document, capped at 16 MiB: a page of large badges could not fit."""
+def test_the_page_carries_its_total_without_facet() -> None:
+    """One `$setWindowFields` counts the matches it sorts, before `$skip` and `$limit`; not
+    `$facet`, which answers one document, capped at 16 MiB: a page of large badges could not fit."""
     query = BadgeQuery(CustomerRef(IdentifierType.ID, 1), page=2, size=1000)
     pipelines = build_badge_pipeline(7, query, [], [], NOW)
-    assert "$facet" not in _stage_names(pipelines.page) + _stage_names(pipelines.count)
+    names = _stage_names(pipelines.page)
+    assert "$facet" not in names + _stage_names(pipelines.count)
+    assert "$sort" not in names  # the window stage sorts
+    window = pipelines.page[names.index("$setWindowFields")]["$setWindowFields"]
+    assert window["sortBy"] == {"expiresOn": -1, "_id": 1}
+    assert window["output"][TOTAL]["$count"] == {}
     assert pipelines.page[-2:] == [{"$skip": 2000}, {"$limit": 1000}]
     assert pipelines.count[-1] == {"$count": "n"}
     assert pipelines.count[:-1] == pipelines.page[:2]  # the same two $match stages
@@ -109,6 +116,7 @@ def test_the_largest_page_setting_is_at_most_1000() -> None:
         Settings(max_page_size=1001)
 
 
+@pytest.mark.slow  # writes and reads over 16 MiB
 async def test_a_page_larger_than_16_mib_is_served(database: Database) -> None:
     """1,000 badges of 20 KB: 20 MiB in one page, beyond what one `$facet` document holds
     (the embedded server does not enforce that cap; MongoDB refuses such a `$facet`)."""

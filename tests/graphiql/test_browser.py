@@ -59,6 +59,7 @@ async def editor_text(page: Page, selector: str) -> str:
     return text
 
 
+@pytest.mark.slow  # a headless Chromium
 async def test_graphiql_works_offline_in_a_real_browser(
     gateway: str, org_b_auth: dict[str, str]
 ) -> None:

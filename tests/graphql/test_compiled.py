@@ -20,7 +20,9 @@ from itertools import count
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+import strawberry
 from bson import ObjectId
 from graphql import (
     GraphQLEnumType,
@@ -39,8 +41,10 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from gql_badges.app import create_app
-from gql_badges.graphql.compiled import PlanStats, plan_cache
-from gql_badges.graphql.persisted import PersistedOperation, Safelist
+from gql_badges.graphql._internals import graphql_schema
+from gql_badges.graphql.executor import plan_cache
+from gql_badges.graphql.manifest import PersistedOperation, Safelist
+from gql_badges.graphql.plan_cache import PlanStats
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.view import GraphQLView
 from gql_badges.services import Services
@@ -48,13 +52,14 @@ from gql_badges.timefmt import format_iso
 from tests.support import basic_auth, database_examples, new_org_id, seed_org
 from tests.support.generated import NOW, dates, names, org_data
 
-SCHEMA: GraphQLSchema = create_schema()._schema
+SCHEMA: GraphQLSchema = graphql_schema(create_schema())
 ROOT_FIELDS = ["customerBadges", "badgeManagement"]
 
 
 def _stats(app: Starlette) -> PlanStats:
     (view,) = [r.endpoint for r in app.routes if isinstance(r, Route) and r.path == "/graphql"]
     assert isinstance(view, GraphQLView)
+    assert isinstance(view.schema, strawberry.Schema)
     return plan_cache(view.schema).stats
 
 
@@ -327,8 +332,30 @@ async def _same_answer(
     body = {"query": text, "variables": variables}
     got = await compiled.post("/graphql", json=body, headers=headers)
     want = await plain.post("/graphql", json=body, headers=headers)
+    if _nulled_by_a_root_error(got) and _nulled_by_a_root_error(want):
+        # A failed non-null root field nulls `data`, and graphql-core then drops the errors of
+        # sibling fields still running: which of those make it in depends on timing, in either
+        # executor. The errors that nulled the answer must be the same.
+        assert got.status_code == want.status_code
+        assert _root_errors(got) == _root_errors(want)
+        return got
     assert (got.status_code, _same_ids(got.content)) == (want.status_code, _same_ids(want.content))
     return got
+
+
+def _nulled_by_a_root_error(response: httpx.Response) -> bool:
+    body = response.json()
+    return body.get("data", ...) is None and bool(_root_errors(response))
+
+
+def _root_errors(response: httpx.Response) -> list[str]:
+    """The errors of root fields themselves (their path is the root field alone), as text."""
+    errors = response.json().get("errors") or []
+    return sorted(
+        _same_ids(orjson.dumps(e, option=orjson.OPT_SORT_KEYS)).decode()
+        for e in errors
+        if len(e.get("path") or []) == 1
+    )
 
 
 def _outcome(response: httpx.Response) -> None:
@@ -342,7 +369,8 @@ AUTH_CASES = st.sampled_from(["ok"] * 8 + ["none", "bad"])
 BAD_AUTH = {"none": {}, "bad": {"X-CAP-API-OAUTH-TOKEN": "not.a.token"}}
 
 
-@database_examples(25)
+@pytest.mark.slow  # a property test on the database
+@database_examples(8)
 @given(data=st.data())
 async def test_compiled_answers_as_graphql_core_on_generated_data(
     twin_clients: tuple[httpx.AsyncClient, httpx.AsyncClient, PlanStats],
@@ -363,7 +391,8 @@ async def test_compiled_answers_as_graphql_core_on_generated_data(
         _outcome(await _same_answer(twin_clients, text, variables, BAD_AUTH.get(case, auth)))
 
 
-@database_examples(15)
+@pytest.mark.slow  # a property test on the database
+@database_examples(6)
 @given(data=st.data())
 @pytest.mark.usefixtures("demo")
 async def test_compiled_answers_as_graphql_core_on_the_demo_data(
@@ -500,6 +529,7 @@ async def test_directive_values_get_a_plan_each() -> None:
     assert (plans.stats.compiled, plans.stats.planned) == (2, 4)
 
 
+@pytest.mark.slow  # plans 300 documents
 async def test_the_plan_cache_is_bounded() -> None:
     schema = create_schema()
     plans = plan_cache(schema)

@@ -27,8 +27,8 @@ from tests.support.hostile import (
     repeated_field,
 )
 
-# Timing-sensitive: the xdist group `timing` runs such tests one after another on one worker.
-pytestmark = pytest.mark.xdist_group("timing")
+# Wall-clock budgets: no other worker runs meanwhile (`alone`), one after another (`timing`).
+pytestmark = [pytest.mark.xdist_group("timing"), pytest.mark.alone]
 
 SECONDS = 2.0
 MEMORY = 32 * 1024 * 1024
@@ -69,6 +69,7 @@ FAMILIES: dict[str, Callable[[int], str]] = {
 }
 
 
+@pytest.mark.slow  # times each document three times at two sizes
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 @given(family=st.sampled_from(sorted(FAMILIES)), small=st.integers(8, 24))
 def test_the_time_to_refuse_grows_at_most_linearly(family: str, small: int) -> None:

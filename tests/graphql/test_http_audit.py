@@ -9,6 +9,7 @@ take on purpose, not a regression to find later). `pytest -s` prints the table.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import shutil
@@ -25,6 +26,8 @@ from tests.support import served_in_loop
 
 AUDIT_DIR = Path(__file__).parent / "http_audit"
 
+pytestmark = pytest.mark.slow  # Node.js runs the audit suite against a live server
+
 
 @pytest.fixture(scope="session")
 def audit_script() -> Path:
@@ -35,10 +38,13 @@ def audit_script() -> Path:
         if os.environ.get("CI"):
             pytest.fail(f"the GraphQL-over-HTTP audit must run in CI: {reason}")
         pytest.skip(reason)
-    if not (AUDIT_DIR / "node_modules" / "graphql-http").is_dir():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"], cwd=AUDIT_DIR, check=True, timeout=600
-        )
+    # Each xdist worker has this fixture: one installs while the others wait for it.
+    with (AUDIT_DIR / "node_modules.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (AUDIT_DIR / "node_modules" / "graphql-http").is_dir():
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund"], cwd=AUDIT_DIR, check=True, timeout=600
+            )
     return AUDIT_DIR / "audit.mjs"
 
 

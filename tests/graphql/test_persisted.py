@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,10 @@ from gql_badges.demo.handles import SWATI
 from gql_badges.graphql.persisted import REGISTERED_DOCUMENTS, sha256_hex
 from gql_badges.graphql.schema import create_schema
 from gql_badges.services import Services
-from tests.support import error_code, make_settings
+from tests.support import cli_in_process, error_code, make_settings
 
 pytestmark = pytest.mark.usefixtures("demo")
 
-ROOT = Path(__file__).resolve().parents[2]
 QUERY = """query Earned($id: ID!) { customerBadges(customer: {id: $id}, badgeType: EARNED) {
   pagination { total } } }"""
 VARIABLES = {"id": SWATI.key}
@@ -99,6 +97,7 @@ async def test_a_mismatched_hash_registers_nothing(
     assert error_code(answer) == "PERSISTED_QUERY_NOT_FOUND"
 
 
+@pytest.mark.slow  # a thousand documents registered
 async def test_registered_documents_are_bounded() -> None:
     schema = create_schema()
     for n in range(REGISTERED_DOCUMENTS + 10):
@@ -115,13 +114,7 @@ async def test_registered_documents_are_bounded() -> None:
 
 
 def manifest_of(directory: Path) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-m", "gql_badges.cli", "persisted-manifest", str(directory)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = cli_in_process(["persisted-manifest", str(directory)], dict(os.environ))
     assert result.returncode == 0, result.stderr
     manifest: dict[str, Any] = json.loads(result.stdout)
     return manifest
@@ -168,7 +161,7 @@ async def test_the_safelist_runs_only_listed_operations(
 
 
 def test_a_bad_manifest_stops_the_gateway_at_start_up(services: Services, tmp_path: Path) -> None:
-    from gql_badges.graphql.persisted import ManifestError
+    from gql_badges.graphql.manifest import ManifestError
 
     path = tmp_path / "manifest.json"
     path.write_text(

@@ -63,6 +63,6 @@ async def test_subscriptions_ride_out_a_database_restart(tmp_path: Path) -> None
     finally:
         assert services.hub is not None
         await services.hub.close()
-        await services.authenticator.close()
+        await services.store.close()
         await services.database.close()
         database.stop()

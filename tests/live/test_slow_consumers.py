@@ -92,5 +92,5 @@ async def test_a_stalled_reader_is_ended_and_nobody_waits_for_it(services: Servi
     finally:
         assert own.hub is not None
         await own.hub.close()
-        await own.authenticator.close()
+        await own.store.close()
         await own.database.close()

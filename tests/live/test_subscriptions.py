@@ -133,5 +133,5 @@ async def test_without_change_streams_subscriptions_are_refused_and_queries_work
             assert "replica set" in error["extensions"]["details"]
         assert await management_item(base, org, str(org.badge_meta_id)) is None  # answers
     await own.hub.close()
-    await own.authenticator.close()
+    await own.store.close()
     await own.database.close()

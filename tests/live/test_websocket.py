@@ -162,6 +162,6 @@ async def test_a_deactivated_client_loses_its_subscriptions(services: Services) 
     finally:
         assert own.hub is not None
         await own.hub.close()
-        await own.authenticator.close()
+        await own.store.close()
         await own.database.close()
     await asyncio.sleep(0)

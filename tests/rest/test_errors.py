@@ -17,7 +17,7 @@ from tests.support import (
     basic_auth,
     basic_header,
     get,
-    graphql,
+    graphql_answer,
     make_settings,
     rate_limited,
 )
@@ -170,10 +170,11 @@ async def test_rate_limited_client(services: Services, org_b_auth: dict[str, str
             assert response.status_code == 429
             assert error_of(response.json()) == (429, "Too many requests", None)
             assert 1 <= int(response.headers["Retry-After"]) <= 100
-            body = await graphql(
+            body = await graphql_answer(
                 client,
                 f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ badges {{ name }} }} }}',
                 org_b_auth,
+                429,
             )
             extensions = body["errors"][0]["extensions"]
             assert extensions["code"] == "RATE_LIMITED" and extensions["retryAfterSeconds"] >= 1
@@ -194,10 +195,11 @@ async def test_database_unreachable_is_503(services: Services, org_b_auth: dict[
             assert error_of(response.json()) == (503, "Service unavailable", None)
             ready = await client.get("/readyz")
             assert ready.status_code == 503
-            body = await graphql(
+            body = await graphql_answer(
                 client,
                 f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ badges {{ name }} }} }}',
                 org_b_auth,
+                503,
             )
             assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     finally:

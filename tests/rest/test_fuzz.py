@@ -54,6 +54,7 @@ def demo_auth(org_b_auth: dict[str, str]) -> dict[str, str]:
     return org_b_auth
 
 
+@pytest.mark.slow  # schemathesis against a live server
 @schema.parametrize()
 @settings(
     max_examples=60,

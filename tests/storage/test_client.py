@@ -135,6 +135,7 @@ async def gateway(services: Services) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+@pytest.mark.slow  # writes 5,000 badges
 async def test_a_query_over_its_time_limit_is_503_with_retry_after(
     services: Services, org_id: int
 ) -> None:

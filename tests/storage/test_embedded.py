@@ -16,7 +16,7 @@ import pytest
 from gql_badges.cli import describe_target
 from gql_badges.settings import Settings
 from gql_badges.storage.embedded import LOCK_FILE, RUNTIME_FILE, DataDirInUse, EmbeddedServer
-from tests.support import CLI, ROOT, free_port, good_file_beside_the_demo, run_cli, serve_embedded
+from tests.support import free_port, good_file_beside_the_demo, run_cli, serve_embedded
 
 # A process that holds a data dir's lock as gql-badges does, until it is killed.
 _HOLDER = textwrap.dedent(
@@ -43,20 +43,14 @@ def _hold_lock(data_dir: Path) -> subprocess.Popen[str]:
     return holder
 
 
+@pytest.mark.slow  # a gateway process on an embedded database
 def test_a_second_serve_is_refused_and_the_first_keeps_working(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     first, _, env = serve_embedded(data_dir, tmp_path / "first.log")
     try:
         runtime = (data_dir / RUNTIME_FILE).read_text()
         started = time.monotonic()
-        second = subprocess.run(
-            [*CLI, "serve", "--port", str(free_port())],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        second = run_cli(["serve", "--port", str(free_port())], env, timeout=60)
         assert time.monotonic() - started < 30  # at once: no database started, no port bound
         assert second.returncode != 0
         assert f"another gql-badges serve (pid {first.pid}) is using {data_dir}" in second.stderr
@@ -89,6 +83,7 @@ def test_a_live_holder_is_named(tmp_path: Path) -> None:
         holder.wait()
 
 
+@pytest.mark.slow  # starts the embedded database
 def test_the_lock_and_runtime_file_of_a_dead_process_are_taken_over(tmp_path: Path) -> None:
     holder = _hold_lock(tmp_path)
     holder.send_signal(signal.SIGKILL)  # dies without cleaning up

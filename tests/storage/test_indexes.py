@@ -231,6 +231,19 @@ async def test_every_badge_type_and_sort(
     await assert_badge_page_uses_an_index(database, BadgeFilter(badge_type=badge_type), sort, order)
 
 
+async def test_the_page_and_its_total_are_one_scan(database: Database) -> None:
+    """The page's aggregation reads the org's badges once, through an org index, and counts
+    them in the window stage that orders them: no second scan for the total."""
+    query = BadgeQuery(CustomerRef(IdentifierType.ID, SWATI.id), size=5)
+    pipeline = build_badge_pipeline(ORG_B, query, [], [], NOW).page
+    explained = await plan(database, BADGE_META, pipeline)
+    scans = [stage for stage in explained.get("stages", []) if "$cursor" in stage]
+    assert len(scans) <= 1, str(explained)[:2000]  # none: the whole pipeline in the query layer
+    assert len(index_names(explained)) == 1 and index_names(explained) <= org_indexes(BADGE_META)
+    # MongoDB names the window stage $_internalSetWindowFields after its $sort.
+    assert "setwindowfields" in str(explained).lower()
+
+
 @pytest.mark.parametrize("name", sorted(FILTERS))
 async def test_every_filter(database: Database, name: str) -> None:
     badge_filter = BadgeFilter(badge_type=BadgeType.EARNED, **{name: FILTERS[name]})

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import json
+import logging
 import os
 import signal
 import socket
@@ -28,13 +30,16 @@ from typing import Any, cast
 import httpx
 import jwt
 import uvicorn
+from argon2 import PasswordHasher, profiles
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
+from pymongo import InsertOne
 from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.routing import Router
 
+from gql_badges import cli
 from gql_badges.auth.hashing import md5_hex
 from gql_badges.demo import demo_documents
 from gql_badges.loading import validate_documents, write_documents
@@ -42,7 +47,7 @@ from gql_badges.rest.routes import rest_routes
 from gql_badges.services import Services
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
-from gql_badges.storage.collections import BadgeMeta, BadgeRecord
+from gql_badges.storage.collections import API_CLIENTS, BadgeMeta, BadgeRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -111,6 +116,8 @@ def make_settings(driver: Driver, **overrides: Any) -> Settings:
         "db_timeout_ms": 10_000,
         # Tests share one app per driver: no test's bad logins may spend another's attempts.
         "login_attempts_burst": 1_000_000,
+        "login_address_burst": 1_000_000,
+        "login_username_burst": 1_000_000,
     }
     values.update(overrides)
     return Settings(**values)
@@ -186,10 +193,21 @@ async def graphql(
     **variables: object,
 ) -> dict[str, Any]:
     """POST a GraphQL document; asserts HTTP 200 and returns the body."""
+    return await graphql_answer(client, query, headers, 200, **variables)
+
+
+async def graphql_answer(
+    client: httpx.AsyncClient,
+    query: str,
+    headers: Mapping[str, str] | None,
+    status: int,
+    **variables: object,
+) -> dict[str, Any]:
+    """POST a GraphQL document; asserts the HTTP status and returns the body."""
     response = await client.post(
         "/graphql", json={"query": query, "variables": variables}, headers=headers or {}
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     return body
 
@@ -280,34 +298,40 @@ def run_cli(
     )
 
 
+def cli_in_process(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """What `run_cli` returns, from `gql-badges ARGS` called in this process (no interpreter to
+    start): for checks of what a command says, writes and exits with. Where the process itself
+    is the subject (signals, locks, the shipped hashing cost), use `run_cli`.
+
+    The environment is `env` for the call; root logging, which the command configures, is put
+    back afterwards.
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            returncode = cli.main(args)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    return subprocess.CompletedProcess(args, returncode, stdout.getvalue(), stderr.getvalue())
+
+
 def serve_embedded(
     data_dir: Path, log_path: Path, *options: str
 ) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
-    """`gql-badges serve` on the embedded database in `data_dir`, once it answers /readyz:
-    the process, its base URL and its environment. The caller stops it."""
-    env = gateway_env(GQL_BADGES_DATA_DIR=str(data_dir), GQL_BADGES_JWT_SECRET="s" * 40)
-    port = free_port()
-    server = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), *options],
-        env=env,
-        cwd=ROOT,
-        stdout=log_path.open("w+"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(up, 90, "the gateway to be ready")
-    except AssertionError:
-        server.kill()
-        raise
-    return server, base, env
+    """`gql-badges serve` on the embedded database in `data_dir` (a `GatewayProcess`), once it
+    answers /readyz, its output in `log_path`: the process, its base URL and its environment.
+    The caller stops it."""
+    gateway = GatewayProcess.embedded(data_dir, log_path, *options).start(timeout=90)
+    assert gateway.process is not None
+    return gateway.process, gateway.base, gateway.env
 
 
 def gateway_env(**variables: str) -> dict[str, str]:
@@ -317,22 +341,49 @@ def gateway_env(**variables: str) -> dict[str, str]:
 
 
 class GatewayProcess:
-    """`gql-badges serve` as a real process on a free port, against a given MongoDB URI.
+    """`gql-badges serve` as a real process on a free port: the one way tests start a gateway.
 
-    Started by `start()`, answering /readyz; `stop()` sends SIGTERM and waits."""
+    Against a given MongoDB URI and database (indexes not created: the tests' database has
+    them), or, made by `embedded()`, on the embedded database of a data dir (the demo data
+    loaded on first start). `start()` returns once it answers /readyz; `stop()` sends SIGTERM
+    and waits. Its stdout and stderr go to files in `log_dir` (`log()` reads stderr), or both to
+    one file (`output`).
+    """
 
-    def __init__(self, mongo_uri: str, database: str, log_dir: Path, **env: str) -> None:
+    def __init__(
+        self,
+        mongo_uri: str,
+        database: str,
+        log_dir: Path,
+        *options: str,
+        **env: str,
+    ) -> None:
+        variables = {
+            "GQL_BADGES_MONGODB_URI": mongo_uri,
+            "GQL_BADGES_DATABASE": database,
+            "GQL_BADGES_CREATE_INDEXES": "false",
+        }
+        self._configure(log_dir, None, options, variables | env)
+
+    @classmethod
+    def embedded(cls, data_dir: Path, output: Path, *options: str, **env: str) -> GatewayProcess:
+        """A gateway on the embedded database in `data_dir`, stdout and stderr in `output`."""
+        gateway = cls.__new__(cls)
+        gateway._configure(
+            output.parent, output, options, {"GQL_BADGES_DATA_DIR": str(data_dir)} | env
+        )
+        return gateway
+
+    def _configure(
+        self, log_dir: Path, output: Path | None, options: tuple[str, ...], env: dict[str, str]
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.stdout_path = log_dir / f"gateway-{self.port}.out"
-        self.stderr_path = log_dir / f"gateway-{self.port}.err"
-        self.env = gateway_env(
-            GQL_BADGES_MONGODB_URI=mongo_uri,
-            GQL_BADGES_DATABASE=database,
-            GQL_BADGES_JWT_SECRET="gateway-process-secret-" + "j" * 24,
-            GQL_BADGES_CREATE_INDEXES="false",
-            **env,
-        )
+        self.options = options
+        self.stdout_path = output or log_dir / f"gateway-{self.port}.out"
+        self.stderr_path = output or log_dir / f"gateway-{self.port}.err"
+        secret = {"GQL_BADGES_JWT_SECRET": "gateway-process-secret-" + "j" * 24}
+        self.env = gateway_env(**(secret | env))  # a secret given in `env` wins
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> GatewayProcess:
@@ -340,29 +391,35 @@ class GatewayProcess:
 
     def launch(self) -> GatewayProcess:
         """Start the process without waiting (several start side by side, then wait_ready)."""
+        stdout = self.stdout_path.open("wb")
+        stderr = subprocess.STDOUT if self.stderr_path == self.stdout_path else None
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gql_badges.cli", "serve", "--port", str(self.port)],
+            [*CLI, "serve", "--port", str(self.port), *self.options],
             env=self.env,
             cwd=ROOT,
-            stdout=self.stdout_path.open("wb"),
-            stderr=self.stderr_path.open("wb"),
+            stdout=stdout,
+            stderr=stderr if stderr is not None else self.stderr_path.open("wb"),
         )
         return self
 
+    def ready(self) -> bool:
+        """Whether it answers /readyz now (raises if the process has exited)."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"the gateway exited with {self.process.returncode}")
+        try:
+            return httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def wait_ready(self, timeout: float = 60) -> GatewayProcess:
         assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"gateway exited: {self.stderr_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.process.kill()
-        raise AssertionError(f"gateway not ready: {self.stderr_path.read_text()[-2000:]}")
+        try:
+            wait_until(self.ready, timeout, "the gateway to be ready")
+        except AssertionError as error:
+            self.process.kill()
+            raise AssertionError(f"{error}: {self.log()[-2000:]}") from None
+        return self
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -425,11 +482,36 @@ async def seed_org(
     return oauth_header(jwt_token(org_id, f"k{org_id}", secret=secret, ttl=600))
 
 
+# Argon2's cheapest profile: for tests of what surrounds a password check, not of its cost.
+_CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+async def seed_cheap_client(database: Database) -> tuple[str, str]:
+    """An active API client of an org of its own, whose password is cheap to check (the login
+    limits are under test, not the hash): its username and password."""
+    org_id = new_org_id()
+    username, password = f"cheap.{org_id}.{uuid.uuid4().hex[:8]}", f"password-{org_id}"
+    client = {
+        "orgId": org_id,
+        "username": username,
+        "passwordHash": _CHEAP_HASHER.hash(md5_hex(password)),
+        "active": True,
+    }
+    await database.bulk_write(API_CLIENTS, [InsertOne(client)], session=None)
+    return username, password
+
+
 def database_examples(max_examples: int) -> settings:
     """Hypothesis settings for a property that writes to the real database: no deadline (a
-    round trip is slow and uneven), and function-scoped fixtures (the database is shared)."""
+    round trip is slow and uneven), and function-scoped fixtures (the database is shared).
+
+    `max_examples` is the budget under Hypothesis's default of 100 examples a test, kept small
+    because each example costs database round trips; a profile with another budget scales it
+    alike (`./dev test --hypothesis-profile=thorough`: 400, so four times as many).
+    """
+    scale = settings().max_examples / 100  # a new settings object: the loaded profile's budget
     return settings(
-        max_examples=max_examples,
+        max_examples=max(1, round(max_examples * scale)),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )

@@ -30,7 +30,7 @@ from gql_badges.storage.collections import (
 from tests.support import drop_quietly, make_settings, new_org_id
 from tests.support.generated import NOW
 
-# The storage layer: each driver's own behaviour, so every test here runs on both.
+# Writes through each driver's own client (bulk writes, transactions): every test runs on both.
 pytestmark = pytest.mark.every_driver
 
 

@@ -1,0 +1,402 @@
+"""Plan building: what a compiled plan is, and how one is built from a validated operation.
+
+graphql-core completes a page field by field: for a page of 1,000 badges with every field
+selected, about 50,000 resolver calls, each with its own `GraphQLResolveInfo`, path and checks.
+The items are plain Strawberry objects whose fields are attributes, so all of that work is
+decided by the document alone. A plan does it once per document: for every object type the
+document reaches, the fields in response order, each with a getter and a serialiser.
+
+Everything graphql-core decides is still decided by graphql-core, through its own functions:
+the fields are collected by `collect_fields` / `collect_subfields`, so aliases, fragments,
+inline fragments on the union and the interface and `@skip`/`@include` are its own (a plan is
+kept per value of the variables the directives read, by `plan_cache.py`).
+
+The plan's completion covers the values it expects (the types' own classes, lists, values a
+scalar passes through unchanged); on anything else (a null where the schema says non-null, a
+value a scalar refuses, an object of another class) it raises `GiveUp`, and the executor
+(`executor.py`) lets graphql-core complete the very same resolved value, errors and all.
+Documents the plan does not cover (introspection, other root fields, a mutation, fragment
+arguments, `@defer`) get no plan (`NotCovered`) and run through graphql-core unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from keyword import iskeyword
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    DirectiveNode,
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLString,
+    InlineFragmentNode,
+    SelectionSetNode,
+    Undefined,
+    VariableNode,
+    is_abstract_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+
+from gql_badges.graphql import _internals as internals
+from gql_badges.graphql._internals import ArgumentConverter, FieldGroup, GroupedFields, Operation
+
+if TYPE_CHECKING:
+    import strawberry
+
+logger = logging.getLogger(__name__)
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+Completer = Callable[[Any], Any]
+
+
+class GiveUp(Exception):
+    """A value the plan does not complete itself: graphql-core completes it instead."""
+
+
+class NotCovered(Exception):
+    """A document (or part of it) the plan does not cover: graphql-core executes it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRoot:
+    """A root field a plan may run: how to call its resolver, and what it selects."""
+
+    # (context, selection, **arguments) -> the page object: the field's own work, as its
+    # resolver does it, given the plan's selection instead of reading it off the resolve info
+    # (`resolvers.FieldRequest`).
+    fetch: Callable[..., Awaitable[Any]]
+    # The page's list of items, whose selected fields decide what is read from the database.
+    list_field: str
+    # The selected item field names -> the `selection` passed to `fetch`.
+    select: Callable[[frozenset[str]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RootField:
+    """A root field of a plan: its arguments' conversion, its resolver, its completion."""
+
+    field_def: GraphQLField
+    convert: ArgumentConverter  # graphql-core's coerced arguments -> the resolver's
+    fetch: Callable[..., Awaitable[Any]]
+    selection: Any
+    complete: Completer
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One operation, for one set of values of its directives' variables."""
+
+    # Per response name in order: the root field, or None for `__typename`.
+    fields: tuple[tuple[str, RootField | None], ...]
+
+
+def directive_variables(operation: Operation) -> tuple[str, ...]:
+    """The variables read by the directives of the operation and its fragments."""
+    names: dict[str, None] = {}
+
+    def directives(node: Any) -> None:
+        for directive in node.directives or ():
+            for argument in directive.arguments or ():
+                if isinstance(argument.value, VariableNode):
+                    names[argument.value.name.value] = None
+
+    def walk(selection_set: SelectionSetNode | None) -> None:
+        for selection in selection_set.selections if selection_set else ():
+            directives(selection)
+            if isinstance(selection, FieldNode | InlineFragmentNode):
+                walk(selection.selection_set)
+
+    walk(operation.operation.selection_set)
+    for fragment in operation.fragments.values():
+        directives(fragment)
+        walk(fragment.selection_set)
+    return tuple(names)
+
+
+def has_other_directives(operation: Operation) -> bool:
+    """True when the document uses a directive other than @skip and @include (e.g. @defer)."""
+
+    def found(node: Any) -> bool:
+        return any(
+            directive.name.value not in ("skip", "include")
+            for directive in node.directives or ()
+            if isinstance(directive, DirectiveNode)
+        )
+
+    def walk(selection_set: SelectionSetNode | None) -> bool:
+        for selection in selection_set.selections if selection_set else ():
+            if found(selection):
+                return True
+            if isinstance(selection, FieldNode | InlineFragmentNode) and walk(
+                selection.selection_set
+            ):
+                return True
+            if isinstance(selection, FragmentSpreadNode) and selection.arguments:
+                return True  # fragment arguments (experimental): not planned
+        return False
+
+    fragments = operation.fragments.values()
+    return (
+        found(operation.operation)
+        or walk(operation.operation.selection_set)
+        or any(found(f) or walk(f.selection_set) for f in fragments)
+    )
+
+
+class Compiler:
+    """Builds the completers of one operation, collecting fields as graphql-core does."""
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+
+    def collect(self, object_type: GraphQLObjectType, details: FieldGroup) -> GroupedFields:
+        collected = internals.collect_subfields(self.operation, object_type, details)
+        if collected is None:  # @defer
+            raise NotCovered
+        return collected
+
+    def value(
+        self, type_: GraphQLOutputType, details: FieldGroup, non_null: bool = False
+    ) -> Completer:
+        """The completer of `type_`; with `non_null`, one that gives up on a null."""
+        if is_non_null_type(type_):
+            return self.value(type_.of_type, details, non_null=True)
+        if is_list_type(type_):
+            item = self.value(type_.of_type, details)
+
+            def complete_list(value: Any) -> Any:
+                if type(value) is not list:
+                    if value is None and not non_null:
+                        return None
+                    raise GiveUp
+                return [item(entry) for entry in value]
+
+            return complete_list
+        if is_leaf_type(type_):
+            return _leaf(type_, non_null)
+        if is_abstract_type(type_):
+            by_class = {
+                _origin(possible): self.object(possible, details, non_null)
+                for possible in self.operation.schema.get_possible_types(type_)
+            }
+
+            def complete_abstract(value: Any) -> Any:
+                complete = by_class.get(type(value))
+                if complete is None:
+                    if value is None and not non_null:
+                        return None
+                    raise GiveUp
+                return complete(value)
+
+            return complete_abstract
+        if is_object_type(type_):
+            return self.object(type_, details, non_null)
+        raise NotCovered
+
+    def object(
+        self, object_type: GraphQLObjectType, details: FieldGroup, non_null: bool = False
+    ) -> Completer:
+        """A completer for `object_type`, written as one Python function: an attribute read
+        and, for a leaf, its pass-through check inline per field, then one dict display."""
+        namespace: dict[str, Any] = {"GiveUp": GiveUp}
+        lines = []
+        keys = []
+        for index, (key, sub) in enumerate(self.collect(object_type, details).items()):
+            name = sub[0].node.name.value
+            if name == "__typename":
+                keys.append(f"{key!r}: {object_type.name!r}")
+                continue
+            field_def = object_type.fields.get(name)
+            attribute = internals.attribute_name(field_def) if field_def else None
+            if (
+                field_def is None
+                or attribute is None
+                or not attribute.isidentifier()
+                or iskeyword(attribute)
+            ):
+                raise NotCovered  # a field with a resolver of its own
+            read = f"value.{attribute}"
+            type_ = field_def.type
+            non_null = is_non_null_type(type_)
+            inner = type_.of_type if non_null else type_
+            if is_leaf_type(inner):
+                passed, coerce = _leaf_parts(inner)
+                namespace[f"P{index}"], namespace[f"C{index}"] = passed, coerce
+                lines.append(f"    v = {read}")
+                if non_null:
+                    lines.append("    if v is None: raise GiveUp")
+                    lines.append(f"    r{index} = v if type(v) is P{index} else C{index}(v)")
+                else:
+                    lines.append(
+                        f"    r{index} = v if v is None or type(v) is P{index} else C{index}(v)"
+                    )
+            else:
+                namespace[f"C{index}"] = self.value(type_, sub)
+                lines.append(f"    r{index} = C{index}({read})")
+            keys.append(f"{key!r}: r{index}")
+        on_null = "raise GiveUp" if non_null else "return None"
+        head = ["def complete(value):", f"    if value is None: {on_null}"]
+        if object_type.is_type_of is not None:
+            # graphql-core asks `is_type_of`; Strawberry's is an isinstance check of its class.
+            namespace["CLS"] = _origin(object_type)
+            head.append("    if type(value) is not CLS: raise GiveUp")
+        source = "\n".join([*head, *lines, "    return {" + ", ".join(keys) + "}"])
+        exec(compile(source, f"<plan {object_type.name}>", "exec"), namespace)
+        complete: Callable[[Any], Any] = namespace["complete"]
+        return complete
+
+
+def _origin(object_type: GraphQLObjectType) -> type:
+    origin = internals.type_origin(object_type)
+    if origin is None:
+        raise NotCovered
+    return origin
+
+
+class _Never:
+    """No value is of this class: a leaf with nothing passed through unchanged."""
+
+
+# The class of values each built-in scalar returns unchanged (its coercion is the identity).
+_PASSED_THROUGH: dict[GraphQLScalarType, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+}
+
+
+def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[type, Completer]:
+    """The class passed through unchanged, and the exact coercion of any other non-null value."""
+    coerce_output = type_.coerce_output_value
+
+    def coerce(value: Any) -> Any:
+        # graphql-core raises a resolved exception, and refuses a null coercion: its words.
+        if value is Undefined or isinstance(value, Exception):
+            raise GiveUp
+        coerced = coerce_output(value)
+        if coerced is None or coerced is Undefined:
+            raise GiveUp
+        return coerced
+
+    if type_ is GraphQLInt:
+
+        def coerce_int(value: Any) -> Any:
+            if type(value) is int and _INT_MIN <= value <= _INT_MAX:
+                return value
+            return coerce(value)
+
+        return _Never, coerce_int
+    # Strawberry's enums take their members too.
+    members = internals.enum_class(type_) if isinstance(type_, GraphQLEnumType) else None
+    if members is not None:
+        names = {member: coerce(member) for member in members}
+
+        def coerce_member(value: Any) -> Any:
+            if type(value) is members:
+                return names[value]
+            return coerce(value)
+
+        return _Never, coerce_member
+    if isinstance(type_, GraphQLScalarType):
+        return _PASSED_THROUGH.get(type_, _Never), coerce
+    return _Never, coerce
+
+
+def _leaf(type_: GraphQLScalarType | GraphQLEnumType, non_null: bool) -> Completer:
+    passed, coerce = _leaf_parts(type_)
+
+    def complete_leaf(value: Any) -> Any:
+        if type(value) is passed:
+            return value
+        if value is None:
+            if non_null:
+                raise GiveUp
+            return None
+        return coerce(value)
+
+    return complete_leaf
+
+
+def compile_plan(
+    operation: Operation,
+    schema: strawberry.Schema,
+    roots: Mapping[str, PlannedRoot],
+    root_type: GraphQLObjectType,
+    fields: GroupedFields,
+) -> Plan | None:
+    """The plan of `operation` (of `schema`) for its root `fields`; None if not covered."""
+    planned: list[tuple[str, RootField | None]] = []
+    try:
+        for key, details in fields.items():
+            if any(d.defer_usage or d.fragment_variable_values for d in details):
+                return None
+            name = details[0].node.name.value
+            if name == "__typename":
+                planned.append((key, None))
+                continue
+            root = roots.get(name)
+            field_def = root_type.fields.get(name)
+            convert = internals.argument_converter(schema, field_def) if field_def else None
+            if root is None or field_def is None or convert is None:
+                return None
+            compiler = Compiler(operation)
+            complete = compiler.value(field_def.type, details)
+            selection = root.select(_item_fields(compiler, field_def, details, root))
+            planned.append((key, RootField(field_def, convert, root.fetch, selection, complete)))
+    except NotCovered:
+        return None
+    except Exception:  # e.g. a directive's argument that does not coerce (a null `if`)
+        # graphql-core raises it where it collects those fields, as a field error there.
+        logger.debug("not planned: collecting the fields failed", exc_info=True)
+        return None
+    return Plan(tuple(planned))
+
+
+def _item_fields(
+    compiler: Compiler, field_def: GraphQLField, details: FieldGroup, root: PlannedRoot
+) -> frozenset[str]:
+    """The fields selected on the page's items, under every alias of the list."""
+    page_type = _named_object(field_def.type)
+    names: set[str] = set()
+    for sub in compiler.collect(page_type, details).values():
+        if sub[0].node.name.value != root.list_field:
+            continue
+        item_type = _named_object(page_type.fields[root.list_field].type)
+        names.update(s[0].node.name.value for s in compiler.collect(item_type, sub).values())
+    return frozenset(names)
+
+
+def _named_object(type_: Any) -> GraphQLObjectType:
+    while hasattr(type_, "of_type"):
+        type_ = type_.of_type
+    if not is_object_type(type_):
+        raise NotCovered
+    return type_
+
+
+__all__: Sequence[str] = [
+    "Completer",
+    "GiveUp",
+    "NotCovered",
+    "Plan",
+    "PlannedRoot",
+    "RootField",
+    "compile_plan",
+    "directive_variables",
+    "has_other_directives",
+]

@@ -1,0 +1,503 @@
+"""The fence (`gql_badges/graphql/_internals.py`): one contract test per internal it uses.
+
+Each test is named for the graphql-core or Strawberry internal it pins and checks the exact
+behaviour the fence relies on, so that a release which changes one fails here, by name, and
+not somewhere in the compiled executor's output. The last tests check the version gate: with
+releases the fence does not know, compiled execution is off and the gateway still answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import subprocess
+import sys
+from collections.abc import Awaitable
+from typing import Any
+
+import httpx
+import pytest
+import strawberry
+from graphql import (
+    FragmentDefinitionNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    ValidationRule,
+    build_schema,
+    execute,
+    get_variable_values,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution import Executor
+from graphql.pyutils import Path
+from starlette.applications import Starlette
+from starlette.routing import Route
+from strawberry.types import ExecutionContext
+
+from gql_badges.demo.handles import SWATI
+from gql_badges.enums import BadgeType
+from gql_badges.graphql import _internals as internals
+from gql_badges.graphql._internals import (
+    KNOWN_VERSIONS,
+    NOT_RUN,
+    FencedExecutor,
+    GroupedFields,
+    RootExecution,
+)
+from gql_badges.graphql.executor import plan_cache
+from gql_badges.graphql.resolvers import CustomerInput
+from gql_badges.graphql.schema import create_schema
+from gql_badges.graphql.view import GraphQLView
+from gql_badges.services import Services
+from tests.support import asgi_client, graphql
+
+SCHEMA = create_schema()
+GRAPHQL_SCHEMA = internals.graphql_schema(SCHEMA)
+
+
+def _object_type(name: str) -> GraphQLObjectType:
+    found = GRAPHQL_SCHEMA.get_type(name)
+    assert isinstance(found, GraphQLObjectType)
+    return found
+
+
+QUERY_TYPE = _object_type("Query")
+PAGE = f'customerBadges(customer: {{id: "{SWATI.key}"}})'
+
+
+def _document(text: str) -> tuple[OperationDefinitionNode, list[FragmentDefinitionNode]]:
+    document = parse(text)
+    (operation,) = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
+    return operation, fragments
+
+
+def _operation(text: str) -> internals.Operation:
+    operation, fragments = _document(text)
+    return internals.operation_of_document(GRAPHQL_SCHEMA, operation, fragments)
+
+
+# --- Strawberry ---------------------------------------------------------------------------------
+
+
+def test_schema_underscore_schema_is_the_graphql_core_schema() -> None:
+    """`Schema._schema`: the graphql-core schema Strawberry built and executes against."""
+    built = vars(SCHEMA).get("_schema")
+    assert isinstance(built, GraphQLSchema) and internals.graphql_schema(SCHEMA) is built
+    assert built.query_type is not None and built.query_type.name == "Query"
+
+
+def test_strawberry_adds_its_own_validation_rules() -> None:
+    """`MaybeNullValidationRule`, `OneOfInputValidationRule`: what Strawberry's own validation
+    adds to the rules, so that an extension validating in its place answers the same."""
+    text = '{ customerBadges(customer: {id: "1", email: "a@b"}) { __typename } }'
+    rules = internals.strawberry_validation_rules(specified_rules)
+    ours = validate(GRAPHQL_SCHEMA, parse(text), rules)
+    result = strawberry.Schema(query=_plain_query()).execute_sync(text)  # Strawberry validates
+    assert result.errors is not None
+    assert [e.message for e in ours] == [e.message for e in result.errors]
+    assert ours and "exactly one" in ours[0].message.lower()
+
+
+def _plain_query() -> type:
+    from gql_badges.graphql.resolvers import Query
+
+    return Query
+
+
+def test_execution_context_keeps_the_provided_operation_name() -> None:
+    """`ExecutionContext._provided_operation_name`: the name the request gave, None if none
+    (`operation_name` falls back to the document's first operation)."""
+    document = "query First { __typename } query Second { __typename }"
+    for given in (None, "Second"):
+        context = ExecutionContext(
+            query=document, schema=SCHEMA, allowed_operations=(), provided_operation_name=given
+        )
+        context.graphql_document = parse(document)
+        assert internals.provided_operation_name(context) == given
+    assert context.operation_name == "Second"
+
+
+def test_definition_backref_leads_to_the_strawberry_field() -> None:
+    """`GraphQLCoreConverter.DEFINITION_BACKREF`, `StrawberryField.python_name`,
+    `.base_resolver`, `.default_resolver`: a plain field reads its attribute; a field with a
+    resolver of its own does not."""
+    badge = GRAPHQL_SCHEMA.get_type("Badge")
+    assert isinstance(badge, GraphQLObjectType)
+    assert internals.attribute_name(badge.fields["badgeMetaId"]) == "badge_meta_id"
+    assert internals.attribute_name(QUERY_TYPE.fields["customerBadges"]) is None
+
+
+def test_type_definition_origin_is_the_python_class() -> None:
+    """`StrawberryObjectDefinition.origin` (through the backref): the class `is_type_of` checks."""
+    from gql_badges.graphql.types import BadgePage
+
+    page = GRAPHQL_SCHEMA.get_type("BadgePage")
+    assert isinstance(page, GraphQLObjectType)
+    assert internals.type_origin(page) is BadgePage
+
+
+def test_strawberry_enum_type_wraps_its_python_enum() -> None:
+    """`CustomGraphQLEnumType.wrapped_cls`: the Python enum, whose members serialise to their
+    GraphQL names."""
+    enum_type = GRAPHQL_SCHEMA.get_type("BadgeType")
+    assert isinstance(enum_type, GraphQLEnumType)
+    assert internals.enum_class(enum_type) is BadgeType
+    for member in BadgeType:
+        assert enum_type.serialize(member) == member.name
+
+
+def test_convert_arguments_with_the_schemas_registry_and_config() -> None:
+    """`convert_arguments`, `schema_converter.scalar_registry`, `schema.config`: coerced
+    arguments become the resolver's (input objects as their classes, Python names)."""
+    field = QUERY_TYPE.fields["customerBadges"]
+    convert = internals.argument_converter(SCHEMA, field)
+    assert convert is not None
+    # As graphql-core coerces them: an input object as a dict; Strawberry's enum types give
+    # their members already.
+    coerced = {"customer": {"id": "7"}, "badgeType": BadgeType.EARNED, "limit": 10}
+    converted = convert(coerced)
+    assert isinstance(converted["customer"], CustomerInput) and converted["customer"].id == "7"
+    assert converted["badge_type"] is BadgeType.EARNED
+    assert converted["limit"] == 10
+
+
+def test_strawberry_execution_context_class_is_graphql_cores_executor() -> None:
+    """`StrawberryGraphQLCoreExecutionContext`: a graphql-core `Executor` (built with `build`)
+    whose `execute_fields` the fence overrides."""
+    assert issubclass(FencedExecutor, Executor)
+    assert inspect.signature(Executor.execute_fields).parameters.keys() == {
+        "self",
+        "parent_type",
+        "source_value",
+        "path",
+        "grouped_field_set",
+        "position_context",
+    }
+
+
+# --- graphql-core's field collection ------------------------------------------------------------
+
+
+def test_collect_fields_groups_by_response_name_in_order() -> None:
+    """`graphql.execution.collect_fields.collect_fields` and `FieldDetails`: the root fields by
+    response name in document order, fragments and `@skip` applied."""
+    operation = _operation(
+        "{ b: __typename ...F a: __typename @skip(if: true) } fragment F on Query { c: __typename }"
+    )
+    fields = internals.collect_root_fields(operation, QUERY_TYPE)
+    assert list(fields) == ["b", "c"]
+    (details,) = fields["c"]
+    assert details.node.name.value == "__typename"
+    assert details.defer_usage is None and details.fragment_variable_values is None
+
+
+def test_collect_subfields_reports_deferred_fields() -> None:
+    """`collect_subfields` and `CollectedFields.new_defer_usages`: the fields below a field,
+    and None (through the fence) when some are deferred."""
+    plain = _operation(f"{{ {PAGE} {{ pagination {{ page }} }} }}")
+    page_type = GRAPHQL_SCHEMA.get_type("BadgePage")
+    assert isinstance(page_type, GraphQLObjectType)
+    group = internals.collect_root_fields(plain, QUERY_TYPE)["customerBadges"]
+    collected = internals.collect_subfields(plain, page_type, group)
+    assert collected is not None and list(collected) == ["pagination"]
+    deferred = _operation(f"{{ {PAGE} {{ ... @defer {{ pagination {{ page }} }} }} }}")
+    group = internals.collect_root_fields(deferred, QUERY_TYPE)["customerBadges"]
+    assert internals.collect_subfields(deferred, page_type, group) is None
+
+
+# --- graphql-core's executor --------------------------------------------------------------------
+
+
+class _Recorder:
+    """A root-fields runner that records what the executor offers and uses it as told."""
+
+    def __init__(self, run: Any = None) -> None:
+        self.run = run
+        self.seen: list[tuple[internals.Operation, GraphQLObjectType, GroupedFields]] = []
+
+    def __call__(
+        self, execution: RootExecution, root_type: GraphQLObjectType, fields: GroupedFields
+    ) -> Any:
+        self.seen.append((execution.operation, root_type, fields))
+        return self.run(execution, root_type, fields) if self.run else NOT_RUN
+
+
+def _fenced(runner: Any) -> strawberry.Schema:
+    schema = strawberry.Schema(query=_plain_query(), execution_context_class=FencedExecutor)
+    internals.run_root_fields_with(internals.graphql_schema(schema), runner)
+    return schema
+
+
+async def test_execute_fields_is_offered_the_root_fields_once() -> None:
+    """`Executor.execute_fields` (overridden): called with `path` None for the root fields,
+    with graphql-core's collected fields; `NOT_RUN` leaves them to graphql-core."""
+    recorder = _Recorder()
+    result = await _fenced(recorder).execute(
+        "query Q($t: Boolean!) { a: __typename b: __typename @include(if: $t) } ",
+        variable_values={"t": False},
+    )
+    assert result.errors is None and result.data == {"a": "Query"}
+    ((operation, root_type, fields),) = recorder.seen
+    assert root_type.name == "Query" and list(fields) == ["a"]
+    # `variable_values.coerced`: the coerced values, by name.
+    assert dict(operation.variables) == {"t": False}
+    assert operation.operation.name is not None and operation.operation.name.value == "Q"
+    assert not operation.has_middleware
+
+
+async def test_fragment_definitions_and_fragments_are_the_documents() -> None:
+    """`Executor.fragment_definitions` / `.fragments`: the document's fragments by name."""
+    recorder = _Recorder()
+    await _fenced(recorder).execute("{ ...F } fragment F on Query { __typename }")
+    ((operation, root_type, _),) = recorder.seen
+    assert list(operation.fragments) == ["F"]
+    assert isinstance(operation.fragments["F"], FragmentDefinitionNode)
+    assert internals.collect_root_fields(operation, root_type).keys() == {"__typename"}
+
+
+def test_middleware_manager_is_set_by_middleware() -> None:
+    """`Executor.middleware_manager`: present (with its middlewares) when middleware wraps
+    the resolvers, so that a plan never runs past it."""
+    recorder = _Recorder()
+    schema = internals.graphql_schema(_fenced(recorder))
+
+    def middleware(next_: Any, root: Any, info: Any, **args: Any) -> Any:
+        return next_(root, info, **args)
+
+    for given, expected in (([middleware], True), (None, False)):
+        execute(
+            schema,
+            parse("{ __typename }"),
+            middleware=given,
+            executor_class=FencedExecutor,
+        )
+        assert recorder.seen[-1][0].has_middleware is expected
+
+
+async def test_get_argument_values_with_graphql_cores_variables() -> None:
+    """`get_argument_values` given `Executor.variable_values` (a `VariableValues`): the
+    coerced arguments, defaults included."""
+    captured: list[dict[str, Any]] = []
+
+    def run(execution: RootExecution, root_type: GraphQLObjectType, fields: GroupedFields) -> Any:
+        group = fields["customerBadges"]
+        captured.append(execution.argument_values(root_type.fields["customerBadges"], group))
+        return NOT_RUN
+
+    await _fenced(_Recorder(run)).execute(
+        'query($n: Int) { customerBadges(customer: {id: "1"}, limit: $n) { __typename } }',
+        variable_values={"n": 3},
+    )
+    (arguments,) = captured
+    assert arguments["limit"] == 3 and arguments["page"] == 0
+    assert arguments["customer"] == {"id": "1"}
+
+
+async def test_build_resolve_info_and_complete_value_complete_as_graphql_core() -> None:
+    """`Executor.build_resolve_info`, `to_nodes` and `Executor.complete_value`: a value
+    completed by graphql-core for a root field, from the fence."""
+    from gql_badges.graphql.types import Pagination
+
+    def run(execution: RootExecution, root_type: GraphQLObjectType, fields: GroupedFields) -> Any:
+        field_def = QUERY_TYPE.fields["customerBadges"]
+        page_type = GRAPHQL_SCHEMA.get_type("BadgePage")
+        assert isinstance(page_type, GraphQLObjectType)
+        group = fields["customerBadges"]
+        page = _page_class()(
+            badges=[], pagination=Pagination(page=0, size=0, total=0, total_pages=0)
+        )
+        path = Path(None, "customerBadges", root_type.name)
+        return {"customerBadges": execution.complete_value(field_def, group, root_type, path, page)}
+
+    result = await _fenced(_Recorder(run)).execute(
+        '{ customerBadges(customer: {id: "1"}) { __typename pagination { totalPages } } }'
+    )
+    assert result.errors is None
+    assert result.data == {
+        "customerBadges": {"__typename": "BadgePage", "pagination": {"totalPages": 0}}
+    }
+
+
+def _page_class() -> type:
+    from gql_badges.graphql.types import BadgePage
+
+    return BadgePage
+
+
+async def test_handle_field_error_locates_the_error_and_nulls_the_field() -> None:
+    """`Executor.handle_field_error`: the error gets the field's path and location; a non-null
+    field's error propagates to its parent (here: data is null)."""
+
+    def run(execution: RootExecution, root_type: GraphQLObjectType, fields: GroupedFields) -> Any:
+        field_def = QUERY_TYPE.fields["customerBadges"]
+        path = Path(None, "x", root_type.name)
+        execution.handle_field_error(ValueError("boom"), field_def.type, fields["x"], path)
+        raise AssertionError("a non-null field's error propagates")
+
+    result = await _fenced(_Recorder(run)).execute(
+        '{ x: customerBadges(customer: {id: "1"}) { __typename } }'
+    )
+    assert result.data is None and result.errors is not None
+    (error,) = result.errors
+    assert (error.message, error.path) == ("boom", ["x"])
+    assert error.locations is not None and error.locations[0].line == 1
+
+
+async def test_settle_in_background_awaits_pending_siblings() -> None:
+    """`Executor.settle_in_background`: the awaitables of other root fields, when one fails
+    synchronously, are still run to the end (not left pending)."""
+    settled = asyncio.Event()
+
+    async def sibling() -> None:
+        settled.set()
+
+    def run(execution: RootExecution, root_type: GraphQLObjectType, fields: GroupedFields) -> Any:
+        pending: list[Awaitable[Any]] = [sibling()]
+        execution.settle_in_background(pending)
+        return {"__typename": "Query"}
+
+    result = await _fenced(_Recorder(run)).execute("{ __typename }")
+    assert result.errors is None
+    await asyncio.wait_for(settled.wait(), timeout=5)
+
+
+# --- graphql-core's refusals --------------------------------------------------------------------
+
+
+def test_validation_aborted_error_too_many_errors() -> None:
+    """`graphql.validation.validate.ValidationAbortedError`, appended after `max_errors`
+    errors: "maxValidationErrors"."""
+    errors = validate(GRAPHQL_SCHEMA, parse("{ a b c }"), max_errors=2)
+    assert len(errors) == 3
+    assert [internals.validation_abort(e, errors, 2) for e in errors] == [
+        None,
+        None,
+        "maxValidationErrors",
+    ]
+
+
+def test_validation_aborted_error_on_exhausted_work() -> None:
+    """`ValidationAbortedError` when validation cannot finish (here: the recursion limit),
+    with fewer errors than the cap: "maxValidationWork"."""
+
+    class Bottomless(ValidationRule):
+        def enter_field(self, *_: Any) -> None:
+            raise RecursionError
+
+    errors = validate(GRAPHQL_SCHEMA, parse("{ __typename }"), [Bottomless], max_errors=100)
+    (error,) = errors
+    assert internals.validation_abort(error, errors, 100) == "maxValidationWork"
+    assert internals.validation_abort(GraphQLError("Validation aborted."), errors, 100) is None
+
+
+def test_parser_refusals_are_told_apart_by_their_message() -> None:
+    """graphql-core's parser limits (`max_tokens`, nesting past the recursion limit): only
+    their messages say which, so the fence pins them."""
+    for document, max_tokens, limit in (
+        ("{ a b c d }", 2, "maxTokens"),
+        ("{ a " * 3000 + "}" * 3000, None, "maxDepth"),
+        ("{ a ", None, None),
+    ):
+        with pytest.raises(GraphQLError) as raised:
+            parse(document, max_tokens=max_tokens)
+        assert internals.parser_limit(raised.value) == limit, document[:20]
+
+
+def test_nesting_guards_are_told_apart_by_their_message() -> None:
+    """graphql-core's guards against variables and selections nested past the recursion limit."""
+    from graphql.execution.executor import SELECTIONS_NESTED_TOO_DEEPLY
+
+    schema = build_schema("input I { i: I } type Query { f(i: I): Int }")
+    operation, _ = _document("query($i: I) { f(i: $i) }")
+    nested: dict[str, Any] = {}
+    for _ in range(20_000):
+        nested = {"i": nested}
+    errors = get_variable_values(schema, operation.variable_definitions or (), {"i": nested})
+    assert isinstance(errors, list)
+    assert [internals.parser_limit(e) for e in errors] == ["maxDepth"]
+    assert internals.parser_limit(GraphQLError(SELECTIONS_NESTED_TOO_DEEPLY)) == "maxDepth"
+
+
+def test_suggestions_are_a_suffix_of_the_message() -> None:
+    """graphql-core appends "Did you mean …?" to a message; without it, the message is the one
+    `hide_suggestions` gives."""
+    document = parse("{ customerBadge }")
+    (shown,) = validate(GRAPHQL_SCHEMA, document)
+    (hidden,) = validate(GRAPHQL_SCHEMA, document, hide_suggestions=True)
+    assert "Did you mean" in shown.message
+    assert internals.without_suggestions(shown.message) == hidden.message
+
+
+# --- the version gate ---------------------------------------------------------------------------
+
+
+def test_the_fence_knows_the_installed_versions() -> None:
+    """Fails after an upgrade: run this module and test_compiled.py, then update KNOWN_VERSIONS."""
+    assert internals.installed_versions() == dict(KNOWN_VERSIONS)
+
+
+def test_unknown_versions_switch_compiled_execution_off_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger=internals.__name__):
+        assert internals.compiled_execution_allowed(KNOWN_VERSIONS)
+        assert not caplog.records
+        newer = {**KNOWN_VERSIONS, "strawberry-graphql": "0.999.0"}
+        schema = create_schema(library_versions=newer)
+    (warning,) = caplog.records
+    assert "compiled GraphQL execution is off" in warning.getMessage()
+    assert "strawberry-graphql 0.999.0" in warning.getMessage()
+    assert schema.execution_context_class is not FencedExecutor
+    with pytest.raises(LookupError):
+        plan_cache(schema)
+
+
+@pytest.mark.usefixtures("demo")
+async def test_with_unknown_versions_the_gateway_answers_through_graphql_core(
+    services: Services, client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
+    """The same answer as the compiled gateway's, with no plan built."""
+    schema = create_schema(library_versions={"strawberry-graphql": "1.0", "graphql-core": "4.0"})
+    app = Starlette(routes=[Route("/graphql", GraphQLView(schema))])
+    app.state.services = services
+    query = f"{{ {PAGE} {{ badges {{ name badgeStatus }} pagination {{ total }} }} }}"
+    async with asgi_client(app) as gated:
+        plain = await graphql(gated, query, org_b_auth)
+    compiled = await graphql(client, query, org_b_auth)
+    assert "errors" not in plain and plain["data"]["customerBadges"]["badges"]
+    assert plain == compiled
+    with pytest.raises(LookupError):
+        plan_cache(schema)
+
+
+_WITHOUT_AN_INTERNAL = """
+import asyncio, logging
+import strawberry.types.arguments
+del strawberry.types.arguments.convert_arguments  # as if a release had renamed it
+logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+from gql_badges.graphql.schema import create_schema
+schema = create_schema()
+result = asyncio.run(schema.execute('{ __typename a: __typename }'))
+print(result.data)
+"""
+
+
+@pytest.mark.slow  # a Python process of its own
+def test_an_internal_that_is_gone_switches_compiled_execution_off() -> None:
+    """A release that moves an internal the fence imports: the gateway still starts, with one
+    warning, and executes through graphql-core (in a process of its own: the fence is imported
+    once per process)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_AN_INTERNAL], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "{'__typename': 'Query', 'a': 'Query'}"
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 1 and "compiled GraphQL execution is off" in warnings[0], warnings
