@@ -346,6 +346,8 @@ def draw(results: dict[str, Any], out: Path) -> Path:
             )
             ax.legend(fontsize=7)
         ax.axhline(results["targets"][key], color="red", linestyle="--", linewidth=0.8)
+        if key == "p99_ms":
+            ax.set_yscale("log")  # tails of hundreds of ms beside medians of a few
         ax.set_xticks(list(positions), labels)
         ax.set_xlabel("subscribers")
         ax.set_title(title, fontsize=9)
@@ -371,13 +373,13 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=20, help="the quiet window (s)")
     parser.add_argument("--latency-writes", type=int, default=300, help="paced writes timed")
     parser.add_argument("--pace-ms", type=float, default=10, help="pause between paced writes")
-    parser.add_argument("--burst", type=int, default=5000, help="writes in the burst")
+    parser.add_argument("--burst", type=int, default=3000, help="writes in the burst")
     parser.add_argument("--badge", action="store_true", help="select the badge in the events")
     parser.add_argument(
         "--no-deflate", action="store_true", help="clients offer no permessage-deflate"
     )
     parser.add_argument(
-        "--ramp", type=float, default=500, help="subscribers connecting per second (0: at once)"
+        "--ramp", type=float, default=200, help="subscribers connecting per second (0: at once)"
     )
     parser.add_argument("--out", type=Path, default=Path("bench/live-results.json"))
     parser.add_argument("--chart", type=Path, default=Path("bench/live.png"))

@@ -73,6 +73,7 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> 
     import uvicorn
 
     from gql_badges.app import create_app
+    from gql_badges.serving import DrainingServer
 
     embedded = None if settings.mongodb_uri else EmbeddedServer(settings.data_dir)
     # uvicorn drains the requests in flight on SIGTERM, then raises the signal again; by default
@@ -95,15 +96,25 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> 
         # The gateway writes its own access line (route, org, operation, DB time), and uvicorn's
         # loggers go through the handlers configure_logging set up.
         logging.getLogger("gql_badges.access").disabled = not access_log
-        uvicorn.run(
-            create_app(settings, uri),
+        app = create_app(settings, uri)
+        config = uvicorn.Config(
+            app,
             host=host,
             port=port,
             log_config=None,
             log_level=settings.log_level.lower(),
             access_log=False,
             timeout_graceful_shutdown=20,
+            # Off: with per-message compression a client that stops reading never makes a
+            # send wait (the server buffers without bound); without it, sends feel the
+            # backpressure and a slow subscriber is found and ended.
+            ws_per_message_deflate=False,
+            ws_max_size=settings.live_max_message_bytes,
         )
+        server = DrainingServer(config, app, settings.live_drain_seconds)
+        server.run()
+        if not server.started:
+            return 3  # uvicorn's own exit status when it cannot start
     finally:
         if embedded is not None:
             embedded.stop()

@@ -160,3 +160,20 @@ class ValueOutOfRange(GatewayError):
     @property
     def extensions(self) -> dict[str, Any]:
         return {"code": self.graphql_code}  # no legacy code: REST never answers it
+
+
+class StoredValueInvalid(GatewayError):
+    """A stored value not of its GraphQL field's type (a number in a String field, a string in
+    a DateTime field, an image that is not an object): that field is null with this error, the
+    rest of the item is served. REST writes such a value as stored."""
+
+    http_status = 500  # never answered over REST, which passes stored values through
+    capillary_code = 500
+    graphql_code = "STORED_VALUE_INVALID"
+
+    def __init__(self, field: str, expected: str) -> None:
+        super().__init__(f"The stored value of {field} is not {expected}")
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.graphql_code}  # no legacy code: REST never answers it

@@ -192,11 +192,13 @@ LAYERS: tuple[set[str], ...] = (
     {"storage"},
     {"observability"},
     {"auth", "badges"},
+    {"live"},  # the change stream and its subscribers (live badges)
     {"services", "loading", "demo"},
     {"http"},  # what every endpoint shares
     {"graphiql"},  # the GraphiQL page (compressed as http/ says)
     {"graphql", "rest"},  # the two APIs
     {"app"},
+    {"serving"},  # uvicorn's server, draining the app's live sockets on SIGTERM
     {"cli"},
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import math
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -423,3 +424,371 @@ async def test_any_stored_value_is_answered_by_both_apis(
     assert item["badgeConstraints"][0]["rollValue"] == ints["rollValue"]
     rest = await get(apps["compiled"], f"{MANAGEMENT}{customer_id}", auth, params)
     assert rest["data"]["customerBadges"][0]["earnCount"] == earn_count
+
+
+# --- values of the wrong type -----------------------------------------------------------------
+
+EVERY_FIELD = """
+query($id: ID!, $type: BadgeType) {
+  customerBadges(customer: {id: $id}, badgeType: $type, includeExpired: true, limit: 100) {
+    badges {
+      badgeMetaId name description startOn expiresOn earnType badgeStatus active badgeRank
+      tags customFields earnedCount lastEarnedOnDate lastEarnEventDate badgeGroupName
+      images { name fileSvcHandle url tag }
+      group { id name rank }
+      ownership { restrictedToOwners claims { ownerType referenceId isActive } }
+      customerConstraints { __typename ...C }
+      badgeConstraints { __typename ...C }
+    }
+  }
+  badgeManagement(customer: {id: $id}, badgeType: $type, size: 100) {
+    customerBadges {
+      badgeMetaId name badgeType badgeStatus createdOn lastUpdatedOn lastEarnedOn startsOn
+      expiresOn earnCount issueStatus active
+    }
+  }
+}
+fragment C on BadgeConstraint {
+  ... on CustomerBadgeFixedValueConstraint { constraintType maxEarnLimit }
+  ... on BadgeRollingWindowConstraint { rollType rollValue maxEarnLimit }
+  ... on CustomerBadgeFixedWindowConstraint { referenceId durationType refreshRate startDate }
+  ... on UnknownConstraint { constraintType raw }
+}
+"""
+
+
+def _invalid(field: str, expected: str) -> str:
+    return f"The stored value of {field} is not {expected}"
+
+
+async def test_values_of_the_wrong_type_are_field_errors_and_the_item_is_served(
+    services: Services, apps: dict[str, httpx.AsyncClient]
+) -> None:
+    fields = {
+        "name": 5,
+        "description": ["a", "list"],
+        "active": "yes",
+        "earnType": 7,  # outside the enum's set: null, as an unknown string is
+        "badgeRank": "3",
+        "images": [
+            {"name": "a", "url": {"href": "u"}, "tag": "NOT_A_TAG"},
+            "not an image",
+        ],
+        "ownership": {
+            "restrictedToOwners": ["Loyalty", 3, "Nobody"],
+            "claims": [{"ownerType": 4, "referenceId": 12, "isActive": "yes"}],
+        },
+        "customerConstraints": [
+            {"constraintType": "CUSTOMER_BADGE_FIXED_WINDOW", "referenceId": OID,
+             "durationType": ["DAYS"], "refreshRate": 1.5, "startDate": "2024-05-01"},
+        ],
+        "badgeConstraints": "not a list",  # one constraint of a type not known, raw as stored
+    }  # fmt: skip
+    customer, auth = await seed_one(services, fields)
+    at = "customerBadges.badges.0."
+    expected = {
+        f"{at}name": _invalid("name", "a String"),
+        f"{at}description": _invalid("description", "a String"),
+        f"{at}active": _invalid("active", "a Boolean"),
+        f"{at}badgeRank": _invalid("badgeRank", "an Int"),
+        f"{at}images.0.url": _invalid("url", "a String"),
+        **{
+            f"{at}images.1.{name}": _invalid("images.1", "an object")
+            for name in ("name", "fileSvcHandle", "url", "tag")
+        },
+        f"{at}ownership.claims.0.referenceId": _invalid("referenceId", "a String"),
+        f"{at}ownership.claims.0.isActive": _invalid("isActive", "a Boolean"),
+        f"{at}customerConstraints.0.referenceId": _invalid("referenceId", "a String"),
+        f"{at}customerConstraints.0.durationType": _invalid("durationType", "a String"),
+        f"{at}customerConstraints.0.refreshRate": _invalid("refreshRate", "an Int"),
+        f"{at}customerConstraints.0.startDate": _invalid("startDate", "a DateTime"),
+        "badgeManagement.customerBadges.0.name": _invalid("name", "a String"),
+        "badgeManagement.customerBadges.0.active": _invalid("active", "a Boolean"),
+    }
+    answers = {}
+    for execution, client in apps.items():
+        body = await graphql(client, EVERY_FIELD, auth, id=customer, type="EARNED")
+        errors = _errors_by_path(body)
+        assert {path: e["message"] for path, e in errors.items()} == expected, (execution, body)
+        assert {e["extensions"]["code"] for e in errors.values()} == {"STORED_VALUE_INVALID"}
+        (item,) = body["data"]["customerBadges"]["badges"]
+        assert item["name"] is None and item["earnType"] is None
+        assert item["badgeStatus"] == "LIVE" and item["earnedCount"] == 1
+        assert item["images"][0] == {"name": "a", "fileSvcHandle": None, "url": None, "tag": None}
+        assert item["ownership"]["restrictedToOwners"] == ["Loyalty"]
+        assert item["ownership"]["claims"] == [
+            {"ownerType": None, "referenceId": None, "isActive": None}
+        ]
+        assert item["badgeConstraints"] == [
+            {"__typename": "UnknownConstraint", "constraintType": "", "raw": "not a list"}
+        ]
+        (managed,) = body["data"]["badgeManagement"]["customerBadges"]
+        assert managed["badgeType"] is None and managed["earnCount"] == 1
+        answers[execution] = body
+    assert same_answers(answers["compiled"], answers["graphql-core"])
+
+    # REST writes them as stored.
+    rest = await get(apps["compiled"], f"{CUSTOMER}{customer}", auth, {"badgeType": "EARNED"})
+    (item,) = rest["data"]["badges"]
+    for name in ("name", "description", "active", "earnType", "badgeRank", "badgeConstraints"):
+        assert item[name] == fields[name], name
+    assert item["images"][1] == "not an image"
+    assert item["customerConstraints"][0]["referenceId"] == str(OID)
+    assert item["customerConstraints"][0]["startDate"] == "2024-05-01"
+
+
+async def test_a_shape_stored_in_place_of_another_is_an_error_on_its_field(
+    services: Services, apps: dict[str, httpx.AsyncClient]
+) -> None:
+    cases: list[tuple[dict[str, Any], dict[str, str]]] = [
+        ({"ownership": "Loyalty"}, {"ownership": _invalid("ownership", "an object")}),
+        (
+            {"ownership": {"restrictedToOwners": "Loyalty", "claims": []}},
+            {"ownership": _invalid("ownership.restrictedToOwners", "a list")},
+        ),
+        (
+            {"ownership": {"restrictedToOwners": [], "claims": [5]}},
+            {"ownership": _invalid("ownership.claims", "a list of objects")},
+        ),
+        (
+            {"images": {"name": "a"}},
+            {
+                f"images.0.{name}": _invalid("images", "a list of objects")
+                for name in ("name", "fileSvcHandle", "url", "tag")
+            },
+        ),
+    ]
+    for fields, expected in cases:
+        customer, auth = await seed_one(services, fields)
+        answers = {}
+        for execution, client in apps.items():
+            body = await graphql(client, EVERY_FIELD, auth, id=customer, type="EARNED")
+            errors = {
+                path.removeprefix("customerBadges.badges.0."): error["message"]
+                for path, error in _errors_by_path(body).items()
+            }
+            assert errors == expected, (execution, fields, body)
+            (item,) = body["data"]["customerBadges"]["badges"]
+            assert item["badgeStatus"] == "LIVE", (execution, fields)
+            answers[execution] = body
+        assert same_answers(answers["compiled"], answers["graphql-core"])
+        rest = await get(apps["compiled"], f"{CUSTOMER}{customer}", auth, {"badgeType": "EARNED"})
+        (field,) = fields
+        assert rest["data"]["badges"][0][field] == fields[field]
+
+
+# --- dates of the wrong type ------------------------------------------------------------------
+
+NOT_DATES: list[Any] = ["2020-01-01T00:00:00Z", 1_700_000_000, 1.5e9, None, ["2020"], True]
+
+
+@pytest.mark.parametrize("stored", NOT_DATES, ids=repr)
+async def test_a_date_of_the_wrong_type_counts_as_absent_in_the_rules(
+    services: Services, apps: dict[str, httpx.AsyncClient], stored: Any
+) -> None:
+    """startOn and expiresOn that are not dates: the badge is LIVE (started, never expiring);
+    earnExpiresOn: the earning never expires; issuedOn: not enrolled. Both APIs agree, and
+    the dates are written as stored (REST, with a null ISO twin) or as field errors."""
+    org_id = new_org_id()
+    customer_id = org_id * 10
+    docs = customer_documents(
+        org_id, customer_id, {"startOn": stored, "expiresOn": stored}, earn_count=1, rank=1
+    )
+    (record,) = docs["customer_badges"]
+    record |= {"earnExpiresOn": stored, "issuedOn": stored, "lastEarnedOn": stored}
+    # A second badge the customer is issued and has not earned: AVAILABLE_TO_ISSUE only when
+    # issuedOn does not count.
+    issued = badge(org_id, docs["badge_groups"][0]["_id"], startOn=stored, expiresOn=stored)
+    docs["badge_meta"].append(issued)
+    docs["customer_badges"].append(
+        {"_id": ObjectId(), "orgId": org_id, "customerId": customer_id,
+         "badgeMetaId": issued["_id"], "earnCount": 0, "issuedOn": stored, "active": True}
+    )  # fmt: skip
+    auth = await seed(services, org_id, docs)
+    earned, to_issue = str(docs["badge_meta"][0]["_id"]), str(issued["_id"])
+    date_error = "" if stored is None else "STORED_VALUE_INVALID"
+
+    for badge_type, ids in (
+        ("EARNED", [earned]), ("AVAILABLE_TO_ISSUE", [to_issue]), ("EXPIRED", [])
+    ):  # fmt: skip
+        answers = {}
+        for execution, client in apps.items():
+            body = await graphql(client, EVERY_FIELD, auth, id=str(customer_id), type=badge_type)
+            page = body["data"]["customerBadges"]["badges"]
+            assert [item["badgeMetaId"] for item in page] == ids, (execution, badge_type, body)
+            assert {item["badgeStatus"] for item in page} <= {"LIVE"}
+            codes = {e["extensions"]["code"] for e in body.get("errors", [])}
+            assert codes == ({date_error} if page and date_error else set()), body
+            for error in body.get("errors", []):
+                assert error["path"][-1] in {
+                    "startOn", "expiresOn", "startsOn", "lastEarnedOn", "lastEarnedOnDate"
+                }, error  # fmt: skip
+            answers[execution] = body
+        assert same_answers(answers["compiled"], answers["graphql-core"])
+
+        for uri, key in ((CUSTOMER, "badges"), (MANAGEMENT, "customerBadges")):
+            params = {"badgeType": badge_type}
+            for sort in ("LAST_EARNED_ON_DATE", ""):
+                rest = await get(apps["compiled"], f"{uri}{customer_id}", auth,
+                                 {**params, "sortOn": sort} if sort else params)  # fmt: skip
+                items = rest["data"][key]
+                assert [item["badgeMetaId"] for item in items] == ids, (uri, badge_type, rest)
+                for item in items:
+                    assert item["expiresOn"] == stored and item["expiresOnISO"] is None
+
+
+# --- any value in a typed field ---------------------------------------------------------------
+
+
+# Any BSON value, nested one level at most. (The embedded server answers an internal error for a
+# DBRef in an indexed field such as expiresOn, and for some documents with an empty or `$` key
+# at the top of a field's value: MongoDB does not. The JSON fields' property covers those.)
+_LEAVES = BSON_LEAVES.filter(lambda value: not isinstance(value, DBRef))
+WRONG_VALUES = st.one_of(
+    _LEAVES,
+    st.lists(_LEAVES, max_size=2),
+    st.dictionaries(st.sampled_from(["a", "url"]), _LEAVES, max_size=2),
+)
+
+
+def maybe_wrong(right: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A value of the field's own type, or any BSON value at all."""
+    return st.one_of(right, WRONG_VALUES)
+
+
+def _is_count(value: Any) -> bool:
+    """An earnCount that counts as earned: a number (not a boolean) of at least 1."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 1
+
+
+def _not_an_int(value: Any) -> bool:
+    """A stored value GraphQL's Int does not carry: no integer (a double with an integral value
+    is one), or one outside 32 bits."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return True
+    return not -(2**31) <= value <= INT_MAX
+
+
+WRONG_TYPE_CODES = {"STORED_VALUE_INVALID", "VALUE_OUT_OF_RANGE"}
+ENUM_VALUES = {"earnType": ("EARN", "ISSUE_EARN"), "tag": ("EARNED",), "ownerType": ("Journeys",)}
+
+
+@database_examples(6)  # about 2 s; `--hypothesis-profile=thorough` runs 24
+@given(data=st.data())
+async def test_any_value_in_a_typed_field_is_answered_by_both_apis(
+    services: Services,
+    apps: dict[str, httpx.AsyncClient],
+    odd_org: tuple[int, dict[str, str]],
+    data: st.DataObject,
+) -> None:
+    """Any BSON value where a string, a boolean, an enum member, an integer or a date belongs:
+    never a 500 nor an internal error; a field error STORED_VALUE_INVALID exactly where the
+    value is not of the field's type (an enum: null, no error); the same answer with compiled
+    execution on and off; REST writes the values as stored."""
+    org_id, auth = odd_org
+    customer_id = new_org_id()
+    draw = data.draw
+    dates = maybe_wrong(INSTANTS)
+    texts = {name: draw(maybe_wrong(TEXT), label=name) for name in ("name", "description", "url")}
+    flags = {name: draw(maybe_wrong(st.booleans()), label=name) for name in ("active", "isActive")}
+    instants = {
+        name: draw(dates, label=name)
+        for name in ("startOn", "expiresOn", "issuedOn", "earnExpiresOn", "lastEarnedOn")
+    }
+    enums = {
+        name: draw(maybe_wrong(st.sampled_from(values)), label=name)
+        for name, values in ENUM_VALUES.items()
+    }
+    earn_count = draw(maybe_wrong(st.integers(1, 5)), label="earnCount")
+    claim = {"ownerType": enums["ownerType"], "referenceId": "r", "isActive": flags["isActive"]}
+    fields = {
+        "name": texts["name"],
+        "description": texts["description"],
+        "active": flags["active"],
+        "earnType": enums["earnType"],
+        "startOn": instants["startOn"],
+        "expiresOn": instants["expiresOn"],
+        "images": [{"name": "a", "url": texts["url"], "tag": enums["tag"]}],
+        "ownership": {"restrictedToOwners": ["Loyalty"], "claims": [claim]},
+    }
+    docs = customer_documents(org_id, customer_id, fields, earn_count=1, rank=1)
+    docs["customer_badges"][0] |= {
+        "earnCount": earn_count,
+        **{name: instants[name] for name in ("issuedOn", "earnExpiresOn", "lastEarnedOn")},
+    }
+    await write_documents(services.database, docs)
+
+    # Each typed field's path, its stored value and the class it must be of.
+    at, managed = "customerBadges.badges.0.", "badgeManagement.customerBadges.0."
+    typed: dict[str, tuple[Any, type]] = {
+        f"{at}name": (texts["name"], str),
+        f"{at}description": (texts["description"], str),
+        f"{at}images.0.url": (texts["url"], str),
+        f"{at}active": (flags["active"], bool),
+        f"{at}ownership.claims.0.isActive": (flags["isActive"], bool),
+        f"{at}startOn": (instants["startOn"], datetime),
+        f"{at}expiresOn": (instants["expiresOn"], datetime),
+        f"{at}lastEarnedOnDate": (instants["lastEarnedOn"], datetime),
+        f"{managed}name": (texts["name"], str),
+        f"{managed}active": (flags["active"], bool),
+        f"{managed}startsOn": (instants["startOn"], datetime),
+        f"{managed}expiresOn": (instants["expiresOn"], datetime),
+        f"{managed}lastEarnedOn": (instants["lastEarnedOn"], datetime),
+    }
+    # EARNED with includeExpired (customerBadges): the count alone decides; without it
+    # (badgeManagement), also an earnExpiresOn not past (one that is not a date never is).
+    earned = _is_count(earn_count)
+    earn_expires_on = instants["earnExpiresOn"]
+    active = earned and not (isinstance(earn_expires_on, datetime) and earn_expires_on <= NOW)
+    answers = {}
+    for execution, client in apps.items():
+        variables = {"id": str(customer_id), "type": "EARNED"}
+        response = await client.post(
+            "/graphql", json={"query": EVERY_FIELD, "variables": variables}, headers=auth
+        )
+        assert response.status_code == 200, (execution, response.text)
+        body = response.json()
+        errors = _errors_by_path(body)
+        assert {e["extensions"]["code"] for e in errors.values()} <= WRONG_TYPE_CODES, body
+        page = body["data"]["customerBadges"]["badges"]
+        assert len(page) == earned, body
+        assert len(body["data"]["badgeManagement"]["customerBadges"]) == active, body
+        if earned:
+            invalid = {
+                path
+                for path, (value, cls) in typed.items()
+                if value is not None
+                and not isinstance(value, cls)
+                and (active or not path.startswith(managed))
+            }
+            if _not_an_int(earn_count):
+                invalid.add(f"{at}earnedCount")
+            # The management earnCount is the rules' count: a number, not always an integer.
+            assert set(errors) - {f"{managed}earnCount"} == invalid, (execution, body)
+            (item,) = page
+            for name, value in (("earnType", enums["earnType"]), ("tag", enums["tag"])):
+                shown = item["earnType"] if name == "earnType" else item["images"][0]["tag"]
+                assert shown == (value if value in ENUM_VALUES[name] else None), (name, body)
+        else:
+            assert errors == {}, body
+        answers[execution] = body
+    assert same_answers(answers["compiled"], answers["graphql-core"])
+
+    params = {"badgeType": "EARNED", "includeExpired": "true"}
+    for sort in ("LAST_EARNED_ON_DATE", ""):
+        rest = await get(apps["compiled"], f"{CUSTOMER}{customer_id}", auth,
+                         {**params, "sortOn": sort} if sort else params)  # fmt: skip
+        assert len(rest["data"]["badges"]) == earned
+        for item in rest["data"]["badges"]:
+            assert item["name"] == json_form(texts["name"])
+            assert item["active"] == json_form(flags["active"])
+            assert item["earnType"] == json_form(enums["earnType"])
+            expires_on = instants["expiresOn"]
+            if isinstance(expires_on, datetime):
+                assert item["expiresOnISO"] == json_form(expires_on)
+            else:
+                assert (item["expiresOn"], item["expiresOnISO"]) == (json_form(expires_on), None)
+    rest = await get(apps["compiled"], f"{MANAGEMENT}{customer_id}", auth, params)
+    assert len(rest["data"]["customerBadges"]) == active

@@ -69,7 +69,7 @@ class Item:
     badge: BadgeMeta
     record: BadgeRecord | None
     group: BadgeGroup | None
-    earn_count: int  # the customer's earnCount (0 without a record)
+    earn_count: int | float  # the rules' earnCount (0 without a record, or not a number)
     earned: bool  # earned at least once: gates the fields that exist only when earned
     group_name: str | None
     now: datetime

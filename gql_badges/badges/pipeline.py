@@ -25,6 +25,7 @@ from gql_badges.badges.rules import (
     SortOn,
     SortSource,
     customer_state,
+    stored_date,
 )
 from gql_badges.enums import (
     BadgeAction,
@@ -119,7 +120,7 @@ def _status_clause(status: BadgeStatus, now: datetime) -> Document:
             return {"expiresOn": {"$lte": now}}
 
 
-def _within_customer_limit(earn_count: int) -> Document:
+def _within_customer_limit(earn_count: int | float) -> Document:
     """No CUSTOMER_BADGE_FIXED_VALUE limit at or below `earn_count`: the customer may earn more."""
     return {
         "customerConstraints": {
@@ -145,7 +146,7 @@ def _badge_type_clauses(
                 {"_id": {"$nin": [badge_id for badge_id, state in states if state.blocks_issue]}},
             ]
         case BadgeType.AVAILABLE:
-            by_count: dict[int, list[ObjectId]] = defaultdict(list)
+            by_count: dict[int | float, list[ObjectId]] = defaultdict(list)
             for badge_id, state in states:
                 if state.earn_count != 0:
                     by_count[state.earn_count].append(badge_id)
@@ -294,7 +295,8 @@ def sort_stages(
             builder.by(key, direction)
         else:
             badge_ids = [record["badgeMetaId"] for record in records]
-            values = [record.get(key) for record in records]
+            # A record's key that is not a date sorts as absent, as the rules read it.
+            values = [stored_date(record.get(key)) for record in records]
             builder.by_expression(_lookup(badge_ids, values, "$_id"), direction)
     return builder.build()
 

@@ -62,15 +62,30 @@ RECORD_FIELDS = (
 GROUP_FIELDS = ("name", "rank")
 
 
+def stored_date(value: object) -> datetime | None:
+    """A stored date as the rules read it: any other value (a string, a number) counts as
+    absent. The pipeline's comparisons agree, since MongoDB compares a date with dates only."""
+    return value if isinstance(value, datetime) else None
+
+
+def stored_count(value: object) -> int | float:
+    """A stored earnCount as the rules read it: a number, else 0 (as without a count).
+    (A boolean is not a count, though Python's bool is an int.)"""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return 0
+
+
 def badge_status(badge: BadgeMeta, now: datetime) -> BadgeStatus:
     """UPCOMING before startOn, EXPIRED from expiresOn on, LIVE between.
 
-    A missing startOn counts as started, a missing expiresOn as never expiring.
+    A missing startOn counts as started, a missing expiresOn as never expiring; so does one
+    stored as anything but a date (docs/semantics.md, "Stored values").
     """
-    expires_on = badge.get("expiresOn")
+    expires_on = stored_date(badge.get("expiresOn"))
     if expires_on is not None and expires_on <= now:
         return BadgeStatus.EXPIRED
-    start_on = badge.get("startOn")
+    start_on = stored_date(badge.get("startOn"))
     if start_on is not None and now < start_on:
         return BadgeStatus.UPCOMING
     return BadgeStatus.LIVE
@@ -80,7 +95,7 @@ def badge_status(badge: BadgeMeta, now: datetime) -> BadgeStatus:
 class CustomerState:
     """What one customer_badges record (or its absence) says about a badge for the customer."""
 
-    earn_count: int
+    earn_count: int | float
     enrolled: bool
     earn_active: bool
 
@@ -99,11 +114,12 @@ NO_RECORD = CustomerState(earn_count=0, enrolled=False, earn_active=False)
 def customer_state(record: BadgeRecord | None, now: datetime) -> CustomerState:
     if record is None:
         return NO_RECORD
-    earn_count = record.get("earnCount") or 0
-    earn_expires_on = record.get("earnExpiresOn")
+    earn_count = stored_count(record.get("earnCount"))
+    earn_expires_on = stored_date(record.get("earnExpiresOn"))
     return CustomerState(
         earn_count=earn_count,
-        enrolled=record.get("issuedOn") is not None and record.get("issueStatus") != REVOKED,
+        enrolled=stored_date(record.get("issuedOn")) is not None
+        and record.get("issueStatus") != REVOKED,
         earn_active=earn_count >= 1
         and record.get("active") is True
         and (earn_expires_on is None or earn_expires_on > now),
@@ -113,7 +129,10 @@ def customer_state(record: BadgeRecord | None, now: datetime) -> CustomerState:
 def customer_limit(badge: BadgeMeta) -> int | float | None:
     """The smallest maxEarnLimit among the badge's CUSTOMER_BADGE_FIXED_VALUE constraints."""
     limits: list[int | float] = []
-    for constraint in badge.get("customerConstraints") or ():
+    constraints = badge.get("customerConstraints")
+    for constraint in constraints if isinstance(constraints, list) else ():
+        if not isinstance(constraint, dict):
+            continue
         limit = constraint.get("maxEarnLimit")
         if constraint.get(
             "constraintType"

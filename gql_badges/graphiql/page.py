@@ -43,7 +43,8 @@ def _page() -> tuple[bytes, str]:
     html = re.sub(r"\{\{([^{}]+)\}\}", lambda m: values[m.group(1)], _read("page.html"))
     boot_hash = base64.b64encode(hashlib.sha256(boot.encode()).digest()).decode()
     # Everything from the gateway itself; GraphiQL's fonts and icons are data: URIs, and React
-    # and CodeMirror set inline styles.
+    # and CodeMirror set inline styles. connect-src 'self' also admits the subscriptions'
+    # WebSocket to the same host and port (ws: and wss: match 'self' in CSP Level 3).
     policy = (
         "default-src 'self'; "
         f"script-src 'self' 'sha256-{boot_hash}'; "

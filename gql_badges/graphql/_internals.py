@@ -5,9 +5,12 @@ with graphql-core's own executor, field collection and error handling, and Straw
 argument conversion: none of that is public API. A few other modules need one thing each that
 neither library publishes (the graphql-core schema behind a Strawberry schema, Strawberry's
 validation rules, the `operationName` a request gave, which limit a graphql-core refusal
-hit). Everything of that kind is here, typed through the `Protocol`s below, so that:
+hit). Everything of that kind is here, typed through the `Protocol`s below; the names that
+have no public home but are needed as they are (classes to subclass or test for, the view's
+operation kinds and errors) are re-exported, listed at the end. So:
 
-- the rest of the package imports only the libraries' public names, and this module;
+- the rest of the package imports only the libraries' public names, and this module
+  (`tests/graphql/test_fence.py` checks every module for it);
 - `tests/graphql/test_internals.py` checks, one test per internal, the exact behaviour
   relied on; when a release changes one, the failing test names it;
 - `KNOWN_VERSIONS` are the releases the fence was written and tested against. With other
@@ -48,8 +51,26 @@ from graphql import (
     build_schema,
     get_argument_values,
 )
-from graphql.pyutils import Path
+
+# Below, names that neither library publishes, which the rest of the package imports from here
+# (see "Re-exported" at the end; `is_default_resolver` is public). Unlike the executor's
+# internals further down, these are not optional: the view, the item selection and the
+# WebSocket transport (which subclasses Strawberry's graphql-transport-ws handler and WebSocket
+# adapter) have no public way around them. A release that moves one fails here, at import, and
+# its contract test in tests/graphql/test_internals.py names it.
+from graphql.pyutils import Path, gather_with_cancel
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import NonTextMessageReceived, WebSocketDisconnected
 from strawberry.resolvers import is_default_resolver
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+from strawberry.types.unset import UnsetType
 
 # The internals themselves. Should a release move one, nothing here may stop the gateway from
 # starting: compiled execution is then off (`compiled_execution_allowed` says why) and the
@@ -519,17 +540,54 @@ class _Execution:
         return executor.complete_value(field_def.type, details, info, path, result, None)
 
 
+# --- Re-exported -------------------------------------------------------------------------------
+#
+# graphql-core:
+# - `gather_with_cancel` (`graphql.pyutils`, which says it is not part of the interface): awaits
+#   sibling fields as graphql-core's executor does, the first error cancelling the rest;
+# - `Path` (the same): a field's response path, as `GraphQLResolveInfo.path` has it.
+# Strawberry:
+# - `PreExecutionError`: the result `Schema.execute` returns when a document fails to parse or
+#   validate (the view tells validation failures apart by it, and answers its own in it);
+# - `OperationType`: the kinds `Schema.execute(allowed_operation_types=...)` takes;
+# - `InvalidOperationTypeError`, `CannotGetOperationTypeError`: what `Schema.execute` raises for
+#   an operation kind not allowed, and for an operation it cannot pick out of the document;
+# - `UnsetType`: the type of `strawberry.UNSET`, which `on_ws_connect` returns for an ack
+#   without a payload;
+# - `SelectedField`, `FragmentSpread`, `InlineFragment`, `Selection`: what `Info.selected_fields`
+#   (documented) holds, whose classes Strawberry does not export from a documented module;
+# - `BaseGraphQLTransportWSHandler` (with `ConnectionInitMessage`, the message its
+#   `handle_connection_init` takes) and `ASGIWebSocketAdapter` (with `NonTextMessageReceived`,
+#   `WebSocketDisconnected`, what an adapter raises): the classes the live WebSocket transport
+#   subclasses.
+
+
 __all__: Sequence[str] = [
     "KNOWN_VERSIONS",
     "NOT_RUN",
+    "ASGIWebSocketAdapter",
     "ArgumentConverter",
+    "BaseGraphQLTransportWSHandler",
+    "CannotGetOperationTypeError",
+    "ConnectionInitMessage",
     "FencedExecutor",
     "FieldDetails",
     "FieldGroup",
+    "FragmentSpread",
     "GroupedFields",
+    "InlineFragment",
+    "InvalidOperationTypeError",
+    "NonTextMessageReceived",
     "Operation",
+    "OperationType",
+    "Path",
+    "PreExecutionError",
     "RootExecution",
     "RootFieldsRunner",
+    "SelectedField",
+    "Selection",
+    "UnsetType",
+    "WebSocketDisconnected",
     "argument_converter",
     "attribute_name",
     "collect_root_fields",
@@ -537,6 +595,7 @@ __all__: Sequence[str] = [
     "compiled_execution_allowed",
     "enum_class",
     "fenced_executor",
+    "gather_with_cancel",
     "graphql_schema",
     "installed_versions",
     "operation_of_document",

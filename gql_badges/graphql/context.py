@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from gql_badges.auth.credentials import Authenticator, Caller
 from gql_badges.badges.repository import BadgeRepository
+from gql_badges.live.hub import Hub
+from gql_badges.observability.metrics import Metrics
 
-if TYPE_CHECKING:
-    from gql_badges.graphql.live import LiveConnection
+
+@dataclass
+class LiveConnection:
+    """What the subscriptions of one WebSocket or event stream share."""
+
+    hub: Hub
+    transport: str  # "websocket" or "sse": the metrics' label
+    clock: Callable[[], datetime]
+    metrics: Metrics | None = None
+    recheck_seconds: float = 30.0
+    expires_at: float | None = None  # the OAuth token's expiry, epoch seconds
+    caller: Caller | None = None  # once authenticated
+    subscriptions: int = field(default=0)
 
 
 @dataclass

@@ -22,10 +22,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import Executor, GraphQLObjectType
-from graphql.pyutils import Path, gather_with_cancel
 
 from gql_badges.graphql import _internals as internals
-from gql_badges.graphql._internals import FieldGroup, GroupedFields, RootExecution
+from gql_badges.graphql._internals import (
+    FieldGroup,
+    GroupedFields,
+    Path,
+    RootExecution,
+    gather_with_cancel,
+)
 from gql_badges.graphql.plan import Plan, RootField
 from gql_badges.graphql.plan_cache import PlanCache, PlanStats
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -26,13 +25,12 @@ from strawberry.types import Info
 
 from gql_badges.auth.credentials import OAUTH_HEADER, Caller
 from gql_badges.errors import DatabaseUnavailable, GatewayError, RateLimited, Unauthenticated
-from gql_badges.graphql.context import GraphQLContext
+from gql_badges.graphql.context import GraphQLContext, LiveConnection
 from gql_badges.graphql.resolvers import CustomerInput
 from gql_badges.graphql.types import CustomerBadge, to_customer_badges
 from gql_badges.live.changes import Change, ChangeKind
 from gql_badges.live.errors import SubscriptionsUnavailable
-from gql_badges.live.hub import Hub, Subscriber
-from gql_badges.observability.metrics import Metrics
+from gql_badges.live.hub import Subscriber
 from gql_badges.storage.collections import BadgeRecord
 
 access_logger = logging.getLogger("gql_badges.access")
@@ -71,20 +69,6 @@ def token_expiry(headers: Mapping[str, str]) -> float | None:
         return None
     expiry = claims.get("exp")
     return float(expiry) if isinstance(expiry, int | float) else None
-
-
-@dataclass
-class LiveConnection:
-    """What the subscriptions of one WebSocket or event stream share."""
-
-    hub: Hub
-    transport: str  # "websocket" or "sse": the metrics' label
-    clock: Callable[[], datetime]
-    metrics: Metrics | None = None
-    recheck_seconds: float = 30.0
-    expires_at: float | None = None  # the OAuth token's expiry, epoch seconds
-    caller: Caller | None = None  # once authenticated
-    subscriptions: int = field(default=0)
 
 
 async def resolve_badge(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
-from strawberry.types.scalar import ScalarDefinition
 
 from gql_badges.timefmt import format_iso, parse_iso
 
@@ -25,8 +24,12 @@ def _parse(value: object) -> datetime:
         raise ValueError(_EXPECTED) from None
 
 
-SCALAR_MAP: dict[object, ScalarDefinition] = {
-    datetime: strawberry.scalar(
+# Typed `object`, as `StrawberryConfig.scalar_map` types its keys: the map's type is then
+# inferred, with no need to name Strawberry's scalar definition class (not published).
+_DATETIME: object = datetime
+
+SCALAR_MAP = {
+    _DATETIME: strawberry.scalar(
         name="DateTime",
         description="An instant, as an ISO-8601 string in UTC (`2024-05-01T00:00:00Z`).",
         serialize=format_iso,

@@ -19,9 +19,9 @@ from graphql import (
     get_named_type,
 )
 from strawberry.types import Info
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from gql_badges.badges.items import Endpoint, graphql_fields
+from gql_badges.graphql._internals import FragmentSpread, InlineFragment, SelectedField, Selection
 
 ITEM_TYPES = {Endpoint.CUSTOMER: "Badge", Endpoint.MANAGEMENT: "CustomerBadge"}
 

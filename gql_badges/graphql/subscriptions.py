@@ -24,14 +24,15 @@ from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
-from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.http.exceptions import NonTextMessageReceived, WebSocketDisconnected
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
 from gql_badges.errors import Forbidden, GatewayError, RateLimited, Unauthenticated
+from gql_badges.graphql._internals import (
+    ASGIWebSocketAdapter,
+    BaseGraphQLTransportWSHandler,
+    ConnectionInitMessage,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from gql_badges.graphql.context import GraphQLContext
 from gql_badges.graphql.live import credential_headers, token_expiry
 

@@ -9,6 +9,7 @@ work. The item fields' values come from the item table (`badges/items.py`);
 from __future__ import annotations
 
 import functools
+import math
 import re
 import typing
 from collections.abc import Callable, Iterable
@@ -35,7 +36,7 @@ from gql_badges.enums import (
     Owner,
     SortOrder,
 )
-from gql_badges.errors import ValueOutOfRange
+from gql_badges.errors import StoredValueInvalid, ValueOutOfRange
 from gql_badges.storage.collections import Document
 
 # The domain's enums are the GraphQL enums: Strawberry marks each class in place.
@@ -77,15 +78,47 @@ _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
 def _int(field: str) -> Callable[[Any], Any]:
-    """A stored integer for an Int field as it is, or, when GraphQL's 32 bits cannot carry it,
-    the field's error (graphql-core raises an exception it finds as a field's value)."""
+    """A stored integer for an Int field as it is, or the field's error: when GraphQL's 32 bits
+    cannot carry it, or when it is no integer at all (graphql-core raises an exception it finds
+    as a field's value). A double with an integral value is an integer, as Int coerces it."""
 
     def checked(value: Any) -> Any:
-        if isinstance(value, int | float) and not _INT_MIN <= value <= _INT_MAX:
+        if value is None or (type(value) is int and _INT_MIN <= value <= _INT_MAX):
+            return value
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)
+        elif not isinstance(value, int) or isinstance(value, bool):
+            return StoredValueInvalid(field, "an Int")
+        if not _INT_MIN <= value <= _INT_MAX:
             return ValueOutOfRange(field)
-        return value  # None, or a value graphql-core's Int writes or refuses itself
+        return value
 
     return checked
+
+
+def _typed(field: str, cls: type, expected: str) -> Callable[[Any], Any]:
+    """A stored value for a field of GraphQL type `expected` as it is when it is a `cls` (or
+    null), else the field's error: graphql-core would turn some into text of its own (a number
+    into a String) and fail on others with an internal error."""
+
+    def checked(value: Any) -> Any:
+        if value is None or isinstance(value, cls):
+            return value
+        return StoredValueInvalid(field, expected)
+
+    return checked
+
+
+def _text(field: str) -> Callable[[Any], Any]:
+    return _typed(field, str, "a String")
+
+
+def _bool(field: str) -> Callable[[Any], Any]:
+    return _typed(field, bool, "a Boolean")
+
+
+def _instant(field: str) -> Callable[[Any], Any]:
+    return _typed(field, datetime, "a DateTime")
 
 
 @strawberry.type
@@ -226,12 +259,19 @@ _CAMEL = {
 }
 
 
-# The Int fields of each constraint type, each with its range check.
-_INT_CHECKS = {
+# The leaf fields of each constraint type, each with the check of its stored value's type.
+_LEAF_CHECKS: dict[type, Callable[[str], Callable[[Any], Any]]] = {
+    int: _int,
+    str: _text,
+    datetime: _instant,
+}
+_CHECKS = {
     cls: {
-        name: _int(_CAMEL[name])
+        name: _LEAF_CHECKS[leaf](_CAMEL[name])
         for name, hint in typing.get_type_hints(cls).items()
-        if int in typing.get_args(hint)
+        if name != "constraint_type"  # the type's own name, never read from the value
+        for leaf in typing.get_args(hint)
+        if leaf in _LEAF_CHECKS
     }
     for cls in _CONSTRAINT_TYPES.values()
 }
@@ -242,11 +282,19 @@ def to_constraint(stored: Any) -> Any:
     cls = _CONSTRAINT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         return UnknownConstraint(constraint_type=kind if isinstance(kind, str) else "", raw=stored)
-    fields, checks = strawberry_fields(cls), _INT_CHECKS[cls]
+    fields, checks = strawberry_fields(cls), _CHECKS[cls]
     values = {name: stored.get(_CAMEL[name]) for name in fields}
     for name, check in checks.items():
         values[name] = check(values[name])
     return cls(**values)
+
+
+def _constraints(stored: Any) -> list[Any]:
+    """A badge's constraints; a value stored in place of their list is one constraint of a type
+    this gateway does not know, raw as stored (its `raw` keeps it whole)."""
+    if not isinstance(stored, list):
+        return [UnknownConstraint(constraint_type="", raw=stored)]
+    return [to_constraint(constraint) for constraint in stored]
 
 
 @functools.cache  # per class, not per constraint of every item
@@ -299,7 +347,10 @@ class CustomerBadge(BadgeItem):
     last_earned_on: datetime | None
     starts_on: datetime | None
     earn_count: int | None = strawberry.field(
-        description="Null only with a VALUE_OUT_OF_RANGE error, for a stored count over 32 bits."
+        description=(
+            "Null only with a field error: VALUE_OUT_OF_RANGE for a stored count over 32 bits, "
+            "STORED_VALUE_INVALID for one that is not an integer."
+        )
     )
     issue_status: str | None
 
@@ -316,28 +367,59 @@ class CustomerBadgePage:
     pagination: Pagination
 
 
-def _image(stored: Document) -> BadgeImage:
+_IMAGE_NAME, _IMAGE_HANDLE, _IMAGE_URL = _text("name"), _text("fileSvcHandle"), _text("url")
+
+
+def _invalid_image(field: str, expected: str) -> BadgeImage:
+    """The list and its items are non-null: an image that is not an object is served with each
+    of its fields in error (graphql-core raises an exception it finds as a field's value), so
+    that the rest of the badge is served."""
+    error: Any = StoredValueInvalid(field, expected)
+    return BadgeImage(name=error, file_svc_handle=error, url=error, tag=error)
+
+
+def _image(stored: Any, at: str) -> BadgeImage:
+    if not isinstance(stored, dict):
+        return _invalid_image(at, "an object")
     return BadgeImage(
-        name=stored.get("name"),
-        file_svc_handle=stored.get("fileSvcHandle"),
-        url=stored.get("url"),
+        name=_IMAGE_NAME(stored.get("name")),
+        file_svc_handle=_IMAGE_HANDLE(stored.get("fileSvcHandle")),
+        url=_IMAGE_URL(stored.get("url")),
         tag=_enum(ImageTag, stored.get("tag")),
     )
 
 
-def _ownership(stored: Document | None) -> Ownership | None:
+def _images(stored: Any) -> list[BadgeImage]:
+    if not isinstance(stored, list):
+        return [_invalid_image("images", "a list of objects")]
+    return [_image(image, f"images.{n}") for n, image in enumerate(stored)]
+
+
+_REFERENCE_ID, _IS_ACTIVE = _text("referenceId"), _bool("isActive")
+
+
+def _ownership(stored: Any) -> Ownership | StoredValueInvalid | None:
     if stored is None:
         return None
-    owners = (_enum(Owner, owner) for owner in stored.get("restrictedToOwners") or ())
-    claims = [
-        Claim(
-            owner_type=_enum(Owner, claim.get("ownerType")),
-            reference_id=claim.get("referenceId"),
-            is_active=claim.get("isActive"),
-        )
-        for claim in stored.get("claims") or ()
-    ]
-    return Ownership(restricted_to_owners=[o for o in owners if o is not None], claims=claims)
+    if not isinstance(stored, dict):
+        return StoredValueInvalid("ownership", "an object")
+    owners, claims = stored.get("restrictedToOwners") or [], stored.get("claims") or []
+    if not isinstance(owners, list):
+        return StoredValueInvalid("ownership.restrictedToOwners", "a list")
+    if not isinstance(claims, list) or not all(isinstance(claim, dict) for claim in claims):
+        return StoredValueInvalid("ownership.claims", "a list of objects")
+    members = (_enum(Owner, owner) for owner in owners)
+    return Ownership(
+        restricted_to_owners=[owner for owner in members if owner is not None],
+        claims=[
+            Claim(
+                owner_type=_enum(Owner, claim.get("ownerType")),
+                reference_id=_REFERENCE_ID(claim.get("referenceId")),
+                is_active=_IS_ACTIVE(claim.get("isActive")),
+            )
+            for claim in claims
+        ],
+    )
 
 
 def _group(stored: Document | None) -> BadgeGroup | None:
@@ -345,22 +427,22 @@ def _group(stored: Document | None) -> BadgeGroup | None:
         return None
     return BadgeGroup(
         id=strawberry.ID(str(stored["_id"])),
-        name=stored.get("name"),
+        name=_GROUP_NAME(stored.get("name")),
         rank=_GROUP_RANK(stored.get("rank")),
     )
 
 
-_GROUP_RANK = _int("rank")
+_GROUP_NAME, _GROUP_RANK = _text("name"), _int("rank")
 
 
 # How a GraphQL item field is made of its item value, when not the value itself: enums by kind,
 # sub-documents into their object types by field.
 _OBJECTS: dict[str, Callable[[Any], Any]] = {
-    "images": lambda stored: [_image(image) for image in stored],
+    "images": _images,
     "ownership": _ownership,
     "group": _group,
-    "customerConstraints": lambda stored: [to_constraint(c) for c in stored],
-    "badgeConstraints": lambda stored: [to_constraint(c) for c in stored],
+    "customerConstraints": _constraints,
+    "badgeConstraints": _constraints,
 }
 
 
@@ -374,6 +456,12 @@ def _convert(field: ItemField) -> Callable[[Any], Any] | None:
         return _OBJECTS[field.name]
     if field.kind is Kind.INT:
         return _int(field.name)
+    if field.kind is Kind.TEXT:
+        return _text(field.name)
+    if field.kind is Kind.BOOL:
+        return _bool(field.name)
+    if field.kind is Kind.INSTANT:
+        return _instant(field.name)
     if field.kind is Kind.ENUM:
         enum = field.enum
         assert enum is not None, field.name

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -42,16 +43,19 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
-from strawberry.types.graphql import OperationType
-from strawberry.types.unset import UNSET, UnsetType
 
 from gql_badges.auth.credentials import presents_credentials
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, response_headers
 from gql_badges.graphiql import graphiql_page
 from gql_badges.graphql._accept import GRAPHQL_RESPONSE_JSON, JSON, content_type, negotiate
+from gql_badges.graphql._internals import (
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+    OperationType,
+    PreExecutionError,
+    UnsetType,
+)
 from gql_badges.graphql.context import GraphQLContext
 from gql_badges.graphql.live import LiveConnection, token_expiry
 from gql_badges.graphql.operation import MESSAGE as OPERATION_NAME_REQUIRED
@@ -407,7 +411,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
 
     async def on_ws_connect(self, context: GraphQLContext) -> UnsetType | dict[str, object] | None:
         await self.live_sockets.authenticate(context)  # or close with the code it raises
-        acknowledged: UnsetType = UNSET  # an ack without a payload
+        acknowledged: UnsetType = strawberry.UNSET  # an ack without a payload
         return acknowledged
 
     def context_for(self, request: Request | WebSocket) -> GraphQLContext:

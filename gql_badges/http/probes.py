@@ -16,14 +16,18 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready when a server the read preference admits answers; missing indexes are listed in
-    `degraded` (still 200: the gateway answers, some look-ups more slowly)."""
+    """Ready when a server the read preference admits answers; missing indexes, and
+    subscriptions a standalone MongoDB cannot serve (no change streams), are listed in
+    `degraded` (still 200: the gateway answers queries, some look-ups more slowly)."""
     database: Database = request.app.state.services.database
     if not await database.ping():
         return JSONBody({"status": "database unreachable"}, status_code=503)
     if database.index_problems is None:
         await database.prepare_indexes()
     degraded = [problem.as_dict() for problem in database.index_problems or ()]
+    hub = request.app.state.services.hub
+    if hub is not None and (reason := await hub.check_support()) is not None:
+        degraded.append({"feature": "subscriptions", "reason": reason})  # queries still work
     return JSONBody({"status": "degraded" if degraded else "ready", "degraded": degraded})
 
 

@@ -143,6 +143,7 @@ class Hub:
         self.server_selection_timeout_ms = server_selection_timeout_ms
         self.metrics = metrics
         self.unavailable: str | None = None  # why subscriptions are refused, once known
+        self._supported = False  # known to have change streams
         self._client: AsyncMongoClient[dict[str, Any]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._open = asyncio.Event()  # set while the stream is open
@@ -165,7 +166,7 @@ class Hub:
         ServerShuttingDown."""
         if self._closing:
             raise ServerShuttingDown()
-        if self.unavailable is not None:
+        if await self.check_support() is not None:
             raise SubscriptionsUnavailable(details=self.unavailable)
         key = (int(org_id), int(customer_id))
         subscriber = Subscriber(key, self.queue_size)
@@ -209,6 +210,23 @@ class Hub:
                 subscriber.end(reason())
                 self._count_ended(reason.graphql_code)
                 self.unsubscribe(subscriber)
+
+    async def check_support(self) -> str | None:
+        """Why this deployment cannot serve subscriptions (None: it can), asking the server once
+        (`hello`: a replica set member or a mongos has change streams; a standalone has not).
+        An unreachable server says nothing: asked again next time."""
+        if self.unavailable is not None or self._supported:
+            return self.unavailable
+        try:
+            hello = await self._connect().admin.command("hello")
+        except PyMongoError:
+            return None
+        if hello.get("setName") or hello.get("msg") == "isdbgrid":
+            self._supported = True
+        else:
+            self.unavailable = NO_CHANGE_STREAMS
+            logger.error("live: %s", NO_CHANGE_STREAMS)
+        return self.unavailable
 
     # --- the stream -------------------------------------------------------------------------
 

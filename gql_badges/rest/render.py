@@ -64,9 +64,27 @@ def _instant(read: Callable[[Item], datetime | None], stored: str | None) -> Col
 
     def columns(badges: Stored, items: list[Item]) -> list[Column]:
         values = list(map(from_badge, badges) if from_badge else map(read, items))
-        return list(epochs_and_isos(values))
+        if {*map(type, values)} <= _INSTANT_TYPES:  # one scan of types, in C
+            return list(epochs_and_isos(values))
+        return list(_stored_instants(values))
 
     return columns
+
+
+# What a stored instant is, as the driver decodes it (a BSON date is exactly `datetime`).
+_INSTANT_TYPES = {datetime, type(None)}
+
+
+def _stored_instants(values: list[Any]) -> tuple[list[Any], list[str | None]]:
+    """A column holding values that are not dates (a string, a number: stored by another
+    writer): those are written as stored with a null ISO twin, the dates as usual."""
+    epochs: list[Any] = []
+    texts: list[str | None] = []
+    for value in values:
+        epoch, text = epoch_and_iso(value) if isinstance(value, datetime) else (value, None)
+        epochs.append(epoch)
+        texts.append(text)
+    return epochs, texts
 
 
 def _computed(read: Callable[[Item], Any]) -> ColumnMaker:
@@ -79,6 +97,8 @@ def _with_dates(read: Callable[[Item], Any]) -> ColumnMaker:
 
     def column(badges: Stored, items: list[Item]) -> list[Column]:
         lists = list(map(read, items))
+        if not {*map(type, lists)} <= {list}:  # a value stored in place of a list
+            return [[_dated(stored) if type(stored) is list else stored for stored in lists]]
         documents = list(chain.from_iterable(lists))
         values = chain.from_iterable(map(dict.values, documents))
         if {*map(type, documents)} <= {dict} and datetime not in map(type, values):

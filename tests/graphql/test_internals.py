@@ -13,6 +13,7 @@ import inspect
 import logging
 import subprocess
 import sys
+import typing
 from collections.abc import Awaitable
 from typing import Any
 
@@ -433,6 +434,176 @@ def test_suggestions_are_a_suffix_of_the_message() -> None:
     (hidden,) = validate(GRAPHQL_SCHEMA, document, hide_suggestions=True)
     assert "Did you mean" in shown.message
     assert internals.without_suggestions(shown.message) == hidden.message
+
+
+# --- re-exported names ---------------------------------------------------------------------------
+
+
+async def test_gather_with_cancel_raises_the_first_error_and_cancels_the_rest() -> None:
+    """`graphql.pyutils.gather_with_cancel`: results in order; the first error propagates and
+    the awaitables still pending are cancelled (not left running)."""
+    assert await internals.gather_with_cancel(_value(1), _value(2)) == [1, 2]
+    never = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def pending() -> None:
+        try:
+            await never.wait()
+        finally:
+            cancelled.set()
+
+    async def failing() -> None:
+        await asyncio.sleep(0)
+        raise ValueError("first")
+
+    with pytest.raises(ValueError, match="first"):
+        await internals.gather_with_cancel(pending(), failing())
+    await asyncio.wait_for(cancelled.wait(), timeout=5)
+
+
+async def _value(value: int) -> int:
+    await asyncio.sleep(0)
+    return value
+
+
+def test_path_is_a_fields_response_path() -> None:
+    """`graphql.pyutils.Path`: `Path(prev, key, typename)`, read back with `as_list`."""
+    path = internals.Path(None, "customerBadges", "Query").add_key(0, None).add_key("name", "Badge")
+    assert path.as_list() == ["customerBadges", 0, "name"]
+    assert (path.key, path.typename) == ("name", "Badge")
+
+
+async def test_pre_execution_error_is_the_result_of_a_document_that_fails_validation() -> None:
+    """`strawberry.types.execution.PreExecutionError`: what `Schema.execute` returns for a
+    document that fails validation (an `ExecutionResult`, no data), and what the view answers
+    its own refusals in."""
+    result = await SCHEMA.execute("{ noSuchField }")
+    assert isinstance(result, internals.PreExecutionError)
+    assert isinstance(result, strawberry.types.ExecutionResult)
+    assert result.data is None and result.errors
+    ours = internals.PreExecutionError(data=None, errors=[GraphQLError("x")])
+    assert isinstance(ours, strawberry.types.ExecutionResult) and ours.errors
+
+
+async def test_invalid_operation_type_error_names_the_kind_refused() -> None:
+    """`strawberry.schema.exceptions.InvalidOperationTypeError` and
+    `strawberry.types.graphql.OperationType`: `Schema.execute(allowed_operation_types=...)`
+    raises it for another kind, with that kind as `operation_type`."""
+    assert {kind.value for kind in internals.OperationType} == {
+        "query",
+        "mutation",
+        "subscription",
+    }
+    with pytest.raises(internals.InvalidOperationTypeError) as raised:
+        await SCHEMA.execute(
+            "subscription { __typename }",
+            allowed_operation_types={internals.OperationType.QUERY},
+        )
+    assert raised.value.operation_type is internals.OperationType.SUBSCRIPTION
+    result = await SCHEMA.execute(
+        "{ __typename }", allowed_operation_types={internals.OperationType.QUERY}
+    )
+    assert result.data == {"__typename": "Query"}
+
+
+async def test_cannot_get_operation_type_error_names_the_operation_asked_for() -> None:
+    """`strawberry.schema.exceptions.CannotGetOperationTypeError`: raised by `Schema.execute`
+    for an operation name the document lacks, with that name as `operation_name`."""
+    document = "query A { __typename } query B { __typename }"
+    plain = strawberry.Schema(query=_plain_query())  # the gateway's refuses a missing name first
+    with pytest.raises(internals.CannotGetOperationTypeError) as raised:
+        await plain.execute(document, operation_name="C")
+    assert raised.value.operation_name == "C"
+
+
+async def test_unset_type_is_the_type_of_unset() -> None:
+    """`strawberry.types.unset.UnsetType`: the type of `strawberry.UNSET`, which the ASGI view's
+    `on_ws_connect` returns for an ack without a payload."""
+    from strawberry.asgi import GraphQL
+
+    assert isinstance(strawberry.UNSET, internals.UnsetType)
+    assert await GraphQL(SCHEMA).on_ws_connect(None) is strawberry.UNSET
+
+
+@strawberry.type(name="Item")
+class _Item:
+    name: str
+
+
+@strawberry.type(name="Query")
+class _ItemsQuery:
+    @strawberry.field
+    def items(self, info: strawberry.Info[list[Any], None]) -> list[_Item]:
+        info.context.extend(info.selected_fields)
+        return []
+
+
+async def test_selected_fields_are_strawberry_nodes() -> None:
+    """`strawberry.types.nodes`: `Info.selected_fields` holds a `SelectedField` per field, with
+    `FragmentSpread`s and `InlineFragment`s (each a `Selection`) in `selections`."""
+    seen: list[Any] = []
+    result = await strawberry.Schema(query=_ItemsQuery).execute(
+        "{ items { name ...F ... on Item { name } } } fragment F on Item { name }",
+        context_value=seen,
+    )
+    assert result.errors is None
+    (field,) = seen
+    assert isinstance(field, internals.SelectedField) and field.name == "items"
+    kinds = [type(selection) for selection in field.selections]
+    assert kinds == [internals.SelectedField, internals.FragmentSpread, internals.InlineFragment]
+    for selection in field.selections[1:]:
+        assert isinstance(selection, internals.FragmentSpread | internals.InlineFragment)
+        (inner,) = selection.selections
+        assert isinstance(inner, internals.SelectedField) and inner.name == "name"
+
+
+def test_asgi_websocket_adapter_is_the_views_adapter() -> None:
+    """`strawberry.asgi.ASGIWebSocketAdapter` and `GraphQL.websocket_adapter_class`: the adapter
+    the ASGI view builds for a socket (`(view, request, websocket)`, kept as `view` and `ws`),
+    whose `iter_json` and `send_json` the live adapter overrides."""
+    from strawberry.asgi import GraphQL
+
+    adapter = internals.ASGIWebSocketAdapter
+    assert GraphQL.websocket_adapter_class is adapter
+    assert list(inspect.signature(adapter.__init__).parameters) == [
+        "self",
+        "view",
+        "request",
+        "response",
+    ]
+    assert list(inspect.signature(adapter.iter_json).parameters) == [
+        "self",
+        "ignore_parsing_errors",
+    ]
+    assert list(inspect.signature(adapter.send_json).parameters) == ["self", "message"]
+    assert "self.ws = response" in inspect.getsource(adapter.__init__)
+    assert "self.view = view" in inspect.getsource(adapter.__mro__[1])
+    # What an adapter raises for a binary frame and for a closed socket.
+    assert issubclass(internals.NonTextMessageReceived, Exception)
+    assert issubclass(internals.WebSocketDisconnected, Exception)
+
+
+def test_base_graphql_transport_ws_handler_is_the_views_handler() -> None:
+    """`BaseGraphQLTransportWSHandler` (`strawberry.subscriptions.protocols.graphql_transport_ws
+    .handlers`) and `ConnectionInitMessage`: the ASGI view's graphql-transport-ws handler, whose
+    `handle_connection_init(message)` and `shutdown()` the live handler extends, and whose
+    `send_message`, `view`, `websocket`, `context`, `connection_acknowledged` it uses."""
+    from strawberry.asgi import GraphQL
+
+    handler = internals.BaseGraphQLTransportWSHandler
+    default = GraphQL(SCHEMA).graphql_transport_ws_handler_class  # `handler[Context, RootValue]`
+    assert (typing.get_origin(default) or default) is handler
+    assert list(inspect.signature(handler.handle_connection_init).parameters) == [
+        "self",
+        "message",
+    ]
+    assert list(inspect.signature(handler.shutdown).parameters) == ["self"]
+    assert list(inspect.signature(handler.send_message).parameters) == ["self", "message"]
+    init = inspect.signature(handler.__init__).parameters
+    assert {"view", "websocket", "context"} <= init.keys()
+    source = inspect.getsource(handler)
+    assert "self.connection_acknowledged = True" in source
+    assert internals.ConnectionInitMessage.__annotations__.keys() == {"type", "payload"}
 
 
 # --- the version gate ---------------------------------------------------------------------------

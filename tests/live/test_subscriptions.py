@@ -13,6 +13,7 @@ import pytest
 from bson import ObjectId
 
 from gql_badges.app import create_app
+from gql_badges.live.hub import NO_CHANGE_STREAMS
 from gql_badges.services import Services
 from gql_badges.settings import Driver
 from gql_badges.storage.collections import CUSTOMER_BADGES
@@ -104,3 +105,33 @@ async def test_unknown_customer_and_another_orgs_are_not_found(
             assert (message["id"], message["type"]) == (sub, "error"), message
             assert message["payload"][0]["extensions"]["code"] == "CUSTOMER_NOT_FOUND"
     await asyncio.sleep(0)
+
+
+async def test_without_change_streams_subscriptions_are_refused_and_queries_work(
+    services: Services,
+) -> None:
+    """A standalone mongod has no change streams. (The embedded server is a replica set, so
+    here the hub is told what `hello` would have told it.)"""
+    own = Services.create(services.settings, services.database.uri)
+    assert own.hub is not None
+    async with (
+        served_in_loop(create_app(services.settings, services=own)) as base,
+        httpx.AsyncClient(base_url=base) as http,
+    ):
+        ready = (await http.get("/readyz")).json()
+        assert not [entry for entry in ready["degraded"] if "feature" in entry]
+        own.hub.unavailable = NO_CHANGE_STREAMS
+        ready = (await http.get("/readyz")).json()
+        assert {"feature": "subscriptions", "reason": NO_CHANGE_STREAMS} in ready["degraded"]
+        org = await live_org(services)
+        async with live_client(base, org.oauth) as client:
+            sub = await client.subscribe({"id": str(org.customer_id)})
+            message = await client.receive()
+            assert (message["id"], message["type"]) == (sub, "error")
+            error = message["payload"][0]
+            assert error["extensions"]["code"] == "SUBSCRIPTIONS_UNAVAILABLE"
+            assert "replica set" in error["extensions"]["details"]
+        assert await management_item(base, org, str(org.badge_meta_id)) is None  # answers
+    await own.hub.close()
+    await own.store.close()
+    await own.database.close()

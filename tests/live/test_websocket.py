@@ -10,13 +10,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 from bson import ObjectId
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from gql_badges.app import create_app
 from gql_badges.services import Services
 from gql_badges.settings import Driver
 from gql_badges.storage.collections import API_CLIENTS, CUSTOMER_BADGES
 from tests.support import basic_header, jwt_token, make_settings, oauth_header, served_in_loop
-from tests.support.graphql_ws import live_client
+from tests.support.graphql_ws import live_client, ws_url
 from tests.support.live import active_subscriptions, live_org, wait_active
 
 pytestmark = pytest.mark.parametrize("services", [Driver.PYMONGO], indirect=True, ids=["pymongo"])
@@ -165,3 +168,13 @@ async def test_a_deactivated_client_loses_its_subscriptions(services: Services) 
         await own.store.close()
         await own.database.close()
     await asyncio.sleep(0)
+
+
+async def test_the_legacy_protocol_is_not_spoken(gateway: str) -> None:
+    """subscriptions-transport-ws ("graphql-ws" subprotocol) is off: unmaintained, and it had
+    an authentication advisory in Strawberry."""
+    legacy = [Subprotocol("graphql-ws")]
+    async with connect(ws_url(gateway), subprotocols=legacy, compression=None) as connection:
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(connection.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
