@@ -110,6 +110,11 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> 
             # backpressure and a slow subscriber is found and ended.
             ws_per_message_deflate=False,
             ws_max_size=settings.live_max_message_bytes,
+            # Off: the gateway's own graphql-transport-ws pings (one timer per process, only
+            # on quiet sockets) keep proxies from cutting idle sockets; uvicorn's protocol
+            # pings would double them with a task per connection.
+            ws_ping_interval=None,
+            ws_ping_timeout=None,
         )
         server = DrainingServer(config, app, settings.live_drain_seconds)
         server.run()

@@ -6,11 +6,15 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gql_badges.auth.credentials import Authenticator, Caller
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.live.hub import Hub
 from gql_badges.observability.metrics import Metrics
+
+if TYPE_CHECKING:
+    from gql_badges.graphql.live import Rechecks
 
 
 @dataclass
@@ -25,6 +29,8 @@ class LiveConnection:
     expires_at: float | None = None  # the OAuth token's expiry, epoch seconds
     caller: Caller | None = None  # once authenticated
     subscriptions: int = field(default=0)
+    # The app's shared credentials checks (`graphql/live.py`); None: each subscription asks.
+    rechecks: Rechecks | None = None
 
 
 @dataclass

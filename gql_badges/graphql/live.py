@@ -5,7 +5,8 @@ or from the event stream's headers), then the customer, within the caller's org.
 it join the hub (`live/hub.py`), so an unknown customer, or another org's, is refused with
 CUSTOMER_NOT_FOUND before any event exists. From then on it yields the hub's changes of that
 customer, checking every `recheck` seconds that its credentials still hold (a deactivated
-client's subscriptions end) and ending when its OAuth token expires (UNAUTHENTICATED).
+client's subscriptions end; one authentication per client per interval, shared by its
+subscriptions through `Rechecks`) and ending when its OAuth token expires (UNAUTHENTICATED).
 
 Each ended subscription writes one access-log line: its duration, its events, its reason.
 """
@@ -116,6 +117,38 @@ def _as_record(record: Mapping[str, Any]) -> BadgeRecord:
     return cast(BadgeRecord, dict(record))  # the stored record, as the stream delivered it
 
 
+class Rechecks:
+    """The credentials checks of live subscriptions, shared: one authentication per set of
+    credentials (one API client's) per interval, whatever the number of its subscriptions and
+    sockets. Its result (the caller, or the error) is what every subscription of those
+    credentials gets until the interval has passed."""
+
+    def __init__(self) -> None:
+        self._checks: dict[tuple[object, ...], tuple[float, asyncio.Future[None]]] = {}
+
+    async def check(
+        self,
+        context: GraphQLContext,
+        seconds: float,
+    ) -> None:
+        """Authenticate `context`'s credentials again, unless that was done less than
+        `seconds` ago; raises what the authenticator raised."""
+        key = (id(context.authenticator), context.address, *sorted(context.headers.items()))
+        now = time.monotonic()
+        known = self._checks.get(key)
+        if known is None or now - known[0] >= seconds:
+            for stale in [k for k, (at, _) in self._checks.items() if now - at >= seconds]:
+                del self._checks[stale]  # the cache holds one interval's credentials only
+            future = asyncio.ensure_future(self._authenticate(context))
+            known = (now, future)
+            self._checks[key] = known
+        await asyncio.shield(known[1])
+
+    @staticmethod
+    async def _authenticate(context: GraphQLContext) -> None:
+        await context.authenticator.authenticate(context.headers, context.address)
+
+
 class LiveEvents:
     """A subscription's events: an async iterator that leaves the hub when closed, even if
     it was never iterated (a client that disconnects right after subscribing)."""
@@ -183,9 +216,12 @@ class LiveEvents:
         subscription. A database or rate-limit hiccup does not: it is asked again later."""
         self._rechecked = time.monotonic()
         try:
-            await self.context.authenticator.authenticate(
-                self.context.headers, self.context.address
-            )
+            if self.live.rechecks is not None:
+                await self.live.rechecks.check(self.context, self.live.recheck_seconds)
+            else:
+                await self.context.authenticator.authenticate(
+                    self.context.headers, self.context.address
+                )
         except (DatabaseUnavailable, RateLimited):
             return
 
@@ -255,4 +291,11 @@ class Subscription:
     )
 
 
-__all__ = ["BadgeChange", "LiveConnection", "Subscription", "credential_headers", "token_expiry"]
+__all__ = [
+    "BadgeChange",
+    "LiveConnection",
+    "Rechecks",
+    "Subscription",
+    "credential_headers",
+    "token_expiry",
+]

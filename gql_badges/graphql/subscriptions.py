@@ -5,8 +5,12 @@ production endpoint needs around it.
   or Bearer, `X-CAP-API-OAUTH-TOKEN`; any case), and are checked there, once, by the same
   authenticator as every request (a wrong one counts as a failed login). Missing or wrong:
   the socket closes with 4403 before the ack. Too many sockets for one API client: 4429.
-- The server pings (a graphql-transport-ws `ping`) every `ping_seconds`, so that proxies do not
-  cut a quiet socket; clients answer `pong` by themselves.
+- The server pings (a graphql-transport-ws `ping`) a socket that has sent nothing for
+  `ping_seconds`, so that proxies do not cut a quiet socket; clients answer `pong` by
+  themselves. One timer per process walks the open sockets (a task per socket cost idle CPU
+  and memory at thousands of sockets); a socket that just sent an event is not pinged. A
+  quiet socket is pinged every `ping_seconds`, and is never silent for longer than one and a
+  half times that.
 - A message larger than `max_message_bytes` closes the socket (1009).
 - A send that cannot complete for `send_timeout` seconds (a client that stopped reading, with
   its socket buffers full) closes the socket: a stalled reader holds nothing for long.
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING
@@ -34,7 +39,7 @@ from gql_badges.graphql._internals import (
     WebSocketDisconnected,
 )
 from gql_badges.graphql.context import GraphQLContext
-from gql_badges.graphql.live import credential_headers, token_expiry
+from gql_badges.graphql.live import Rechecks, credential_headers, token_expiry
 
 if TYPE_CHECKING:
     from gql_badges.observability.metrics import Metrics
@@ -75,6 +80,30 @@ class LiveSockets:
         self.open: set[WebSocket] = set()
         self._all_closed = asyncio.Event()
         self._per_client: Counter[tuple[int, str]] = Counter()
+        self._pinged: set[LiveTransportWSHandler] = set()  # acknowledged, not yet shut down
+        self._pinger: asyncio.Task[None] | None = None
+        self.rechecks = Rechecks()
+
+    def ping_when_quiet(self, handler: LiveTransportWSHandler) -> None:
+        """Ping `handler`'s socket whenever it has been quiet for `ping_seconds`, until `forget`."""
+        self._pinged.add(handler)
+        if self._pinger is None or self._pinger.done():
+            self._pinger = asyncio.create_task(self._ping(), name="gql-badges live pings")
+
+    def forget(self, handler: LiveTransportWSHandler) -> None:
+        self._pinged.discard(handler)
+
+    async def _ping(self) -> None:
+        """Every `ping_seconds`, ping the sockets that sent nothing for half of it; ends with
+        the last socket (the next acknowledged one starts it again)."""
+        while self._pinged:
+            await asyncio.sleep(self.ping_seconds)
+            quiet_since = time.monotonic() - self.ping_seconds / 2
+            for handler in list(self._pinged):
+                if handler.last_sent <= quiet_since:
+                    # Sent from this task, not awaited: one stalled socket (its send waits up
+                    # to `send_timeout`) must not hold the others' pings.
+                    handler.ping()
 
     async def authenticate(self, context: GraphQLContext) -> None:
         """Check the `connection_init` credentials; the (org, client) they name. The one place
@@ -147,7 +176,9 @@ def _count_refusal(
 
 class LiveWebSocketAdapter(ASGIWebSocketAdapter):
     """Strawberry's adapter, with a size limit on what clients send and a time limit on what
-    the server sends."""
+    the server sends, and the time of its last send (the pinger leaves busy sockets alone)."""
+
+    last_sent = 0.0  # time.monotonic(); the ack sets it
 
     @property
     def _sockets(self) -> LiveSockets:
@@ -175,6 +206,7 @@ class LiveWebSocketAdapter(ASGIWebSocketAdapter):
             pass
 
     async def send_json(self, message: Mapping[str, object]) -> None:
+        self.last_sent = time.monotonic()
         try:
             async with asyncio.timeout(self._sockets.send_timeout):
                 # Text frames only: the view encodes with orjson (bytes), which Strawberry would
@@ -198,8 +230,14 @@ class LiveWebSocketAdapter(ASGIWebSocketAdapter):
 class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]):
     """graphql-transport-ws with the gateway's close codes and server pings."""
 
-    _pinger: asyncio.Task[None] | None = None
     _client: tuple[int, str] | None = None
+    _ping_task: asyncio.Task[None] | None = None
+
+    @property
+    def last_sent(self) -> float:
+        """When the socket last sent a message (time.monotonic())."""
+        adapter = self.websocket
+        return adapter.last_sent if isinstance(adapter, LiveWebSocketAdapter) else 0.0
 
     @property
     def _sockets(self) -> LiveSockets:
@@ -212,20 +250,24 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]
         except Refused as refused:
             await self.websocket.close(code=refused.code, reason=refused.reason)
             return
-        if self.connection_acknowledged and self._pinger is None:
-            self._pinger = asyncio.create_task(self._ping())
+        if self.connection_acknowledged:
+            self._sockets.ping_when_quiet(self)
 
-    async def _ping(self) -> None:
-        while True:
-            await asyncio.sleep(self._sockets.ping_seconds)
-            try:
-                await self.send_message({"type": "ping"})
-            except Exception:  # the socket is going; the handler's loop sees it
-                return
+    def ping(self) -> None:
+        """Send a graphql-transport-ws `ping` (from the process's pinger; at most one at a time)."""
+        if self._ping_task is None or self._ping_task.done():
+            self._ping_task = asyncio.create_task(self._send_ping())
+
+    async def _send_ping(self) -> None:
+        try:
+            await self.send_message({"type": "ping"})
+        except Exception:  # the socket is going; the handler's loop sees it
+            return
 
     async def shutdown(self) -> None:
-        if self._pinger is not None:
-            self._pinger.cancel()
+        self._sockets.forget(self)
+        if self._ping_task is not None:
+            self._ping_task.cancel()
         await super().shutdown()
         live = self.context.live
         if live is not None and live.caller is not None:  # counted by `authenticate`

@@ -404,6 +404,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
                 clock=services.clock,
                 metrics=services.metrics,
                 recheck_seconds=services.settings.live_recheck_seconds,
+                rechecks=self.live_sockets.rechecks,
                 # A WebSocket's credentials come later, in its connection_init.
                 expires_at=None if websocket else token_expiry(context.headers),
             )

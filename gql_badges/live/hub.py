@@ -284,7 +284,7 @@ class Hub:
                         event = await stream.try_next()
                         self._token = stream.resume_token
                         if event is not None:
-                            if not self._dispatch(event):
+                            if not self.route(event):
                                 break  # invalidated: open a fresh stream (for new subscribers)
                         elif self._idle_for_long():
                             return
@@ -329,8 +329,13 @@ class Hub:
             self.metrics.change_stream_restarts.inc()
         self.end_all(SubscriptionReset)
 
-    def _dispatch(self, event: Mapping[str, Any]) -> bool:
-        """Route one event to its customer's subscribers; False when the stream has ended."""
+    def route(self, event: Mapping[str, Any]) -> bool:
+        """Route one change event of `customer_badges`, as the driver delivers it
+        (`operationType`, `documentKey`, `fullDocument`, `updateDescription`, `clusterTime`),
+        to its customer's subscribers' queues; False when the stream has ended (an
+        invalidate). The stream calls it for each event; the hub's benchmark (`bench/hub.py`)
+        feeds it directly, to measure routing and fan-out apart from the database. It never
+        waits: a full queue ends its subscriber."""
         operation = event.get("operationType")
         if operation not in RECORD_OPERATIONS:
             if operation == "invalidate":
