@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -178,3 +179,19 @@ async def test_the_legacy_protocol_is_not_spoken(gateway: str) -> None:
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(connection.recv(), 10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
+
+
+async def test_a_quiet_socket_is_pinged_every_interval(services: Services, gateway: str) -> None:
+    """One timer per process pings the sockets that sent nothing for the interval (0.3 s
+    here), so that proxies keep them; answered pongs keep the socket open."""
+    org = await live_org(services)
+    async with live_client(gateway, org.basic) as client:
+        deadline = time.monotonic() + 10
+        while client.pings < 3 and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                await client.receive(within=0.2)
+        assert client.pings >= 3
+        sub = await client.subscribe({"id": str(org.customer_id)})  # still open, still served
+        await wait_active(services, 1)
+        await services.database.db[CUSTOMER_BADGES].insert_one(org.record(ObjectId(), earnCount=1))
+        assert (await client.next_event(sub))["kind"] == "EARNED"
