@@ -3,18 +3,49 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from gql_badges.auth.credentials import Authenticator, Caller
 from gql_badges.badges.repository import BadgeRepository
 from gql_badges.live.hub import Hub
 from gql_badges.observability.metrics import Metrics
 
-if TYPE_CHECKING:
-    from gql_badges.graphql.live import Rechecks
+
+class Rechecks:
+    """The credentials checks of live subscriptions, shared: one authentication per set of
+    credentials (one API client's) per interval, whatever the number of its subscriptions and
+    sockets and addresses. Its outcome (passed, or the error) is what every subscription of those
+    credentials gets until the interval has passed."""
+
+    def __init__(self) -> None:
+        self._checks: dict[tuple[object, ...], tuple[float, asyncio.Future[None]]] = {}
+
+    async def check(
+        self,
+        context: GraphQLContext,
+        seconds: float,
+    ) -> None:
+        """Authenticate `context`'s credentials again, unless that was done less than
+        `seconds` ago; raises what the authenticator raised."""
+        # Keyed by the credentials, not the address: one client's sockets from several hosts
+        # share one check (a refusal counts against the address that happened to ask).
+        key = (id(context.authenticator), *sorted(context.headers.items()))
+        now = time.monotonic()
+        known = self._checks.get(key)
+        if known is None or now - known[0] >= seconds:
+            for stale in [k for k, (at, _) in self._checks.items() if now - at >= seconds]:
+                del self._checks[stale]  # the cache holds one interval's credentials only
+            future = asyncio.ensure_future(self._authenticate(context))
+            known = (now, future)
+            self._checks[key] = known
+        await asyncio.shield(known[1])
+
+    @staticmethod
+    async def _authenticate(context: GraphQLContext) -> None:
+        await context.authenticator.authenticate(context.headers, context.address)
 
 
 @dataclass

@@ -6,7 +6,7 @@ it join the hub (`live/hub.py`), so an unknown customer, or another org's, is re
 CUSTOMER_NOT_FOUND before any event exists. From then on it yields the hub's changes of that
 customer, checking every `recheck` seconds that its credentials still hold (a deactivated
 client's subscriptions end; one authentication per client per interval, shared by its
-subscriptions through `Rechecks`) and ending when its OAuth token expires (UNAUTHENTICATED).
+subscriptions through `context.Rechecks`) and ending when its OAuth token expires (UNAUTHENTICATED).
 
 Each ended subscription writes one access-log line: its duration, its events, its reason.
 """
@@ -115,38 +115,6 @@ class BadgeChange:
 
 def _as_record(record: Mapping[str, Any]) -> BadgeRecord:
     return cast(BadgeRecord, dict(record))  # the stored record, as the stream delivered it
-
-
-class Rechecks:
-    """The credentials checks of live subscriptions, shared: one authentication per set of
-    credentials (one API client's) per interval, whatever the number of its subscriptions and
-    sockets. Its result (the caller, or the error) is what every subscription of those
-    credentials gets until the interval has passed."""
-
-    def __init__(self) -> None:
-        self._checks: dict[tuple[object, ...], tuple[float, asyncio.Future[None]]] = {}
-
-    async def check(
-        self,
-        context: GraphQLContext,
-        seconds: float,
-    ) -> None:
-        """Authenticate `context`'s credentials again, unless that was done less than
-        `seconds` ago; raises what the authenticator raised."""
-        key = (id(context.authenticator), context.address, *sorted(context.headers.items()))
-        now = time.monotonic()
-        known = self._checks.get(key)
-        if known is None or now - known[0] >= seconds:
-            for stale in [k for k, (at, _) in self._checks.items() if now - at >= seconds]:
-                del self._checks[stale]  # the cache holds one interval's credentials only
-            future = asyncio.ensure_future(self._authenticate(context))
-            known = (now, future)
-            self._checks[key] = known
-        await asyncio.shield(known[1])
-
-    @staticmethod
-    async def _authenticate(context: GraphQLContext) -> None:
-        await context.authenticator.authenticate(context.headers, context.address)
 
 
 class LiveEvents:
@@ -294,7 +262,6 @@ class Subscription:
 __all__ = [
     "BadgeChange",
     "LiveConnection",
-    "Rechecks",
     "Subscription",
     "credential_headers",
     "token_expiry",

@@ -38,8 +38,8 @@ from gql_badges.graphql._internals import (
     NonTextMessageReceived,
     WebSocketDisconnected,
 )
-from gql_badges.graphql.context import GraphQLContext
-from gql_badges.graphql.live import Rechecks, credential_headers, token_expiry
+from gql_badges.graphql.context import GraphQLContext, Rechecks
+from gql_badges.graphql.live import credential_headers, token_expiry
 
 if TYPE_CHECKING:
     from gql_badges.observability.metrics import Metrics
