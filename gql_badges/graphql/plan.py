@@ -22,7 +22,7 @@ arguments, `@defer`) get no plan (`NotCovered`) and run through graphql-core unc
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from keyword import iskeyword
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from graphql import (
     SelectionSetNode,
     Undefined,
     VariableNode,
+    get_nullable_type,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
@@ -72,6 +73,29 @@ class NotCovered(Exception):
     """A document (or part of it) the plan does not cover: graphql-core executes it."""
 
 
+class Rows:
+    """A list field's value that a plan writes straight from its rows (a `RowWriter`'s
+    writer), with no object per row. Iterated, it is the objects the resolver would have
+    listed, built then: what graphql-core completes when the plan gives up on the field."""
+
+    __slots__ = ("_build", "_objects", "rows")
+
+    def __init__(self, rows: list[Any], build: Callable[[], list[Any]]) -> None:
+        self.rows = rows
+        self._build = build
+        self._objects: list[Any] | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._objects is None:
+            self._objects = self._build()
+        return iter(self._objects)
+
+
+# (compiler, the list's object type, its field group) -> a function writing a `Rows`' rows as
+# the completed list, or None for an object type it does not write.
+RowWriter = Callable[["Compiler", GraphQLObjectType, FieldGroup], Completer | None]
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedRoot:
     """A root field a plan may run: how to call its resolver, and what it selects."""
@@ -84,6 +108,8 @@ class PlannedRoot:
     list_field: str
     # The selected item field names -> the `selection` passed to `fetch`.
     select: Callable[[frozenset[str]], Any]
+    # Writes the page's items from their rows when `fetch` lists them as `Rows`.
+    rows: RowWriter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +187,9 @@ def has_other_directives(operation: Operation) -> bool:
 class Compiler:
     """Builds the completers of one operation, collecting fields as graphql-core does."""
 
-    def __init__(self, operation: Operation) -> None:
+    def __init__(self, operation: Operation, rows: RowWriter | None = None) -> None:
         self.operation = operation
+        self.rows = rows
 
     def collect(self, object_type: GraphQLObjectType, details: FieldGroup) -> GroupedFields:
         collected = internals.collect_subfields(self.operation, object_type, details)
@@ -178,9 +205,17 @@ class Compiler:
             return self.value(type_.of_type, details, non_null=True)
         if is_list_type(type_):
             item = self.value(type_.of_type, details)
+            named = get_nullable_type(type_.of_type)
+            write = (
+                self.rows(self, named, details)
+                if self.rows is not None and is_object_type(named)
+                else None
+            )
 
             def complete_list(value: Any) -> Any:
                 if type(value) is not list:
+                    if write is not None and type(value) is Rows:
+                        return write(value.rows)
                     if value is None and not non_null:
                         return None
                     raise GiveUp
@@ -230,24 +265,7 @@ class Compiler:
                 or iskeyword(attribute)
             ):
                 raise NotCovered  # a field with a resolver of its own
-            read = f"value.{attribute}"
-            type_ = field_def.type
-            non_null = is_non_null_type(type_)
-            inner = type_.of_type if non_null else type_
-            if is_leaf_type(inner):
-                passed, coerce = _leaf_parts(inner)
-                namespace[f"P{index}"], namespace[f"C{index}"] = passed, coerce
-                lines.append(f"    v = {read}")
-                if non_null:
-                    lines.append("    if v is None: raise GiveUp")
-                    lines.append(f"    r{index} = v if type(v) is P{index} else C{index}(v)")
-                else:
-                    lines.append(
-                        f"    r{index} = v if v is None or type(v) is P{index} else C{index}(v)"
-                    )
-            else:
-                namespace[f"C{index}"] = self.value(type_, sub)
-                lines.append(f"    r{index} = C{index}({read})")
+            lines += self.field_lines(index, f"value.{attribute}", field_def, sub, namespace)
             keys.append(f"{key!r}: r{index}")
         on_null = "raise GiveUp" if non_null else "return None"
         head = ["def complete(value):", f"    if value is None: {on_null}"]
@@ -259,6 +277,37 @@ class Compiler:
         exec(compile(source, f"<plan {object_type.name}>", "exec"), namespace)
         complete: Callable[[Any], Any] = namespace["complete"]
         return complete
+
+    def field_lines(
+        self,
+        index: int,
+        read: str,
+        field_def: GraphQLField,
+        details: FieldGroup,
+        namespace: dict[str, Any],
+        indent: str = "    ",
+    ) -> list[str]:
+        """The source lines completing one field, read by the expression `read`, into
+        `r{index}`: for a leaf, its pass-through check inline; else its type's completer (put
+        in `namespace`, with the leaf's parts)."""
+        type_ = field_def.type
+        non_null = is_non_null_type(type_)
+        inner = get_nullable_type(type_)
+        if not is_leaf_type(inner):
+            namespace[f"C{index}"] = self.value(type_, details)
+            return [f"{indent}r{index} = C{index}({read})"]
+        passed, coerce = _leaf_parts(inner)
+        namespace[f"P{index}"], namespace[f"C{index}"] = passed, coerce
+        if non_null:
+            return [
+                f"{indent}v = {read}",
+                f"{indent}if v is None: raise GiveUp",
+                f"{indent}r{index} = v if type(v) is P{index} else C{index}(v)",
+            ]
+        return [
+            f"{indent}v = {read}",
+            f"{indent}r{index} = v if v is None or type(v) is P{index} else C{index}(v)",
+        ]
 
 
 def _origin(object_type: GraphQLObjectType) -> type:
@@ -354,7 +403,7 @@ def compile_plan(
             convert = internals.argument_converter(schema, field_def) if field_def else None
             if root is None or field_def is None or convert is None:
                 return None
-            compiler = Compiler(operation)
+            compiler = Compiler(operation, root.rows)
             complete = compiler.value(field_def.type, details)
             selection = root.select(_item_fields(compiler, field_def, details, root))
             planned.append((key, RootField(field_def, convert, root.fetch, selection, complete)))
@@ -396,6 +445,8 @@ __all__: Sequence[str] = [
     "Plan",
     "PlannedRoot",
     "RootField",
+    "RowWriter",
+    "Rows",
     "compile_plan",
     "directive_variables",
     "has_other_directives",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import strawberry
 from strawberry.types import Info
 
+from gql_badges.badges.items import Row, derive
 from gql_badges.badges.projection import needs_groups, stored_fields
 from gql_badges.badges.repository import RowPage
 from gql_badges.badges.request import (
@@ -32,7 +33,8 @@ from gql_badges.enums import (
 )
 from gql_badges.errors import InvalidParameter
 from gql_badges.graphql.context import GraphQLContext
-from gql_badges.graphql.plan import PlannedRoot
+from gql_badges.graphql.item_rows import item_writer
+from gql_badges.graphql.plan import PlannedRoot, Rows
 from gql_badges.graphql.selection import selected_item_fields
 from gql_badges.graphql.types import (
     BadgePage,
@@ -74,11 +76,34 @@ class ItemSelection:
     fields: frozenset[str]  # the item fields selected: the only ones the items are built with
     projection: frozenset[str]
     with_groups: bool
+    # The items as rows a compiled plan writes (`plan.Rows`), not as Strawberry objects.
+    as_rows: bool = False
 
     @classmethod
-    def of(cls, item_fields: Iterable[str]) -> ItemSelection:
+    def of(cls, item_fields: Iterable[str], as_rows: bool = False) -> ItemSelection:
         names = frozenset(item_fields)
-        return cls(names, frozenset(stored_fields(names)), needs_groups(names))
+        return cls(names, frozenset(stored_fields(names)), needs_groups(names), as_rows)
+
+    @classmethod
+    def planned(cls, item_fields: Iterable[str]) -> ItemSelection:
+        return cls.of(item_fields, as_rows=True)
+
+
+T = TypeVar("T")
+
+
+def _items(
+    result: RowPage,
+    now: datetime,
+    items: ItemSelection,
+    build: Callable[[Iterable[Row], datetime, frozenset[str]], list[T]],
+) -> list[T]:
+    """The page's items: Strawberry objects, or for a plan that writes them, their rows."""
+    if not items.as_rows:
+        return build(result.rows, now, items.fields)
+    rows = Rows(derive(result.rows, now), lambda: build(result.rows, now, items.fields))
+    # The plan writes these rows; graphql-core, if the plan gives up, iterates the objects.
+    return cast(list[T], rows)
 
 
 async def _fetch(context: GraphQLContext, query: BadgeQuery, items: ItemSelection) -> RowPage:
@@ -132,7 +157,7 @@ async def customer_badges(
     )
     result = await _fetch(context, query, items)
     return BadgePage(
-        badges=to_badges(result.rows, context.now, items.fields),
+        badges=_items(result, context.now, items, to_badges),
         pagination=to_pagination(result),
     )
 
@@ -202,7 +227,7 @@ async def badge_management(
     )
     result = await _fetch(context, query, items)
     return CustomerBadgePage(
-        customer_badges=to_customer_badges(result.rows, context.now, items.fields),
+        customer_badges=_items(result, context.now, items, to_customer_badges),
         pagination=to_pagination(result),
     )
 
@@ -271,6 +296,10 @@ def _planned(work: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any
 # The root fields a compiled plan runs: the same work as their resolvers, given the plan's
 # selection instead of reading it off the resolve info.
 PLANNED_ROOTS = {
-    "customerBadges": PlannedRoot(_planned(customer_badges), "badges", ItemSelection.of),
-    "badgeManagement": PlannedRoot(_planned(badge_management), "customerBadges", ItemSelection.of),
+    "customerBadges": PlannedRoot(
+        _planned(customer_badges), "badges", ItemSelection.planned, item_writer
+    ),
+    "badgeManagement": PlannedRoot(
+        _planned(badge_management), "customerBadges", ItemSelection.planned, item_writer
+    ),
 }

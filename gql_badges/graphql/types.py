@@ -469,6 +469,12 @@ def _convert(field: ItemField) -> Callable[[Any], Any] | None:
     return None
 
 
+def field_conversion(field: ItemField) -> Callable[[Any], Any] | None:
+    """How the item types make `field` of its item value (None: the value itself). A compiled
+    plan writing items from their rows converts with it too (`graphql/item_rows.py`)."""
+    return _convert(field)
+
+
 _ITEM_TYPES: dict[Endpoint, type[Badge | CustomerBadge]] = {
     Endpoint.CUSTOMER: Badge,
     Endpoint.MANAGEMENT: CustomerBadge,

@@ -1,37 +1,25 @@
 """GraphiQL in a real headless Chromium, against the real app over HTTP, with no way out.
 
 Every request the page makes that is not to the gateway is aborted and fails the test, so this
-is what a person on an air-gapped network sees. Chromium is Debian's (`apt-get install
-chromium`), driven by Playwright's Python package; Playwright's own browser download is never
-used. Without chromium the test is skipped locally; under CI it fails instead.
+is what a person on an air-gapped network sees (Debian's chromium: `tests/support/browser.py`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, Request
 
 from gql_badges.app import create_app
 from gql_badges.demo.handles import SWATI
 from gql_badges.services import Services
 from tests.support import make_settings, served_in_thread
+from tests.support.browser import WIDE, browser_page, require_chromium
 
-CHROMIUM = shutil.which("chromium")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "test-artifacts" / "graphiql.png"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 QUERY = f"""{{
   customerBadges(customer: {{id: "{SWATI.key}"}}, badgeType: EARNED) {{
     badges {{ name badgeGroupName earnedCount }}
@@ -39,8 +27,7 @@ QUERY = f"""{{
 }}"""
 TIMEOUT_MS = 15_000
 
-if CHROMIUM is None and not os.environ.get("CI"):
-    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture
@@ -63,91 +50,71 @@ async def editor_text(page: Page, selector: str) -> str:
 async def test_graphiql_works_offline_in_a_real_browser(
     gateway: str, org_b_auth: dict[str, str]
 ) -> None:
-    assert CHROMIUM is not None, "chromium is required under CI (apt-get install chromium)"
-    from playwright.async_api import Route, async_playwright
-
-    left_the_gateway: list[str] = []
-    console_errors: list[str] = []
     sent_headers: list[str] = []
 
-    async def only_the_gateway(route: Route) -> None:
-        if route.request.url.startswith(gateway + "/"):
-            if route.request.method == "POST":
-                sent_headers.extend(await route.request.all_headers())
-            await route.continue_()
-        else:
-            left_the_gateway.append(route.request.url)
-            await route.abort()
+    def record_headers(request: Request) -> None:
+        if request.method == "POST":
+            sent_headers.extend(request.headers)
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(TIMEOUT_MS)
-            await page.route("**/*", only_the_gateway)
-            page.on(
-                "console", lambda m: console_errors.append(m.text) if m.type == "error" else None
-            )
-            page.on("pageerror", lambda e: console_errors.append(str(e)))
+    async with browser_page(gateway, timeout_ms=TIMEOUT_MS, viewport=WIDE) as browser:
+        page = browser.page
+        page.on("request", record_headers)
+        await page.goto(gateway + "/graphql")
+        assert await page.title() == "gql-badges"
+        await page.wait_for_selector(".graphiql-query-editor .CodeMirror")
+        assert "customerBadges(customer: {email:" in await editor_text(
+            page, ".graphiql-query-editor"
+        )
 
-            await page.goto(gateway + "/graphql")
-            assert await page.title() == "gql-badges"
-            await page.wait_for_selector(".graphiql-query-editor .CodeMirror")
-            assert "customerBadges(customer: {email:" in await editor_text(
-                page, ".graphiql-query-editor"
-            )
+        # Docs: the schema arrived through GraphiQL's own introspection query.
+        await page.click("button[aria-label='Show Documentation Explorer']")
+        docs = page.locator(".graphiql-doc-explorer")
+        await docs.get_by_text("Query", exact=True).click()
+        await docs.get_by_text("customerBadges", exact=True).wait_for()
 
-            # Docs: the schema arrived through GraphiQL's own introspection query.
-            await page.click("button[aria-label='Show Documentation Explorer']")
-            docs = page.locator(".graphiql-doc-explorer")
-            await docs.get_by_text("Query", exact=True).click()
-            await docs.get_by_text("customerBadges", exact=True).wait_for()
+        # Explorer plugin: opens and lists the root fields.
+        await page.click("button[aria-label='Show GraphiQL Explorer']")
+        explorer = page.locator(".graphiql-explorer-root")
+        await explorer.get_by_text("customerBadges", exact=True).first.wait_for()
+        await explorer.get_by_text("badgeManagement", exact=True).first.wait_for()
 
-            # Explorer plugin: opens and lists the root fields.
-            await page.click("button[aria-label='Show GraphiQL Explorer']")
-            explorer = page.locator(".graphiql-explorer-root")
-            await explorer.get_by_text("customerBadges", exact=True).first.wait_for()
-            await explorer.get_by_text("badgeManagement", exact=True).first.wait_for()
+        # The commented-out example header parses (GraphiQL reads the pane as strict JSON) and
+        # is not sent: the default query runs and the gateway asks for credentials.
+        await page.click("button.graphiql-execute-button")
+        await page.wait_for_function(
+            "() => document.querySelector('.result-window .CodeMirror')"
+            ".CodeMirror.getValue().includes('UNAUTHENTICATED')"
+        )
+        assert not [name for name in sent_headers if name.startswith("#")]
 
-            # The commented-out example header parses (GraphiQL reads the pane as strict JSON) and
-            # is not sent: the default query runs and the gateway asks for credentials.
-            await page.click("button.graphiql-execute-button")
-            await page.wait_for_function(
-                "() => document.querySelector('.result-window .CodeMirror')"
-                ".CodeMirror.getValue().includes('UNAUTHENTICATED')"
-            )
-            assert not [name for name in sent_headers if name.startswith("#")]
+        # A query typed into the editor, with a Basic header typed into the headers pane.
+        await page.click(".graphiql-query-editor .CodeMirror")
+        await page.keyboard.press("Control+A")
+        await page.keyboard.press("Delete")
+        await page.keyboard.insert_text(QUERY)
+        assert await editor_text(page, ".graphiql-query-editor") == QUERY
+        headers = json.dumps(org_b_auth, indent=2)
+        await page.click(".graphiql-editor-tool .CodeMirror:visible")
+        await page.keyboard.press("Control+A")
+        await page.keyboard.press("Delete")
+        await page.keyboard.insert_text(headers)
+        assert await editor_text(page, ".graphiql-editor-tool :visible") == headers
 
-            # A query typed into the editor, with a Basic header typed into the headers pane.
-            await page.click(".graphiql-query-editor .CodeMirror")
-            await page.keyboard.press("Control+A")
-            await page.keyboard.press("Delete")
-            await page.keyboard.insert_text(QUERY)
-            assert await editor_text(page, ".graphiql-query-editor") == QUERY
-            headers = json.dumps(org_b_auth, indent=2)
-            await page.click(".graphiql-editor-tool .CodeMirror:visible")
-            await page.keyboard.press("Control+A")
-            await page.keyboard.press("Delete")
-            await page.keyboard.insert_text(headers)
-            assert await editor_text(page, ".graphiql-editor-tool :visible") == headers
+        await page.click("button.graphiql-execute-button")
+        await page.wait_for_function(
+            "() => document.querySelector('.result-window .CodeMirror')"
+            ".CodeMirror.getValue().includes('earnedCount')"
+        )
+        result = await editor_text(page, ".result-window")
+        assert '"name"' in result and '"errors"' not in result, result
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        await page.screenshot(path=SCREENSHOT)
 
-            await page.click("button.graphiql-execute-button")
-            await page.wait_for_function(
-                "() => document.querySelector('.result-window .CodeMirror')"
-                ".CodeMirror.getValue().includes('earnedCount')"
-            )
-            result = await editor_text(page, ".result-window")
-            assert '"name"' in result and '"errors"' not in result, result
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            await page.screenshot(path=SCREENSHOT)
+        # The typed credential is nowhere in localStorage.
+        stored = await page.evaluate("() => JSON.stringify(Object.entries(localStorage))")
+        token = org_b_auth["Authorization"].split()[1]
+        assert "graphiql" in stored  # GraphiQL did write its state there
+        assert token not in stored
 
-            # The typed credential is nowhere in localStorage.
-            stored = await page.evaluate("() => JSON.stringify(Object.entries(localStorage))")
-            token = org_b_auth["Authorization"].split()[1]
-            assert "graphiql" in stored  # GraphiQL did write its state there
-            assert token not in stored
-        finally:
-            await browser.close()
-
-    assert left_the_gateway == []
-    assert console_errors == []
+    assert browser.left == []
+    assert browser.console_errors == []

@@ -4,8 +4,7 @@ The app's page is served from an origin the gateway lists (`GQL_BADGES_CORS_ORIG
 server of its own; its script calls `/graphql`, both REST URIs and the OAuth
 endpoint with `fetch` and credentials in headers, and reads `X-Request-Id`. The same script from
 an origin the gateway does not list is refused by the browser itself. GraphiQL, on the gateway's
-own origin, still runs queries. Chromium is Debian's, as in test_graphiql_browser.py; without it
-the test is skipped locally, and fails under CI.
+own origin, still runs queries. Chromium is Debian's (`tests/support/browser.py`).
 
 The app's servers listen on loopback like the gateway, on ports of their own (so other origins):
 Chromium refuses a page it thinks public (one Playwright made up, with no address) any request to
@@ -15,8 +14,6 @@ a loopback address ("Local Network Access"), whatever the CORS headers say.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -30,10 +27,8 @@ from gql_badges.app import create_app
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.services import Services
 from tests.support import CUSTOMER, MANAGEMENT, make_settings, served_in_thread
+from tests.support.browser import browser_page, require_chromium
 
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 TIMEOUT_MS = 15_000
 QUERY = f'{{ customerBadges(customer: {{id: "{SWATI.key}"}}) {{ badges {{ name }} }} }}'
 
@@ -74,8 +69,7 @@ async ({gateway, authorization, customer, email, key, secret, query}) => {
 """
 APP_PAGE = "<!doctype html><html><head><title>badge app</title></head><body>app</body></html>"
 
-if CHROMIUM is None and not os.environ.get("CI"):
-    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 pytestmark = pytest.mark.slow
 
@@ -108,9 +102,7 @@ async def gateway(
 async def test_a_browser_app_calls_the_gateway_only_from_a_listed_origin(
     gateway: str, origins: tuple[str, str], org_b_auth: dict[str, str]
 ) -> None:
-    assert CHROMIUM is not None, "chromium is required under CI (apt-get install chromium)"
-    from playwright.async_api import Request, async_playwright
-    from playwright.async_api import Route as PlaywrightRoute
+    from playwright.async_api import Request
 
     allowed, unlisted = origins
     arguments = {
@@ -122,57 +114,41 @@ async def test_a_browser_app_calls_the_gateway_only_from_a_listed_origin(
         "secret": ORG_B_CLIENT.secret,
         "query": QUERY,
     }
-    elsewhere: list[str] = []
     encodings: dict[str, str | None] = {}
-
-    async def only_the_app_and_gateway(route: PlaywrightRoute) -> None:
-        if route.request.url.startswith((allowed + "/", unlisted + "/", gateway + "/")):
-            await route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            await route.abort()
 
     async def finished(request: Request) -> None:
         response = await request.response()
         if response is not None and request.url.startswith(gateway + CUSTOMER):
             encodings[request.method] = (await response.all_headers()).get("content-encoding")
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            await page.route("**/*", only_the_app_and_gateway)
-            page.on("requestfinished", finished)
-            console: list[str] = []
-            page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    async with browser_page(allowed, unlisted, gateway, timeout_ms=TIMEOUT_MS) as browser:
+        page, console = browser.page, browser.console_errors
+        page.on("requestfinished", finished)
 
-            await page.goto(allowed + "/")
-            assert await page.title() == "badge app"
-            results: dict[str, Any] = await page.evaluate(APP_SCRIPT, arguments)
-            assert console == []
+        await page.goto(allowed + "/")
+        assert await page.title() == "badge app"
+        results: dict[str, Any] = await page.evaluate(APP_SCRIPT, arguments)
+        assert console == []
 
-            await page.goto(unlisted + "/")
-            refused: dict[str, Any] = await page.evaluate(APP_SCRIPT, arguments)
-            cors_errors = [text for text in console if "blocked by CORS policy" in text]
-            assert len(cors_errors) == 4, console  # the browser says why, once per call
-            console.clear()
+        await page.goto(unlisted + "/")
+        refused: dict[str, Any] = await page.evaluate(APP_SCRIPT, arguments)
+        cors_errors = [text for text in console if "blocked by CORS policy" in text]
+        assert len(cors_errors) == 4, console  # the browser says why, once per call
+        console.clear()
 
-            # GraphiQL on the gateway's own origin: its POSTs carry that origin, not listed.
-            await page.goto(gateway + "/graphql")
-            await page.wait_for_selector(".graphiql-query-editor .CodeMirror")
-            await page.click("button.graphiql-execute-button")
-            await page.wait_for_function(
-                "() => document.querySelector('.result-window .CodeMirror')"
-                ".CodeMirror.getValue().includes('UNAUTHENTICATED')"
-            )
-            assert console == []
-        finally:
-            await browser.close()
+        # GraphiQL on the gateway's own origin: its POSTs carry that origin, not listed.
+        await page.goto(gateway + "/graphql")
+        await page.wait_for_selector(".graphiql-query-editor .CodeMirror")
+        await page.click("button.graphiql-execute-button")
+        await page.wait_for_function(
+            "() => document.querySelector('.result-window .CodeMirror')"
+            ".CodeMirror.getValue().includes('UNAUTHENTICATED')"
+        )
+        assert console == []
 
     print("listed origin:", json.dumps(_summary(results)))
     print("unlisted origin:", json.dumps(_summary(refused)))
-    assert elsewhere == []
+    assert browser.left == []
     for name in ("graphql", "customer", "management", "token", "oauth"):
         result = results[name]
         assert "error" not in result, (name, result)

@@ -1,32 +1,26 @@
 """GraphiQL runs a subscription from the page (the vendored `graphql-ws` client, over the
 page's own origin) and shows an event arriving after a write into `customer_badges`.
 
-Debian's headless chromium through Playwright, as in tests/test_graphiql_browser.py: every
-request off the gateway is aborted and fails the test. Skipped locally without chromium;
-under CI it fails instead.
+Debian's headless chromium (`tests/support/browser.py`), as in tests/graphiql/test_browser.py:
+every request off the gateway is aborted and fails the test.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, Route, async_playwright
+from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.live.harness import LiveGateway, create_live_org
+from tests.support.browser import WIDE, browser_page, require_chromium
 
-CHROMIUM = shutil.which("chromium")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "test-artifacts" / "graphiql-live.png"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 TIMEOUT_MS = 30_000
 
-if CHROMIUM is None and not os.environ.get("CI"):
-    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 
 async def replace_editor(page: Page, selector: str, text: str) -> None:
@@ -45,7 +39,6 @@ async def result_text(page: Page) -> str:
 
 @pytest.mark.slow
 async def test_graphiql_shows_an_event_after_a_write(live_gateway: LiveGateway) -> None:
-    assert CHROMIUM is not None, "chromium is required under CI (apt-get install chromium)"
     org = await create_live_org(live_gateway.database, live_gateway.jwt_secret)
     (customer,) = org.customers
     subscription = (
@@ -53,75 +46,55 @@ async def test_graphiql_shows_an_event_after_a_write(live_gateway: LiveGateway) 
         "    kind badgeMetaId earnCount\n    badge { name earnCount }\n  }\n}"
     )
     base = live_gateway.base
-    left_the_gateway: list[str] = []
-    console_errors: list[str] = []
+    async with browser_page(base, timeout_ms=TIMEOUT_MS, viewport=WIDE) as browser:
+        page = browser.page
+        sockets: list[str] = []
+        page.on("websocket", lambda socket: sockets.append(socket.url))
 
-    async def only_the_gateway(route: Route) -> None:
-        if route.request.url.startswith(base + "/"):
-            await route.continue_()
-        else:
-            left_the_gateway.append(route.request.url)
-            await route.abort()
+        await page.goto(base + "/graphql")
+        await page.wait_for_selector(".graphiql-query-editor .CodeMirror")
+        await replace_editor(page, ".graphiql-query-editor", subscription)
+        await replace_editor(
+            page, ".graphiql-editor-tool :visible", json.dumps(org.headers, indent=2)
+        )
+        await page.click("button.graphiql-execute-button")
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(TIMEOUT_MS)
-            await page.route("**/*", only_the_gateway)
-            page.on(
-                "console", lambda m: console_errors.append(m.text) if m.type == "error" else None
-            )
-            page.on("pageerror", lambda e: console_errors.append(str(e)))
-            sockets: list[str] = []
-            page.on("websocket", lambda socket: sockets.append(socket.url))
+        # Nothing says when the server listens: write the warm-up badge until its event
+        # shows, then the badge under test, whose event must follow.
+        platform = live_gateway.platform
+        for _ in range(100):
+            await platform.warm_up(org, [customer])
+            try:
+                await page.wait_for_function(
+                    "() => document.querySelector('.result-window .CodeMirror')"
+                    ".CodeMirror.getValue().includes('badgeChanged')",
+                    timeout=500,
+                )
+                break
+            except PlaywrightTimeout:  # not yet
+                continue
+        assert str(org.warm_up) in await result_text(page), await result_text(page)
 
-            await page.goto(base + "/graphql")
-            await page.wait_for_selector(".graphiql-query-editor .CodeMirror")
-            await replace_editor(page, ".graphiql-query-editor", subscription)
-            await replace_editor(
-                page, ".graphiql-editor-tool :visible", json.dumps(org.headers, indent=2)
-            )
-            await page.click("button.graphiql-execute-button")
-
-            # Nothing says when the server listens: write the warm-up badge until its event
-            # shows, then the badge under test, whose event must follow.
-            platform = live_gateway.platform
-            for _ in range(100):
-                await platform.warm_up(org, [customer])
-                try:
-                    await page.wait_for_function(
-                        "() => document.querySelector('.result-window .CodeMirror')"
-                        ".CodeMirror.getValue().includes('badgeChanged')",
-                        timeout=500,
-                    )
-                    break
-                except PlaywrightTimeout:  # not yet
-                    continue
-            assert str(org.warm_up) in await result_text(page), await result_text(page)
-
-            await platform.earn(org, customer, earn_count=3)
-            await page.wait_for_function(
-                "badge => document.querySelector('.result-window .CodeMirror')"
-                ".CodeMirror.getValue().includes(badge)",
-                arg=str(org.badge),
-            )
-            shown = json.loads(await result_text(page))
-            assert shown == {
-                "data": {
-                    "badgeChanged": {
-                        "kind": "EARNED",
-                        "badgeMetaId": str(org.badge),
-                        "earnCount": 3,
-                        "badge": {"name": "Birthday Badge", "earnCount": 3},
-                    }
+        await platform.earn(org, customer, earn_count=3)
+        await page.wait_for_function(
+            "badge => document.querySelector('.result-window .CodeMirror')"
+            ".CodeMirror.getValue().includes(badge)",
+            arg=str(org.badge),
+        )
+        shown = json.loads(await result_text(page))
+        assert shown == {
+            "data": {
+                "badgeChanged": {
+                    "kind": "EARNED",
+                    "badgeMetaId": str(org.badge),
+                    "earnCount": 3,
+                    "badge": {"name": "Birthday Badge", "earnCount": 3},
                 }
-            }, shown
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            await page.screenshot(path=SCREENSHOT)
-            assert sockets == [base.replace("http", "ws", 1) + "/graphql"], sockets
-        finally:
-            await browser.close()
+            }
+        }, shown
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        await page.screenshot(path=SCREENSHOT)
+        assert sockets == [base.replace("http", "ws", 1) + "/graphql"], sockets
 
-    assert left_the_gateway == []
-    assert console_errors == []
+    assert browser.left == []
+    assert browser.console_errors == []
