@@ -378,15 +378,22 @@ def _invalid_image(field: str, expected: str) -> BadgeImage:
     return BadgeImage(name=error, file_svc_handle=error, url=error, tag=error)
 
 
+# Each field of an image (by attribute): its stored name and how its value is made of the
+# stored one. Both `_image` and a plan writing images from the stored documents read it
+# (`graphql/item_rows.py`), so the two convert alike.
+IMAGE_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "name": ("name", _IMAGE_NAME),
+    "file_svc_handle": ("fileSvcHandle", _IMAGE_HANDLE),
+    "url": ("url", _IMAGE_URL),
+    "tag": ("tag", functools.partial(_enum, ImageTag)),
+}
+
+
 def _image(stored: Any, at: str) -> BadgeImage:
     if not isinstance(stored, dict):
         return _invalid_image(at, "an object")
-    return BadgeImage(
-        name=_IMAGE_NAME(stored.get("name")),
-        file_svc_handle=_IMAGE_HANDLE(stored.get("fileSvcHandle")),
-        url=_IMAGE_URL(stored.get("url")),
-        tag=_enum(ImageTag, stored.get("tag")),
-    )
+    get = stored.get
+    return BadgeImage(**{name: make(get(key)) for name, (key, make) in IMAGE_FIELDS.items()})
 
 
 def _images(stored: Any) -> list[BadgeImage]:

@@ -160,6 +160,34 @@ def record_after(event: Mapping[str, Any], before: RecordState | None) -> Mappin
     return merged
 
 
+def state_after(
+    event: Mapping[str, Any], before: RecordState | None, after: Mapping[str, Any] | None
+) -> RecordState | None:
+    """What the hub knows of the record right after the change (None after a delete).
+
+    An update of a record the hub knows is its last state with the update's own fields applied,
+    never the looked-up `fullDocument`'s: that is read at delivery, so under load it may already
+    show a later write (a deactivation, a delete) and would classify this change as that one."""
+    if after is None:
+        return None
+    if event.get("operationType") != UPDATE or before is None:
+        return RecordState.of(after)
+    description = event.get("updateDescription") or {}
+    updated: Mapping[str, Any] = description.get("updatedFields") or {}
+    removed = description.get("removedFields") or ()
+    fields: dict[str, Any] = {
+        "earnCount": before.earn_count,
+        "active": before.active,
+        "issuedOn": before.issued_on,
+        "issueStatus": before.issue_status,
+        "badgeMetaId": before.badge_meta_id,
+    }
+    for name in removed:
+        fields.pop(name, None)
+    fields.update({name: value for name, value in updated.items() if "." not in name})
+    return RecordState.of(fields)
+
+
 def changed_fields(event: Mapping[str, Any]) -> frozenset[str]:
     """The top-level fields an update set or removed (`a.b` counts as `a`)."""
     description = event.get("updateDescription") or {}
@@ -181,4 +209,5 @@ __all__ = [
     "cluster_datetime",
     "record_after",
     "record_id",
+    "state_after",
 ]

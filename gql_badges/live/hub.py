@@ -37,6 +37,7 @@ from gql_badges.errors import DatabaseUnavailable, GatewayError
 from gql_badges.live.changes import (
     DELETE,
     RECORD_OPERATIONS,
+    UPDATE,
     Change,
     RecordState,
     changed_fields,
@@ -44,6 +45,7 @@ from gql_badges.live.changes import (
     cluster_datetime,
     record_after,
     record_id,
+    state_after,
 )
 from gql_badges.live.errors import (
     ServerShuttingDown,
@@ -57,6 +59,7 @@ from gql_badges.storage.collections import CUSTOMER_BADGES
 logger = logging.getLogger(__name__)
 
 CustomerKey = tuple[int, int]  # (orgId, customerId)
+IDS = frozenset({"orgId", "customerId"})  # the fields that route a record
 
 # Server answers that mean the stream cannot continue from its token: events may be lost.
 HISTORY_LOST = frozenset({280, 286})  # ChangeStreamFatalError, ChangeStreamHistoryLost
@@ -346,16 +349,19 @@ class Hub:
         known = self._records.get(rid)
         before = known[1] if known is not None else None
         after = record_after(event, before)
+        changed = changed_fields(event)
         key: CustomerKey | None = None
-        if after is not None:
-            key = _customer_key(after.get("orgId"), after.get("customerId"))
-        elif known is not None:
+        if known is not None and (after is None or (operation == UPDATE and not changed & IDS)):
+            # A known record's customer, unless this change moved it: the looked-up document
+            # may be newer than the event, or gone (deleted since), and then names no one.
             key = known[0]
+        elif after is not None:
+            key = _customer_key(after.get("orgId"), after.get("customerId"))
         subscribers = self._routes.get(key) if key is not None else None
         if key is None or not subscribers:
             return True
-        after_state = RecordState.of(after) if after is not None else None
-        kind = classify(str(operation), before, after_state, changed_fields(event))
+        after_state = state_after(event, before, after)
+        kind = classify(str(operation), before, after_state, changed)
         if operation == DELETE or after_state is None:
             self._forget(rid)
         else:

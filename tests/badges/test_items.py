@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from bson import ObjectId
+from bson.tz_util import utc as DRIVER_UTC
 from graphql import (
     GraphQLEnumType,
     GraphQLInterfaceType,
@@ -38,7 +39,7 @@ from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import ITEM_TYPES
 from gql_badges.rest.openapi import openapi_document
 from gql_badges.rest.render import WRITERS
-from gql_badges.timefmt import epoch_seconds, epochs_and_isos, format_iso, parse_iso
+from gql_badges.timefmt import as_utc, epoch_seconds, epochs_and_isos, format_iso, parse_iso
 from tests.support import stored_badge, stored_record
 
 SCHEMA = graphql_schema(create_schema())
@@ -160,12 +161,18 @@ def test_projection_reads_what_the_fields_need() -> None:
         (datetime(2024, 5, 1, 1, 2, 3, 45_000, tzinfo=UTC), "2024-05-01T01:02:03.045Z"),
         (datetime(2024, 5, 1, 1, 2, 3, 999), "2024-05-01T01:02:03.000Z"),  # naive: UTC
         (datetime(5, 1, 2, tzinfo=UTC), "0005-01-02T00:00:00Z"),  # four digits, as ISO says
+        (datetime(2024, 5, 1, 1, 2, 3, tzinfo=DRIVER_UTC), "2024-05-01T01:02:03Z"),
+        (
+            datetime(2024, 5, 1, 3, 2, 3, tzinfo=timezone(timedelta(hours=2))),
+            "2024-05-01T01:02:03Z",
+        ),
+        (datetime(2024, 5, 1, 1, 2, 3, 7, tzinfo=DRIVER_UTC), "2024-05-01T01:02:03.000Z"),
     ],
 )
 def test_instants_are_written_in_iso_8601(value: datetime, text: str) -> None:
     assert format_iso(value) == text
     milliseconds = value.microsecond // 1000 * 1000
-    assert parse_iso(text) == value.replace(tzinfo=UTC, microsecond=milliseconds)
+    assert parse_iso(text) == as_utc(value).replace(microsecond=milliseconds)
 
 
 def test_a_column_of_instants_is_each_instant_written_alone() -> None:

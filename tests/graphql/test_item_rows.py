@@ -4,6 +4,7 @@ checks byte for byte against graphql-core over HTTP)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -19,7 +20,7 @@ from gql_badges.graphql._internals import (
     operation_of_document,
 )
 from gql_badges.graphql.executor import plan_cache
-from gql_badges.graphql.plan import RootField, Rows
+from gql_badges.graphql.plan import GiveUp, RootField, Rows
 from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import every_item_field
 from gql_badges.graphql.types import (
@@ -107,3 +108,59 @@ def test_the_plan_writes_items_from_rows_as_it_completes_their_objects(
 
     assert from_rows == from_objects
     assert len(from_rows[list_field]) == len(rows) == len(from_rows["again"])
+
+
+_IMAGES = """query Q($c: CustomerRef!) { customerBadges(customer: $c) {
+    badges { images { __typename n: name fileSvcHandle url tag name } } } }"""
+
+
+def _badge_page(badges: Any, page: RowPage) -> BadgePage:
+    """A page of `badges`: their objects, or their rows (`Rows`, the plan's own)."""
+    return BadgePage(badges=badges, pagination=to_pagination(page))
+
+
+def _with_images(images: object) -> list[BadgeRow]:
+    (row,) = _rows()[:1]
+    return [replace(row, badge=cast(BadgeMeta, {**row.badge, "images": images}))]
+
+
+@pytest.mark.parametrize(
+    "images",
+    [
+        [{"name": "a", "fileSvcHandle": "h", "url": "u", "tag": "EARNED"}, {}],
+        [{"tag": "NOT_A_TAG", "url": None, "other": 1}, {"tag": ["EARNED"]}],
+        [],
+        None,  # stored as null or absent: no images
+    ],
+)
+def test_images_are_written_from_their_stored_documents_as_their_objects_complete(
+    images: object,
+) -> None:
+    root = _root_field(_IMAGES)
+    rows = _with_images(images)
+    page = RowPage(rows=rows, page=0, requested_size=1, total=1, now=NOW)
+
+    from_rows = root.complete(_badge_page(Rows(derive(rows, NOW), _never_built), page))
+    from_objects = root.complete(_badge_page(to_badges(rows, NOW), page))
+
+    assert from_rows == from_objects
+
+
+@pytest.mark.parametrize(
+    "images",
+    [
+        [{"name": 5}],  # STORED_VALUE_INVALID: graphql-core says so
+        [{"url": b"u"}],
+        ["an image"],  # not an object
+        "images",  # not a list
+    ],
+)
+def test_images_stored_wrongly_are_left_to_graphql_core(images: object) -> None:
+    root = _root_field(_IMAGES)
+    rows = _with_images(images)
+    page = RowPage(rows=rows, page=0, requested_size=1, total=1, now=NOW)
+
+    with pytest.raises(GiveUp):
+        root.complete(_badge_page(Rows(derive(rows, NOW), _never_built), page))
+    with pytest.raises(GiveUp):  # as it gives up on the objects made of them
+        root.complete(_badge_page(to_badges(rows, NOW), page))

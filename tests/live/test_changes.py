@@ -17,6 +17,7 @@ from gql_badges.live.changes import (
     classify,
     cluster_datetime,
     record_after,
+    state_after,
 )
 
 ISSUE_STATUSES = st.sampled_from([None, "ISSUED", "REVOKED", "PENDING"])
@@ -135,6 +136,47 @@ def test_an_update_of_a_record_gone_since_is_built_from_what_was_known() -> None
     after = record_after(event, before)
     assert after is not None and after["earnCount"] == 3 and after["active"] is True
     assert record_after(event, None) is None
+
+
+def _kind_of_update(
+    before: RecordState, updated: dict[str, Any], looked_up: dict[str, Any] | None
+) -> ChangeKind:
+    """What the hub makes of an update whose `fullDocument` was looked up as `looked_up`."""
+    event = {
+        "operationType": "update",
+        "documentKey": {"_id": ObjectId()},
+        "fullDocument": looked_up,
+        "updateDescription": {"updatedFields": updated, "removedFields": []},
+    }
+    after = record_after(event, before)
+    return classify("update", before, state_after(event, before, after), changed_fields(event))
+
+
+def test_an_increment_looked_up_after_a_later_deactivation_is_earned() -> None:
+    """Under load the stream delivers `$inc earnCount` after the record was also deactivated:
+    the increment is EARNED (the deactivation, next, is REMOVED), not REMOVED."""
+    before = RecordState(1, True, None, None, badge_meta_id="b")
+    later = {"orgId": 1, "customerId": 2, "badgeMetaId": "b", "earnCount": 2, "active": False}
+    assert _kind_of_update(before, {"earnCount": 2}, later) is ChangeKind.EARNED
+
+
+def test_a_deactivation_looked_up_after_a_later_increment_is_removed() -> None:
+    before = RecordState(1, True, None, None, badge_meta_id="b")
+    later = {"orgId": 1, "customerId": 2, "badgeMetaId": "b", "earnCount": 2, "active": False}
+    assert _kind_of_update(before, {"active": False}, later) is ChangeKind.REMOVED
+
+
+def test_an_update_of_a_record_deleted_since_keeps_its_badge() -> None:
+    before = RecordState(1, False, None, None, badge_meta_id="b")
+    event = {
+        "operationType": "update",
+        "documentKey": {"_id": ObjectId()},
+        "fullDocument": None,
+        "updateDescription": {"updatedFields": {"earnCount": 2}, "removedFields": []},
+    }
+    state = state_after(event, before, record_after(event, before))
+    assert state == RecordState(2, False, None, None, badge_meta_id="b")
+    assert _kind_of_update(before, {"earnCount": 2}, None) is ChangeKind.EARNED
 
 
 def test_changed_on_is_the_commit_time() -> None:

@@ -72,13 +72,18 @@ async def collect(
 async def test_nobody_sees_another_orgs_or_customers_events(
     services: Services, gateway: str, data: st.DataObject
 ) -> None:
+    await check_isolation(services, gateway, data.draw(WRITES, label="writes"))
+
+
+async def check_isolation(
+    services: Services, gateway: str, writes: list[tuple[int, int, str, int]]
+) -> None:
     orgs: list[LiveOrg] = [
         await live_org(services, customers=CUSTOMERS),
         await live_org(services, customers=CUSTOMERS),
     ]
     customer_ids = [org.customer_id + n for org in orgs for n in range(CUSTOMERS)]
     owned = {(org.org_id, org.customer_id + n) for org in orgs for n in range(CUSTOMERS)}
-    writes = data.draw(WRITES, label="writes")
     records = services.database.db[CUSTOMER_BADGES]
 
     async with (
@@ -106,7 +111,7 @@ async def test_nobody_sees_another_orgs_or_customers_events(
                     orgs[org_index].record(record["_id"], badgeMetaId=meta, earnCount=1)
                     | {"customerId": key[1]}
                 )
-                kind = "EARNED"
+                kind: str | None = "EARNED"
             else:
                 record = model[pick % len(model)]
                 if action == "increment":
@@ -114,15 +119,20 @@ async def test_nobody_sees_another_orgs_or_customers_events(
                     await records.update_one({"_id": record["_id"]}, {"$inc": {"earnCount": 1}})
                     kind = "EARNED"
                 elif action == "deactivate":
-                    await records.update_one({"_id": record["_id"]}, {"$set": {"active": False}})
-                    kind = "UPDATED" if record.get("inactive") else "REMOVED"
+                    result = await records.update_one(
+                        {"_id": record["_id"]}, {"$set": {"active": False}}
+                    )
+                    # Deactivating an inactive record changes nothing: MongoDB writes no oplog
+                    # entry for it, so the change stream has no event and nobody sees one.
+                    assert result.modified_count == (0 if record.get("inactive") else 1)
+                    kind = None if record.get("inactive") else "REMOVED"
                     record["inactive"] = True
                 else:
                     model.remove(record)
                     await records.delete_one({"_id": record["_id"]})
                     kind = "REMOVED"
                     record = {**record, "count": 0}
-            if record["key"] in owned:
+            if kind is not None and record["key"] in owned:
                 expected[record["key"]].append((kind, str(record["meta"]), record["count"]))
 
         markers = set()
@@ -138,4 +148,15 @@ async def test_nobody_sees_another_orgs_or_customers_events(
 
         seen = await collect(first, subscriptions[0], markers)
         seen |= await collect(second, subscriptions[1], markers)
+    for key in sorted(expected):
+        assert seen[key] == expected[key], f"{key}: saw {seen[key]}, expected {expected[key]}"
     assert seen == expected
+
+
+async def test_a_second_deactivation_is_no_event(services: Services, gateway: str) -> None:
+    """The example the property once shrank to: a record deactivated twice (picks 25 and 7 of
+    nine records) has one REMOVED, and the no-op second write no event at all."""
+    nine_inserts = [(0, 0, "insert", 0)] * 9
+    await check_isolation(
+        services, gateway, [*nine_inserts, (0, 0, "deactivate", 25), (0, 0, "deactivate", 7)]
+    )
