@@ -50,6 +50,9 @@ FORBIDDEN = 4403  # graphql-transport-ws: credentials refused
 TOO_MANY = 4429
 GOING_AWAY = 1001
 MESSAGE_TOO_BIG = 1009
+SILENT_PEER = 1008  # policy violation: graphql-transport-ws clients must answer pings
+# A client that has sent nothing (no pong either) for this many ping intervals is taken for gone.
+SILENT_PINGS = 3
 
 
 class Refused(Exception):
@@ -98,9 +101,15 @@ class LiveSockets:
         the last socket (the next acknowledged one starts it again)."""
         while self._pinged:
             await asyncio.sleep(self.ping_seconds)
-            quiet_since = time.monotonic() - self.ping_seconds / 2
+            now = time.monotonic()
+            quiet_since = now - self.ping_seconds / 2
+            silent_since = now - SILENT_PINGS * self.ping_seconds
             for handler in list(self._pinged):
-                if handler.last_sent <= quiet_since:
+                if handler.last_received <= silent_since:
+                    # uvicorn's own ping timeout is off (cli.py): this is what finds dead peers.
+                    self._pinged.discard(handler)
+                    handler.close_silent_peer()
+                elif handler.last_sent <= quiet_since:
                     # Sent from this task, not awaited: one stalled socket (its send waits up
                     # to `send_timeout`) must not hold the others' pings.
                     handler.ping()
@@ -179,6 +188,7 @@ class LiveWebSocketAdapter(ASGIWebSocketAdapter):
     the server sends, and the time of its last send (the pinger leaves busy sockets alone)."""
 
     last_sent = 0.0  # time.monotonic(); the ack sets it
+    last_received = 0.0  # time.monotonic() of the client's last message (a pong counts)
 
     @property
     def _sockets(self) -> LiveSockets:
@@ -192,6 +202,7 @@ class LiveWebSocketAdapter(ASGIWebSocketAdapter):
         try:
             while self.ws.application_state != WebSocketState.DISCONNECTED:
                 text = await self.ws.receive_text()
+                self.last_received = time.monotonic()
                 if len(text) > limit:  # characters: at least as many bytes
                     await self.close(MESSAGE_TOO_BIG, f"Messages are limited to {limit} bytes")
                     return
@@ -240,9 +251,23 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]
         return adapter.last_sent if isinstance(adapter, LiveWebSocketAdapter) else 0.0
 
     @property
+    def last_received(self) -> float:
+        """When the client last sent a message (time.monotonic()); a pong counts."""
+        adapter = self.websocket
+        return adapter.last_received if isinstance(adapter, LiveWebSocketAdapter) else 0.0
+
+    @property
     def _sockets(self) -> LiveSockets:
         sockets: LiveSockets = getattr(self.view, "live_sockets")  # noqa: B009
         return sockets
+
+    def close_silent_peer(self) -> None:
+        """Close a socket whose client has answered none of several pings: a peer gone without
+        a close (a phone out of coverage) would otherwise hold its socket until TCP gives up."""
+        if self._ping_task is None or self._ping_task.done():
+            self._ping_task = asyncio.create_task(
+                self.websocket.close(code=SILENT_PEER, reason="No pong to the server's pings")
+            )
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:

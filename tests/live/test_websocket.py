@@ -195,3 +195,16 @@ async def test_a_quiet_socket_is_pinged_every_interval(services: Services, gatew
         await wait_active(services, 1)
         await services.database.db[CUSTOMER_BADGES].insert_one(org.record(ObjectId(), earnCount=1))
         assert (await client.next_event(sub))["kind"] == "EARNED"
+
+
+async def test_a_client_that_answers_no_ping_is_closed(services: Services, gateway: str) -> None:
+    """A peer gone without a close is found by the pings it leaves unanswered (three intervals
+    of 0.3 s here): its socket is closed, as uvicorn's own ping timeout (off) used to do."""
+    org = await live_org(services)
+    async with live_client(gateway, org.basic) as client:
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as closed:
+            while time.monotonic() - started < 10:
+                await client.connection.recv()  # read, never answer: the pings go unanswered
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+        assert time.monotonic() - started < 5
