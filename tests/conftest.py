@@ -7,7 +7,6 @@ Helpers that are not fixtures are in `tests/support/`: import them from there, n
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -18,7 +17,6 @@ import pytest
 from argon2.profiles import CHEAPEST
 from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
-from pymongo.errors import PyMongoError
 
 from gql_badges.app import create_app
 from gql_badges.auth import hashing
@@ -30,7 +28,7 @@ from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
 from gql_badges.storage.collections import Document
 from gql_badges.storage.embedded import EmbeddedServer
-from tests.support import basic_auth, make_settings, new_org_id
+from tests.support import basic_auth, drop_quietly, make_settings, new_org_id
 
 # In CI a failure is reported as found, unshrunk: shrinking a database-backed example can take
 # minutes. Locally, shrink to the smallest failing example.
@@ -110,10 +108,15 @@ async def services(request: pytest.FixtureRequest, mongo_uri: str) -> AsyncItera
     services = Services.create(make_settings(getattr(request, "param", default)), mongo_uri)
     await services.database.ensure_indexes()
     yield services
-    # Clean-up only (an in-memory server vanishes anyway); at session end PyMongo's async client
-    # may see the operation cancelled, which must not fail the run.
-    with contextlib.suppress(PyMongoError):
-        await services.database.drop()
+    # pytest ends this fixture whenever a worker moves between drivers, not only at the end.
+    # A real mongod keeps what is not dropped, so drop it, waiting for the drop to finish; the
+    # embedded in-memory server vanishes with the run, and a drop there would go on after its
+    # client gave up and stall the next services' first commands (seen: createIndexes
+    # "operation cancelled" in the next test).
+    if os.environ.get("GQL_BADGES_MONGODB_URI"):
+        await drop_quietly(services.database)
+    if services.hub is not None:
+        await services.hub.close()
     await services.database.close()
 
 

@@ -14,13 +14,10 @@ from hypothesis import strategies as st
 
 from gql_badges.app import create_app
 from gql_badges.services import Services
-from gql_badges.settings import Driver
 from gql_badges.storage.collections import CUSTOMER_BADGES
 from tests.support import database_examples, served_in_loop
 from tests.support.graphql_ws import LiveClient, live_client
 from tests.support.live import LiveOrg, active_subscriptions, live_org, wait_active
-
-pytestmark = pytest.mark.parametrize("services", [Driver.PYMONGO], indirect=True, ids=["pymongo"])
 
 CUSTOMERS = 3
 LIGHT = """

@@ -12,13 +12,10 @@ import pytest
 from bson import ObjectId
 
 from gql_badges.services import Services
-from gql_badges.settings import Driver
 from gql_badges.storage.collections import CUSTOMER_BADGES
 from tests.support import GatewayProcess
 from tests.support.graphql_ws import live_client
 from tests.support.live import live_org
-
-pytestmark = pytest.mark.parametrize("services", [Driver.PYMONGO], indirect=True, ids=["pymongo"])
 
 
 @pytest.mark.slow

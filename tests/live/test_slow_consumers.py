@@ -17,8 +17,6 @@ from tests.support import make_settings, served_in_loop
 from tests.support.graphql_ws import live_client
 from tests.support.live import live_org, wait_active
 
-pytestmark = pytest.mark.parametrize("services", [Driver.PYMONGO], indirect=True, ids=["pymongo"])
-
 # Events of ~50 KB each fill the stalled socket's buffers after a few hundred.
 HEAVY = """
 subscription Live($customer: CustomerRef!) {

@@ -15,14 +15,12 @@ from bson import ObjectId
 from gql_badges.app import create_app
 from gql_badges.live.hub import NO_CHANGE_STREAMS
 from gql_badges.services import Services
-from gql_badges.settings import Driver
 from gql_badges.storage.collections import CUSTOMER_BADGES
 from tests.support import graphql, served_in_loop
 from tests.support.graphql_ws import live_client
 from tests.support.live import LiveOrg, active_subscriptions, live_org, wait_active
 
 # The hub reads with its own PyMongo client whatever the request driver: one driver is enough.
-pytestmark = pytest.mark.parametrize("services", [Driver.PYMONGO], indirect=True, ids=["pymongo"])
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,6 @@ from tests.support import basic_header, jwt_token, make_settings, oauth_header, 
 from tests.support.graphql_ws import live_client, ws_url
 from tests.support.live import active_subscriptions, live_org, wait_active
 
-pytestmark = pytest.mark.parametrize("services", [Driver.PYMONGO], indirect=True, ids=["pymongo"])
-
 
 @pytest.fixture(scope="module")
 async def gateway(services: Services) -> AsyncIterator[str]:
