@@ -73,21 +73,14 @@ def item_writer(
             read = f"V{index}({read})"
         lines += compiler.field_lines(index, read, field_def, sub, namespace, indent="        ")
         keys.append(f"{key!r}: r{index}")
-    source = "\n".join(
-        [
-            "def write(items):",
-            "    written = []",
-            "    append = written.append",
-            "    for item in items:",
-            "        badge = item.badge",
-            *lines,
-            "        append({" + ", ".join(keys) + "})",
-            "    return written",
-        ]
-    )
-    exec(compile(source, f"<plan {object_type.name} rows>", "exec"), namespace)
-    write: Completer = namespace["write"]
-    return write
+    head = [
+        "def write(items):",
+        "    written = []",
+        "    append = written.append",
+        "    for item in items:",
+        "        badge = item.badge",
+    ]
+    return _compiled(f"{object_type.name} rows", namespace, head, lines, keys)
 
 
 # The object types written from their stored documents: each field's stored name and its
@@ -133,20 +126,33 @@ def _stored_list_writer(
             index, f"V{index}(get({stored!r}))", sub_def, sub, namespace, indent="        "
         )
         keys.append(f"{key!r}: r{index}")
+    head = [
+        "def write(values):",
+        "    if type(values) is not list: raise GiveUp",
+        "    written = []",
+        "    append = written.append",
+        "    for value in values:",
+        "        if type(value) is not dict: raise GiveUp",
+        "        get = value.get",
+    ]
+    return _compiled(f"{object_type.name} stored", namespace, head, lines, keys)
+
+
+def _compiled(
+    label: str, namespace: dict[str, Any], head: list[str], lines: list[str], keys: list[str]
+) -> Completer:
+    """The `write` function of a generated list writer: `head` opens the loop over the list
+    (binding `written`, `append` and what `lines` read), `lines` complete each field, `keys`
+    make each entry's dict."""
     source = "\n".join(
         [
-            "def write(values):",
-            "    if type(values) is not list: raise GiveUp",
-            "    written = []",
-            "    for value in values:",
-            "        if type(value) is not dict: raise GiveUp",
-            "        get = value.get",
+            *head,
             *lines,
-            "        written.append({" + ", ".join(keys) + "})",
+            "        append({" + ", ".join(keys) + "})",
             "    return written",
         ]
     )
-    exec(compile(source, f"<plan {object_type.name} stored>", "exec"), namespace)
+    exec(compile(source, f"<plan {label}>", "exec"), namespace)
     write: Completer = namespace["write"]
     return write
 
