@@ -6,10 +6,15 @@ root field's work lists the page's derived rows instead (`plan.Rows`), and the p
 item's dict from its row: per selected field, the item table's read (a stored field's read is
 inline, `badge.get(...)`), the item types' own conversion of that value
 (`types.field_conversion`, so both paths convert alike), and the field's completion inline, as
-`Compiler.object` writes it. There is no object per item. Images are written the same way from
-the stored sub-documents, per field the stored name and conversion of the table the item types'
-own conversion reads (`types.IMAGE_FIELDS`): no object per image either. The other sub-objects
-(ownership, group, constraints) are still made by the item types' conversions.
+`Compiler.object` writes it. There is no object per item.
+
+Nor per sub-object: images, ownership and its claims, the group and the constraints are written
+from their stored documents (`StoredCompiler`), per field the stored name and conversion of the
+table the item types' own conversions read (`types.STORED_FIELDS`); a constraint's member of
+the union is the one its stored `constraintType` names, as `types.to_constraint` chooses it. A
+stored sub-document the writer does not expect (a constraint of a type the gateway does not
+know, a value of the wrong type) is made the objects the item types make of it, for that field
+of that item alone, and those are completed as before.
 
 Anything the completion does not expect (a value out of range, a stored value of the wrong
 type) gives up as before: graphql-core then completes the Strawberry objects the resolver would
@@ -18,22 +23,31 @@ have built, made from the same rows (`Rows.__iter__`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from graphql import (
     GraphQLField,
     GraphQLObjectType,
-    is_list_type,
-    is_non_null_type,
-    is_object_type,
+    GraphQLOutputType,
+    get_named_type,
+    get_nullable_type,
+    is_composite_type,
+    is_union_type,
 )
 
 from gql_badges.badges.items import BY_NAME, Endpoint
 from gql_badges.graphql import _internals as internals
 from gql_badges.graphql._internals import FieldGroup
-from gql_badges.graphql.plan import Compiler, Completer, GiveUp, NotCovered
-from gql_badges.graphql.types import IMAGE_FIELDS, field_conversion
+from gql_badges.graphql.plan import Compiler, Completer, GiveUp, NotCovered, Read
+from gql_badges.graphql.types import (
+    CONSTRAINT_KIND,
+    CONSTRAINT_TYPES,
+    CONSTRAINT_UNION,
+    STORED_FIELDS,
+    field_conversion,
+    kept_class,
+)
 
 # The GraphQL item type of each endpoint, by name.
 _ENDPOINTS = {"Badge": Endpoint.CUSTOMER, "CustomerBadge": Endpoint.MANAGEMENT}
@@ -47,6 +61,7 @@ def item_writer(
     endpoint = _ENDPOINTS.get(object_type.name)
     if endpoint is None:
         return None
+    stored = StoredCompiler(compiler.operation)
     namespace: dict[str, Any] = {"GiveUp": GiveUp}
     lines: list[str] = []
     keys: list[str] = []
@@ -61,100 +76,91 @@ def item_writer(
             raise NotCovered
         read = f"badge.get({field.stored!r})" if field.stored is not None else f"R{index}(item)"
         namespace[f"R{index}"] = field.value
-        stored = _stored_list_writer(compiler, field_def, sub)
-        if stored is not None:  # written from the stored sub-documents, no object each
-            namespace[f"C{index}"] = stored
-            lines.append(f"        r{index} = C{index}({read})")
-            keys.append(f"{key!r}: r{index}")
-            continue
         convert = field_conversion(field)
-        if convert is not None:
-            namespace[f"V{index}"] = convert
-            read = f"V{index}({read})"
-        lines += compiler.field_lines(index, read, field_def, sub, namespace, indent="        ")
         keys.append(f"{key!r}: r{index}")
-    head = [
-        "def write(items):",
-        "    written = []",
-        "    append = written.append",
-        "    for item in items:",
-        "        badge = item.badge",
-    ]
-    return _compiled(f"{object_type.name} rows", namespace, head, lines, keys)
-
-
-# The object types written from their stored documents: each field's stored name and its
-# conversion (by attribute), the table the item types' own conversion reads.
-_STORED_OBJECTS: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
-    "BadgeImage": IMAGE_FIELDS,
-}
-
-
-def _stored_list_writer(
-    compiler: Compiler, field_def: GraphQLField, details: FieldGroup
-) -> Completer | None:
-    """For a non-null list of non-null objects of a type in `_STORED_OBJECTS`, a function
-    writing its completed value from the stored list of sub-documents, converting each field
-    as the item types do; None for any other field. It gives up on anything else stored (not
-    a list, an entry not an object, a value the conversion turns into an error): graphql-core
-    then completes the objects, and says what is wrong."""
-    type_ = field_def.type
-    if not (is_non_null_type(type_) and is_list_type(type_.of_type)):
-        return None
-    entry = type_.of_type.of_type
-    if not (is_non_null_type(entry) and is_object_type(entry.of_type)):
-        return None
-    object_type = entry.of_type
-    table = _STORED_OBJECTS.get(object_type.name)
-    if table is None:
-        return None
-    namespace: dict[str, Any] = {"GiveUp": GiveUp}
-    lines: list[str] = []
-    keys: list[str] = []
-    for index, (key, sub) in enumerate(compiler.collect(object_type, details).items()):
-        name = sub[0].node.name.value
-        if name == "__typename":
-            keys.append(f"{key!r}: {object_type.name!r}")
-            continue
-        sub_def = object_type.fields.get(name)
-        attribute = internals.attribute_name(sub_def) if sub_def is not None else None
-        if sub_def is None or attribute not in table:
-            return None
-        stored, convert = table[attribute]
-        namespace[f"V{index}"] = convert
-        lines += compiler.field_lines(
-            index, f"V{index}(get({stored!r}))", sub_def, sub, namespace, indent="        "
-        )
-        keys.append(f"{key!r}: r{index}")
-    head = [
-        "def write(values):",
-        "    if type(values) is not list: raise GiveUp",
-        "    written = []",
-        "    append = written.append",
-        "    for value in values:",
-        "        if type(value) is not dict: raise GiveUp",
-        "        get = value.get",
-    ]
-    return _compiled(f"{object_type.name} stored", namespace, head, lines, keys)
-
-
-def _compiled(
-    label: str, namespace: dict[str, Any], head: list[str], lines: list[str], keys: list[str]
-) -> Completer:
-    """The `write` function of a generated list writer: `head` opens the loop over the list
-    (binding `written`, `append` and what `lines` read), `lines` complete each field, `keys`
-    make each entry's dict."""
+        if convert is not None and is_composite_type(get_named_type(field_def.type)):
+            try:  # written from the stored sub-documents, no object each
+                namespace[f"S{index}"] = stored.value(field_def.type, sub)
+            except NotCovered:
+                pass
+            else:
+                # A stored value it does not expect is made the objects the item types make of
+                # it, and completed as they are (graphql-core's, if that gives up too).
+                namespace[f"V{index}"] = convert
+                namespace[f"C{index}"] = compiler.value(field_def.type, sub)
+                lines += [
+                    f"        v = {read}",
+                    "        try:",
+                    f"            r{index} = S{index}(v)",
+                    "        except GiveUp:",
+                    f"            r{index} = C{index}(V{index}(v))",
+                ]
+                continue
+        how = Read(read, convert, kept_class(convert))
+        lines += compiler.field_lines(index, how, field_def, sub, namespace, indent="        ")
     source = "\n".join(
         [
-            *head,
+            "def write(items):",
+            "    written = []",
+            "    append = written.append",
+            "    for item in items:",
+            "        badge = item.badge",
             *lines,
             "        append({" + ", ".join(keys) + "})",
             "    return written",
         ]
     )
-    exec(compile(source, f"<plan {label}>", "exec"), namespace)
+    exec(compile(source, f"<plan {object_type.name} rows>", "exec"), namespace)
     write: Completer = namespace["write"]
     return write
 
 
-__all__: Sequence[str] = ["item_writer"]
+class StoredCompiler(Compiler):
+    """Builds completers of the sub-object types in `types.STORED_FIELDS` that read their
+    stored documents (dicts) instead of their objects; `NotCovered` for any other object type.
+    Lists, leaves and non-null are completed as `Compiler` does."""
+
+    def object(
+        self, object_type: GraphQLObjectType, details: FieldGroup, non_null: bool = False
+    ) -> Completer:
+        origin = internals.type_origin(object_type)
+        table = STORED_FIELDS.get(origin) if origin is not None else None
+        if table is None:
+            raise NotCovered
+        head = ["    if type(value) is not dict: raise GiveUp", "    get = value.get"]
+
+        def read(field_def: GraphQLField) -> Read:
+            attribute = internals.attribute_name(field_def)
+            if attribute not in table:
+                raise NotCovered
+            stored, convert = table[attribute]
+            return Read(f"get({stored!r})", convert, kept_class(convert))
+
+        return self.object_function(object_type, details, non_null, {}, head, read)
+
+    def value(
+        self, type_: GraphQLOutputType, details: FieldGroup, non_null: bool = False
+    ) -> Completer:
+        named = get_nullable_type(type_)
+        if not (is_union_type(named) and named.name == CONSTRAINT_UNION):
+            return super().value(type_, details, non_null)
+        # A constraint: the member its stored type names (of a type not known: the objects').
+        kinds = {cls: kind for kind, cls in CONSTRAINT_TYPES.items()}
+        members: dict[object, Completer] = {
+            kinds[origin]: self.object(member, details, non_null=True)
+            for member in self.operation.schema.get_possible_types(named)
+            if (origin := internals.type_origin(member)) in kinds
+        }
+
+        def complete_constraint(value: Any) -> Any:
+            if type(value) is not dict:
+                raise GiveUp
+            complete = members.get(value.get(CONSTRAINT_KIND))
+            if complete is None:
+                raise GiveUp
+            return complete(value)
+
+        return complete_constraint
+
+
+__all__: Sequence[str] = ["StoredCompiler", "item_writer"]

@@ -91,6 +91,17 @@ class Rows:
         return iter(self._objects)
 
 
+@dataclass(frozen=True, slots=True)
+class Read:
+    """How a generated completer reads one field: the expression reading it (of `value`, or
+    of the names its function binds), the conversion its value gets first (None: none), and
+    the class of values that conversion keeps as they are (None: unknown; see `_kept`)."""
+
+    expression: str
+    convert: Callable[[Any], Any] | None = None
+    kept: type | None = None
+
+
 # (compiler, the list's object type, its field group) -> a function writing a `Rows`' rows as
 # the completed list, or None for an object type it does not write.
 RowWriter = Callable[["Compiler", GraphQLObjectType, FieldGroup], Completer | None]
@@ -248,7 +259,34 @@ class Compiler:
     ) -> Completer:
         """A completer for `object_type`, written as one Python function: an attribute read
         and, for a leaf, its pass-through check inline per field, then one dict display."""
-        namespace: dict[str, Any] = {"GiveUp": GiveUp}
+        namespace: dict[str, Any] = {}
+        head = []
+        if object_type.is_type_of is not None:
+            # graphql-core asks `is_type_of`; Strawberry's is an isinstance check of its class.
+            namespace["CLS"] = _origin(object_type)
+            head.append("    if type(value) is not CLS: raise GiveUp")
+
+        def read(field_def: GraphQLField) -> Read:
+            attribute = internals.attribute_name(field_def)
+            if attribute is None or not attribute.isidentifier() or iskeyword(attribute):
+                raise NotCovered  # a field with a resolver of its own
+            return Read(f"value.{attribute}")
+
+        return self.object_function(object_type, details, non_null, namespace, head, read)
+
+    def object_function(
+        self,
+        object_type: GraphQLObjectType,
+        details: FieldGroup,
+        non_null: bool,
+        namespace: dict[str, Any],
+        head: list[str],
+        read: Callable[[GraphQLField], Read],
+    ) -> Completer:
+        """The completer of `object_type` as one generated function of `value`: `head`'s lines
+        (after the null check), then per collected field its read (`read` of its definition)
+        completed inline, then one dict display."""
+        namespace["GiveUp"] = GiveUp
         lines = []
         keys = []
         for index, (key, sub) in enumerate(self.collect(object_type, details).items()):
@@ -257,23 +295,20 @@ class Compiler:
                 keys.append(f"{key!r}: {object_type.name!r}")
                 continue
             field_def = object_type.fields.get(name)
-            attribute = internals.attribute_name(field_def) if field_def else None
-            if (
-                field_def is None
-                or attribute is None
-                or not attribute.isidentifier()
-                or iskeyword(attribute)
-            ):
-                raise NotCovered  # a field with a resolver of its own
-            lines += self.field_lines(index, f"value.{attribute}", field_def, sub, namespace)
+            if field_def is None:
+                raise NotCovered
+            lines += self.field_lines(index, read(field_def), field_def, sub, namespace)
             keys.append(f"{key!r}: r{index}")
         on_null = "raise GiveUp" if non_null else "return None"
-        head = ["def complete(value):", f"    if value is None: {on_null}"]
-        if object_type.is_type_of is not None:
-            # graphql-core asks `is_type_of`; Strawberry's is an isinstance check of its class.
-            namespace["CLS"] = _origin(object_type)
-            head.append("    if type(value) is not CLS: raise GiveUp")
-        source = "\n".join([*head, *lines, "    return {" + ", ".join(keys) + "}"])
+        source = "\n".join(
+            [
+                "def complete(value):",
+                f"    if value is None: {on_null}",
+                *head,
+                *lines,
+                "    return {" + ", ".join(keys) + "}",
+            ]
+        )
         exec(compile(source, f"<plan {object_type.name}>", "exec"), namespace)
         complete: Callable[[Any], Any] = namespace["complete"]
         return complete
@@ -281,33 +316,76 @@ class Compiler:
     def field_lines(
         self,
         index: int,
-        read: str,
+        read: Read,
         field_def: GraphQLField,
         details: FieldGroup,
         namespace: dict[str, Any],
         indent: str = "    ",
     ) -> list[str]:
-        """The source lines completing one field, read by the expression `read`, into
-        `r{index}`: for a leaf, its pass-through check inline; else its type's completer (put
-        in `namespace`, with the leaf's parts)."""
+        """The source lines completing one field, read as `read` says, into `r{index}`: for a
+        leaf, its pass-through check inline; else its type's completer (put in `namespace`,
+        with the leaf's parts and the read's conversion, `V{index}`).
+
+        A leaf whose conversion keeps some stored values as they are (`Read.kept`) completes
+        those without calling it: a null, and a value the leaf passes through (or serialises)
+        as the conversion would have handed it over."""
         type_ = field_def.type
         non_null = is_non_null_type(type_)
         inner = get_nullable_type(type_)
+        lines = [f"v = {read.expression}"]
+        if read.convert is not None:
+            namespace[f"V{index}"] = read.convert
         if not is_leaf_type(inner):
             namespace[f"C{index}"] = self.value(type_, details)
-            return [f"{indent}r{index} = C{index}({read})"]
+            value = f"V{index}(v)" if read.convert is not None else "v"
+            return [indent + line for line in [*lines, f"r{index} = C{index}({value})"]]
         passed, coerce = _leaf_parts(inner)
         namespace[f"P{index}"], namespace[f"C{index}"] = passed, coerce
+        complete = [f"v = V{index}(v)"] if read.convert is not None else []
         if non_null:
-            return [
-                f"{indent}v = {read}",
-                f"{indent}if v is None: raise GiveUp",
-                f"{indent}r{index} = v if type(v) is P{index} else C{index}(v)",
+            complete += [
+                "if v is None: raise GiveUp",
+                f"r{index} = v if type(v) is P{index} else C{index}(v)",
             ]
-        return [
-            f"{indent}v = {read}",
-            f"{indent}r{index} = v if v is None or type(v) is P{index} else C{index}(v)",
-        ]
+        else:
+            complete.append(f"r{index} = v if v is None or type(v) is P{index} else C{index}(v)")
+        fast = _kept(inner, read.kept, passed, index, namespace) if read.convert else None
+        if fast is None:
+            return [indent + line for line in [*lines, *complete]]
+        test, expression, may_be_null = fast
+        on_null = "raise GiveUp" if non_null else f"r{index} = None"
+        lines += [f"if v is None: {on_null}", f"elif {test}:", f"    r{index} = {expression}"]
+        if non_null and may_be_null:
+            lines.append(f"    if r{index} is None: raise GiveUp")
+        lines += ["else:", *("    " + line for line in complete)]
+        return [indent + line for line in lines]
+
+
+def _kept(
+    type_: GraphQLScalarType | GraphQLEnumType,
+    kept: type | None,
+    passed: type,
+    index: int,
+    namespace: dict[str, Any],
+) -> tuple[str, str, bool] | None:
+    """For a leaf whose read's conversion keeps stored values of class `kept` as they are (an
+    enum's: makes a text its member), the test of a value `v` that needs no conversion, the
+    expression completing it, and whether that may be null; None when there is no such test."""
+    if kept is None:
+        return None
+    members = internals.enum_class(type_) if isinstance(type_, GraphQLEnumType) else None
+    if members is not None:
+        if kept is not members:
+            return None
+        # A stored text is its member's value, or none (null): its completion, by value.
+        namespace[f"N{index}"] = {m.value: type_.coerce_output_value(m) for m in members}
+        return "type(v) is str", f"N{index}.get(v)", True
+    if type_ is GraphQLInt:
+        if kept is not int:
+            return None
+        return f"type(v) is int and {_INT_MIN} <= v <= {_INT_MAX}", "v", False
+    namespace[f"K{index}"] = kept
+    return f"type(v) is K{index}", "v" if kept is passed else f"C{index}(v)", False
 
 
 def _origin(object_type: GraphQLObjectType) -> type:
@@ -444,6 +522,7 @@ __all__: Sequence[str] = [
     "NotCovered",
     "Plan",
     "PlannedRoot",
+    "Read",
     "RootField",
     "RowWriter",
     "Rows",

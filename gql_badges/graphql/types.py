@@ -12,6 +12,7 @@ import functools
 import math
 import re
 import typing
+import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
@@ -74,6 +75,25 @@ def _enum(enum: type[E], value: Any) -> E | None:
         return None
 
 
+# The class of stored values each conversion below keeps as they are (with null), for a plan to
+# write those without calling it (`plan.Read`); an enum's conversion: the enum (a text, its value).
+_KEPT: weakref.WeakKeyDictionary[Callable[[Any], Any], type] = weakref.WeakKeyDictionary()
+
+
+def kept_class(convert: Callable[[Any], Any] | None) -> type | None:
+    """The class of stored values `convert` keeps as they are (an int: within 32 bits), or for
+    an enum's conversion the enum (a text is its member of that value, or null); None when it
+    is not known to keep any."""
+    return _KEPT.get(convert) if convert is not None else None
+
+
+def _enum_of(enum: type[E]) -> Callable[[Any], E | None]:
+    """The conversion of a stored value to its member of `enum` (`_enum`)."""
+    convert = functools.partial(_enum, enum)
+    _KEPT[convert] = enum
+    return convert
+
+
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
@@ -93,6 +113,7 @@ def _int(field: str) -> Callable[[Any], Any]:
             return ValueOutOfRange(field)
         return value
 
+    _KEPT[checked] = int
     return checked
 
 
@@ -106,6 +127,7 @@ def _typed(field: str, cls: type, expected: str) -> Callable[[Any], Any]:
             return value
         return StoredValueInvalid(field, expected)
 
+    _KEPT[checked] = cls
     return checked
 
 
@@ -119,6 +141,17 @@ def _bool(field: str) -> Callable[[Any], Any]:
 
 def _instant(field: str) -> Callable[[Any], Any]:
     return _typed(field, datetime, "a DateTime")
+
+
+# A sub-object type's fields (by attribute), each with its stored name and how its value is made
+# of the stored one.
+StoredTable = dict[str, tuple[str, Callable[[Any], Any]]]
+
+
+def _made(cls: type, table: StoredTable, stored: Document) -> Any:
+    """An object of `cls` made of a stored sub-document, field by field as `table` says."""
+    get = stored.get
+    return cls(**{name: make(get(key)) for name, (key, make) in table.items()})
 
 
 @strawberry.type
@@ -227,6 +260,7 @@ class UnknownConstraint:
     raw: JSON
 
 
+CONSTRAINT_UNION = "BadgeConstraint"
 BadgeConstraint = Annotated[
     CustomerBadgeFixedValueConstraint
     | BadgeFixedValueConstraint
@@ -237,8 +271,14 @@ BadgeConstraint = Annotated[
     | CustomerBadgeNoLimitConstraint
     | BadgeNoLimitConstraint
     | UnknownConstraint,
-    strawberry.union("BadgeConstraint"),
+    strawberry.union(CONSTRAINT_UNION),
 ]
+
+
+@functools.cache  # per class, not per constraint of every item
+def strawberry_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.python_name for f in get_object_definition(cls, strict=True).fields)
+
 
 _CONSTRAINT_TYPES: dict[str, type] = {
     ConstraintType.CUSTOMER_BADGE_FIXED_VALUE: CustomerBadgeFixedValueConstraint,
@@ -277,16 +317,33 @@ _CHECKS = {
 }
 
 
+def _as_stored(value: Any) -> Any:
+    return value
+
+
+# Each field of each constraint type (by attribute): its stored name and how its value is made of
+# the stored one (its type checked; `constraintType` as stored, the key that chose the type).
+# Both `to_constraint` and a plan writing constraints from the stored documents read it
+# (`graphql/item_rows.py`), so the two convert alike.
+CONSTRAINT_FIELDS: dict[type, StoredTable] = {
+    cls: {
+        name: (_CAMEL[name], _CHECKS[cls].get(name, _as_stored)) for name in strawberry_fields(cls)
+    }
+    for cls in _CONSTRAINT_TYPES.values()
+}
+
+# The stored field naming a constraint's type, and the type of each name it may hold: a
+# constraint of any other (or no) name is an `UnknownConstraint`.
+CONSTRAINT_KIND = "constraintType"
+CONSTRAINT_TYPES: dict[str, type] = _CONSTRAINT_TYPES
+
+
 def to_constraint(stored: Any) -> Any:
-    kind = stored.get("constraintType") if isinstance(stored, dict) else None
+    kind = stored.get(CONSTRAINT_KIND) if isinstance(stored, dict) else None
     cls = _CONSTRAINT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         return UnknownConstraint(constraint_type=kind if isinstance(kind, str) else "", raw=stored)
-    fields, checks = strawberry_fields(cls), _CHECKS[cls]
-    values = {name: stored.get(_CAMEL[name]) for name in fields}
-    for name, check in checks.items():
-        values[name] = check(values[name])
-    return cls(**values)
+    return _made(cls, CONSTRAINT_FIELDS[cls], stored)
 
 
 def _constraints(stored: Any) -> list[Any]:
@@ -295,11 +352,6 @@ def _constraints(stored: Any) -> list[Any]:
     if not isinstance(stored, list):
         return [UnknownConstraint(constraint_type="", raw=stored)]
     return [to_constraint(constraint) for constraint in stored]
-
-
-@functools.cache  # per class, not per constraint of every item
-def strawberry_fields(cls: type) -> tuple[str, ...]:
-    return tuple(f.python_name for f in get_object_definition(cls, strict=True).fields)
 
 
 # --- badges ---------------------------------------------------------------------------------
@@ -381,19 +433,19 @@ def _invalid_image(field: str, expected: str) -> BadgeImage:
 # Each field of an image (by attribute): its stored name and how its value is made of the
 # stored one. Both `_image` and a plan writing images from the stored documents read it
 # (`graphql/item_rows.py`), so the two convert alike.
-IMAGE_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+IMAGE_FIELDS: StoredTable = {
     "name": ("name", _IMAGE_NAME),
     "file_svc_handle": ("fileSvcHandle", _IMAGE_HANDLE),
     "url": ("url", _IMAGE_URL),
-    "tag": ("tag", functools.partial(_enum, ImageTag)),
+    "tag": ("tag", _enum_of(ImageTag)),
 }
 
 
 def _image(stored: Any, at: str) -> BadgeImage:
     if not isinstance(stored, dict):
         return _invalid_image(at, "an object")
-    get = stored.get
-    return BadgeImage(**{name: make(get(key)) for name, (key, make) in IMAGE_FIELDS.items()})
+    image: BadgeImage = _made(BadgeImage, IMAGE_FIELDS, stored)
+    return image
 
 
 def _images(stored: Any) -> list[BadgeImage]:
@@ -402,7 +454,48 @@ def _images(stored: Any) -> list[BadgeImage]:
     return [_image(image, f"images.{n}") for n, image in enumerate(stored)]
 
 
-_REFERENCE_ID, _IS_ACTIVE = _text("referenceId"), _bool("isActive")
+def _owners(stored: Any) -> Any:
+    """The owners a badge is restricted to: the known ones of the stored list (none when unset)."""
+    owners = stored or []
+    if not isinstance(owners, list):
+        return StoredValueInvalid("ownership.restrictedToOwners", "a list")
+    members = _members_by_value(Owner)
+    try:
+        return [members[owner] for owner in owners if owner in members]
+    except TypeError:  # an unhashable entry (a list, an object): no member equals it
+        return [member for member in map(_OWNER, owners) if member is not None]
+
+
+def _claim_documents(stored: Any) -> Any:
+    """The stored claims of a badge's ownership (none when unset), each an object."""
+    claims = stored or []
+    if not isinstance(claims, list):
+        return StoredValueInvalid("ownership.claims", "a list of objects")
+    for claim in claims:
+        if not isinstance(claim, dict):
+            return StoredValueInvalid("ownership.claims", "a list of objects")
+    return claims
+
+
+_OWNER = _enum_of(Owner)
+
+# Each field of a claim, of a badge's ownership and of a badge's group (by attribute): its
+# stored name and how its value is made of the stored one, as for images. `claims` is the list
+# of stored claim documents, each made a `Claim` by its table.
+CLAIM_FIELDS: StoredTable = {
+    "owner_type": ("ownerType", _OWNER),
+    "reference_id": ("referenceId", _text("referenceId")),
+    "is_active": ("isActive", _bool("isActive")),
+}
+OWNERSHIP_FIELDS: StoredTable = {
+    "restricted_to_owners": ("restrictedToOwners", _owners),
+    "claims": ("claims", _claim_documents),
+}
+GROUP_FIELDS: StoredTable = {
+    "id": ("_id", lambda value: strawberry.ID(str(value))),
+    "name": ("name", _text("name")),
+    "rank": ("rank", _int("rank")),
+}
 
 
 def _ownership(stored: Any) -> Ownership | StoredValueInvalid | None:
@@ -410,36 +503,29 @@ def _ownership(stored: Any) -> Ownership | StoredValueInvalid | None:
         return None
     if not isinstance(stored, dict):
         return StoredValueInvalid("ownership", "an object")
-    owners, claims = stored.get("restrictedToOwners") or [], stored.get("claims") or []
-    if not isinstance(owners, list):
-        return StoredValueInvalid("ownership.restrictedToOwners", "a list")
-    if not isinstance(claims, list) or not all(isinstance(claim, dict) for claim in claims):
-        return StoredValueInvalid("ownership.claims", "a list of objects")
-    members = (_enum(Owner, owner) for owner in owners)
+    values = {name: make(stored.get(key)) for name, (key, make) in OWNERSHIP_FIELDS.items()}
+    for value in values.values():
+        if isinstance(value, StoredValueInvalid):
+            return value
     return Ownership(
-        restricted_to_owners=[owner for owner in members if owner is not None],
-        claims=[
-            Claim(
-                owner_type=_enum(Owner, claim.get("ownerType")),
-                reference_id=_REFERENCE_ID(claim.get("referenceId")),
-                is_active=_IS_ACTIVE(claim.get("isActive")),
-            )
-            for claim in claims
-        ],
+        restricted_to_owners=values["restricted_to_owners"],
+        claims=[_made(Claim, CLAIM_FIELDS, claim) for claim in values["claims"]],
     )
 
 
 def _group(stored: Document | None) -> BadgeGroup | None:
-    if stored is None:
-        return None
-    return BadgeGroup(
-        id=strawberry.ID(str(stored["_id"])),
-        name=_GROUP_NAME(stored.get("name")),
-        rank=_GROUP_RANK(stored.get("rank")),
-    )
+    return None if stored is None else _made(BadgeGroup, GROUP_FIELDS, stored)
 
 
-_GROUP_NAME, _GROUP_RANK = _text("name"), _int("rank")
+# The sub-object types a plan writes straight from their stored documents
+# (`graphql/item_rows.py`), with the table of each: the one their conversions here read.
+STORED_FIELDS: dict[type, StoredTable] = {
+    BadgeImage: IMAGE_FIELDS,
+    Ownership: OWNERSHIP_FIELDS,
+    Claim: CLAIM_FIELDS,
+    BadgeGroup: GROUP_FIELDS,
+    **CONSTRAINT_FIELDS,
+}
 
 
 # How a GraphQL item field is made of its item value, when not the value itself: enums by kind,
@@ -472,14 +558,19 @@ def _convert(field: ItemField) -> Callable[[Any], Any] | None:
     if field.kind is Kind.ENUM:
         enum = field.enum
         assert enum is not None, field.name
-        return lambda value: _enum(enum, value)
+        return _enum_of(enum)
     return None
 
 
 def field_conversion(field: ItemField) -> Callable[[Any], Any] | None:
     """How the item types make `field` of its item value (None: the value itself). A compiled
     plan writing items from their rows converts with it too (`graphql/item_rows.py`)."""
-    return _convert(field)
+    if field.name not in _CONVERSIONS:  # one conversion per field, not per plan
+        _CONVERSIONS[field.name] = _convert(field)
+    return _CONVERSIONS[field.name]
+
+
+_CONVERSIONS: dict[str, Callable[[Any], Any] | None] = {}
 
 
 _ITEM_TYPES: dict[Endpoint, type[Badge | CustomerBadge]] = {

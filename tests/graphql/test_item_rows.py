@@ -4,16 +4,22 @@ checks byte for byte against graphql-core over HTTP)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from graphql import OperationDefinitionNode, parse
+from bson import ObjectId
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gql_badges.badges.items import Endpoint, derive
 from gql_badges.badges.repository import BadgeRow, RowPage
 from gql_badges.demo import demo_documents
+from gql_badges.enums import ConstraintType, Owner
+from gql_badges.graphql import types
 from gql_badges.graphql._internals import (
     collect_root_fields,
     graphql_schema,
@@ -54,9 +60,10 @@ def _rows() -> list[BadgeRow]:
 def _root_field(text: str) -> RootField:
     schema = create_schema()
     core = graphql_schema(schema)
-    (node,) = parse(text).definitions
+    node, *fragments = parse(text).definitions
     assert isinstance(node, OperationDefinitionNode) and core.query_type is not None
-    operation = operation_of_document(core, node, [])
+    assert all(isinstance(fragment, FragmentDefinitionNode) for fragment in fragments)
+    operation = operation_of_document(core, node, cast(list[FragmentDefinitionNode], fragments))
     fields = collect_root_fields(operation, core.query_type)
     plan = plan_cache(schema).plan(operation, core.query_type, fields)
     assert plan is not None
@@ -164,3 +171,158 @@ def test_images_stored_wrongly_are_left_to_graphql_core(images: object) -> None:
         root.complete(_badge_page(Rows(derive(rows, NOW), _never_built), page))
     with pytest.raises(GiveUp):  # as it gives up on the objects made of them
         root.complete(_badge_page(to_badges(rows, NOW), page))
+
+
+# --- every sub-object written from its stored documents --------------------------------------
+
+_EVERY_SUB_OBJECT = """query Q($c: CustomerRef!) { customerBadges(customer: $c) {
+    badges { images { name fileSvcHandle url tag }
+      ownership { restrictedToOwners claims { __typename ownerType referenceId isActive } }
+      group { __typename id name rank }
+      customerConstraints { ...Constraint } badgeConstraints { ...Constraint } } } }
+fragment Constraint on BadgeConstraint { __typename
+  ... on CustomerBadgeFixedValueConstraint { constraintType maxEarnLimit }
+  ... on BadgeFixedValueConstraint { constraintType maxEarnLimit }
+  ... on CustomerBadgeRollingWindowConstraint { constraintType maxEarnForDays rollForDays
+      maxEarnForWeeks rollForWeeks maxEarnForMonths rollForMonths }
+  ... on BadgeRollingWindowConstraint { constraintType rollType rollValue maxEarnLimit }
+  ... on CustomerBadgeFixedWindowConstraint { constraintType referenceId durationType
+      refreshRate startDayOfTheWeek maxEarnLimit cycleStatus startDate endDate }
+  ... on BadgeFixedWindowConstraint { kind: constraintType startDate endDate }
+  ... on CustomerBadgeNoLimitConstraint { constraintType }
+  ... on BadgeNoLimitConstraint { constraintType }
+  ... on UnknownConstraint { constraintType raw } }"""
+
+# Stored values as the platform writes them, and as it should not: each sub-object's fields of
+# the right type, of the wrong type, out of GraphQL's range, missing, or the whole value wrong.
+_ODD = st.sampled_from([None, 7, 2**40, 1.5, 3.0, "text", True, [], {}, [1], NOW])
+_INTS = st.one_of(st.integers(-5, 400), st.just(2**31), _ODD)
+_TEXTS = st.one_of(st.sampled_from(["DAYS", "WEEKLY", "ACTIVE", "r-1"]), _ODD)
+_CONSTRAINT_FIELDS = {
+    "maxEarnLimit": _INTS,
+    "maxEarnForDays": _INTS,
+    "rollForDays": _INTS,
+    "rollType": _TEXTS,
+    "rollValue": _INTS,
+    "referenceId": _TEXTS,
+    "durationType": _TEXTS,
+    "refreshRate": _INTS,
+    "startDayOfTheWeek": _TEXTS,
+    "cycleStatus": _TEXTS,
+    "startDate": st.one_of(st.just(NOW), _ODD),
+    "endDate": st.one_of(st.just(NOW), _ODD),
+}
+_CONSTRAINT = st.one_of(
+    st.fixed_dictionaries(
+        {"constraintType": st.sampled_from([*ConstraintType, "SOMETHING_NEW", 5])},
+        optional=_CONSTRAINT_FIELDS,
+    ),
+    _ODD,
+)
+_CONSTRAINTS = st.one_of(st.lists(_CONSTRAINT, max_size=4), _ODD)
+_OWNERS = st.one_of(st.lists(st.sampled_from([*Owner, "Nobody", 3]), max_size=3), _ODD)
+_CLAIM = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "ownerType": st.sampled_from([*Owner, "Nobody"]),
+            "referenceId": _TEXTS,
+            "isActive": st.one_of(st.booleans(), _ODD),
+        },
+    ),
+    _ODD,
+)
+_OWNERSHIP = st.one_of(
+    st.fixed_dictionaries(
+        {}, optional={"restrictedToOwners": _OWNERS, "claims": st.lists(_CLAIM, max_size=3)}
+    ),
+    _ODD,
+)
+_GROUP = st.one_of(
+    st.none(),
+    st.fixed_dictionaries(
+        {"_id": st.just(ObjectId("65c3600c60d9261bdd8a6410"))},
+        optional={"name": _TEXTS, "rank": _INTS},
+    ),
+)
+
+
+def _completed(complete: Any, page: Any) -> Any:
+    """The plan's completion of `page`, or GiveUp when it leaves the page to graphql-core (as the
+    executor does on any exception)."""
+    try:
+        return complete(page)
+    except Exception:
+        return GiveUp
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ownership=_OWNERSHIP,
+    group=_GROUP,
+    customer_constraints=_CONSTRAINTS,
+    badge_constraints=_CONSTRAINTS,
+)
+def test_sub_objects_are_written_from_their_stored_documents_as_their_objects_complete(
+    ownership: object, group: Any, customer_constraints: object, badge_constraints: object
+) -> None:
+    root = _sub_objects_root()
+    (row,) = _rows()[:1]
+    stored = {
+        **row.badge,
+        "ownership": ownership,
+        "customerConstraints": customer_constraints,
+        "badgeConstraints": badge_constraints,
+    }
+    rows = [replace(row, badge=cast(BadgeMeta, stored), group=group)]
+    page = RowPage(rows=rows, page=0, requested_size=1, total=1, now=NOW)
+
+    from_rows = _completed(root.complete, _badge_page(Rows(derive(rows, NOW), _never_built), page))
+    from_objects = _completed(root.complete, _badge_page(to_badges(rows, NOW), page))
+
+    assert from_rows == from_objects
+
+
+@functools.cache
+def _sub_objects_root() -> RootField:
+    return _root_field(_EVERY_SUB_OBJECT)
+
+
+def test_the_plan_makes_no_sub_object_of_a_page_written_from_its_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Images, ownership and claims, the group and the known constraints are all written from
+    their stored documents: the item types' conversions, which make their objects, never run."""
+    schema = graphql_schema(create_schema())
+    root = _root_field(
+        "query Q($c: CustomerRef!) { customerBadges(customer: $c) { badges { "
+        + every_item_field(schema, Endpoint.CUSTOMER)
+        + " } } }"
+    )
+    rows = [row for row in _rows() if row.badge.get("ownership") and row.group]
+    known = [
+        replace(
+            row,
+            badge=cast(
+                BadgeMeta,
+                {
+                    **row.badge,
+                    "customerConstraints": [
+                        c
+                        for c in row.badge.get("customerConstraints") or []
+                        if c.get("constraintType") in set(ConstraintType)
+                    ],
+                },
+            ),
+        )
+        for row in rows
+    ]
+    assert known, "the demo has badges with an ownership and a group"
+    page = RowPage(rows=known, page=0, requested_size=len(known), total=len(known), now=NOW)
+    expected = root.complete(_badge_page(to_badges(known, NOW), page))
+
+    def made(*arguments: object) -> object:
+        raise AssertionError("a sub-object was made")
+
+    monkeypatch.setattr(types, "_made", made)
+    assert root.complete(_badge_page(Rows(derive(known, NOW), _never_built), page)) == expected
