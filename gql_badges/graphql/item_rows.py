@@ -33,6 +33,7 @@ from graphql import (
     get_named_type,
     get_nullable_type,
     is_composite_type,
+    is_list_type,
     is_union_type,
 )
 
@@ -79,8 +80,11 @@ def item_writer(
         convert = field_conversion(field)
         keys.append(f"{key!r}: r{index}")
         if convert is not None and is_composite_type(get_named_type(field_def.type)):
+            inner = get_nullable_type(field_def.type)
             try:  # written from the stored sub-documents, no object each
                 namespace[f"S{index}"] = stored.value(field_def.type, sub)
+                if is_list_type(inner):  # its entries completed inline
+                    namespace[f"E{index}"] = stored.value(inner.of_type, sub)
             except NotCovered:
                 pass
             else:
@@ -88,10 +92,13 @@ def item_writer(
                 # it, and completed as they are (graphql-core's, if that gives up too).
                 namespace[f"V{index}"] = convert
                 namespace[f"C{index}"] = compiler.value(field_def.type, sub)
+                written = f"S{index}(v)"
+                if is_list_type(inner):
+                    written = f"[E{index}(e) for e in v] if type(v) is list else {written}"
                 lines += [
                     f"        v = {read}",
                     "        try:",
-                    f"            r{index} = S{index}(v)",
+                    f"            r{index} = {written}",
                     "        except GiveUp:",
                     f"            r{index} = C{index}(V{index}(v))",
                 ]

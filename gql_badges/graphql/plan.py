@@ -337,8 +337,16 @@ class Compiler:
             namespace[f"V{index}"] = read.convert
         if not is_leaf_type(inner):
             namespace[f"C{index}"] = self.value(type_, details)
-            value = f"V{index}(v)" if read.convert is not None else "v"
-            return [indent + line for line in [*lines, f"r{index} = C{index}({value})"]]
+            if read.convert is not None:
+                lines.append(f"v = V{index}(v)")
+            if is_list_type(inner):  # a list's entries completed inline; anything else: C's
+                namespace[f"E{index}"] = self.value(inner.of_type, details)
+                lines.append(
+                    f"r{index} = [E{index}(e) for e in v] if type(v) is list else C{index}(v)"
+                )
+            else:
+                lines.append(f"r{index} = C{index}(v)")
+            return [indent + line for line in lines]
         passed, coerce = _leaf_parts(inner)
         namespace[f"P{index}"], namespace[f"C{index}"] = passed, coerce
         complete = [f"v = V{index}(v)"] if read.convert is not None else []
