@@ -388,10 +388,9 @@ def _kept(
         # A stored text is its member's value, or none (null): its completion, by value.
         namespace[f"N{index}"] = {m.value: type_.coerce_output_value(m) for m in members}
         return "type(v) is str", f"N{index}.get(v)", True
-    if type_ is GraphQLInt:
-        if kept is not int:
-            return None
-        return f"type(v) is int and {_INT_MIN} <= v <= {_INT_MAX}", "v", False
+    if kept is int:  # kept within 32 bits
+        completed = "v" if type_ is GraphQLInt else f"C{index}(v)"
+        return f"type(v) is int and {_INT_MIN} <= v <= {_INT_MAX}", completed, False
     namespace[f"K{index}"] = kept
     return f"type(v) is K{index}", "v" if kept is passed else f"C{index}(v)", False
 
