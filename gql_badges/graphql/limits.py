@@ -69,6 +69,7 @@ from gql_badges.graphql._internals import (
     validation_abort,
 )
 from gql_badges.graphql.documents import DocumentCache, KnownDocument
+from gql_badges.graphql.operation import operation_name_refusal
 from gql_badges.graphql.rules import with_enum_details
 
 # A list whose length no argument states counts as this many items.
@@ -419,15 +420,19 @@ class GuardedValidation(SchemaExtension):
     """An extension that replaces Strawberry's parsing and validation steps: limits first, then
     the rules, each paid once per document.
 
-    The document's limits are checked before graphql-core's validation runs (a refused document
-    never reaches rules that are not linear); the parsed document and its verdict are kept in
-    `documents` (`graphql/documents.py`; one cache per schema: give every request's instance
-    the same), and the cost, which needs the request's variables, is checked just before
-    execution. Without `suggestions`, validation errors say no "Did you mean …" (they would leak
-    names of the schema that introspection, when it is off, keeps to itself) and list no enum
-    values.
+    The parser stops after `max_tokens` tokens (what Strawberry's `MaxTokensLimiter` does, here
+    where the parsing is). The document's limits are checked before graphql-core's validation
+    runs (a refused document never reaches rules that are not linear); the parsed document and
+    its verdict are kept in `documents` (`graphql/documents.py`; one cache per schema: give
+    every request's instance the same), and the cost, which needs the request's variables, is
+    checked just before execution, followed by the operation-name rule (`operation.py`).
+    Without `suggestions`, validation errors say no "Did you mean …" (they would leak names of
+    the schema that introspection, when it is off, keeps to itself) and list no enum values.
 
-        extensions=[guarded_validation(QueryLimits(), largest_page=100)]
+    Each extension costs every request a hook context per step, so the document's checks share
+    this one extension's hooks instead of having one each.
+
+        extensions=[guarded_validation(QueryLimits(), largest_page=100, max_tokens=2_500)]
     """
 
     def __init__(
@@ -437,11 +442,13 @@ class GuardedValidation(SchemaExtension):
         largest_page: int,
         documents: DocumentCache[DocumentFigures],
         suggestions: bool = True,
+        max_tokens: int | None = None,
     ) -> None:
         self.limits = limits
         self.largest_page = largest_page
         self.documents = documents
         self.suggestions = suggestions
+        self.max_tokens = max_tokens
         self.known: KnownDocument[DocumentFigures] | None = None
         self.figures: DocumentFigures | None = None
 
@@ -449,6 +456,8 @@ class GuardedValidation(SchemaExtension):
         context = self.execution_context
         assert context.query is not None
         options = context.parse_options
+        if self.max_tokens is not None:
+            options["max_tokens"] = self.max_tokens
         self.known = self.documents.parsed(context.query, context.operation_name, options)
         # Strawberry parses only when no extension has set the document.
         context.graphql_document = self.known.document
@@ -499,6 +508,9 @@ class GuardedValidation(SchemaExtension):
             if cost > self.limits.max_cost:
                 error = refusal("maxCost", cost, self.limits.max_cost)
                 context.result = ExecutionResult(data=None, errors=[error])
+        refused = operation_name_refusal(context)
+        if refused is not None:
+            context.result = refused  # answers instead
         yield
 
 
@@ -508,6 +520,7 @@ def guarded_validation(
     *,
     suggestions: bool = True,
     documents: DocumentCache[DocumentFigures] | None = None,
+    max_tokens: int | None = None,
 ) -> Callable[[], GuardedValidation]:
     """`GuardedValidation` for one schema: every request's instance shares one document cache."""
     return functools.partial(
@@ -516,6 +529,7 @@ def guarded_validation(
         largest_page=largest_page,
         documents=documents or DocumentCache[DocumentFigures](_CACHE_SIZE),
         suggestions=suggestions,
+        max_tokens=max_tokens,
     )
 
 

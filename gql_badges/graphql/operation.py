@@ -2,18 +2,19 @@
 
 Strawberry runs the first operation when no `operationName` is given; the GraphQL
 specification makes that a request error, and running an operation the client did not choose
-is worse than refusing. Registered as a schema extension:
+is worse than refusing. The schema's document guard (`limits.GuardedValidation`) asks just
+before execution, in the hook it already runs there (a hook of its own would cost every
+request an extension's set-up):
 
-    strawberry.Schema(query=Query, extensions=[OperationNameRequired])
+    refused = operation_name_refusal(execution_context)
+    if refused is not None:
+        execution_context.result = refused  # answers instead
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from graphql import GraphQLError, OperationDefinitionNode
-from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from gql_badges.graphql._internals import provided_operation_name
 
@@ -21,18 +22,19 @@ OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 MESSAGE = "`operationName` is required unless the document holds exactly one operation"
 
 
-class OperationNameRequired(SchemaExtension):
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        # The name the request gave (`operation_name` falls back to the first operation's).
-        provided = provided_operation_name(context)
-        if document is not None and provided is None and context.result is None:
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            if len(operations) > 1:
-                error = GraphQLError(MESSAGE, extensions={"code": OPERATION_RESOLUTION_FAILURE})
-                context.result = ExecutionResult(data=None, errors=[error])  # answers instead
-        yield
+def operation_name_refusal(context: ExecutionContext) -> ExecutionResult | None:
+    """The answer to a request that names no operation of a document holding several, unless
+    something has answered already; None when the operation to run is known."""
+    document = context.graphql_document
+    # The name the request gave (`operation_name` falls back to the first operation's).
+    provided = provided_operation_name(context)
+    if document is None or provided is not None or context.result is not None:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) <= 1:
+        return None
+    error = GraphQLError(MESSAGE, extensions={"code": OPERATION_RESOLUTION_FAILURE})
+    return ExecutionResult(data=None, errors=[error])
 
 
-__all__ = ["OPERATION_RESOLUTION_FAILURE", "OperationNameRequired"]
+__all__ = ["MESSAGE", "OPERATION_RESOLUTION_FAILURE", "operation_name_refusal"]

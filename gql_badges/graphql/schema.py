@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, MaxTokensLimiter
+from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from gql_badges.badges.request import MAX_PAGE_SIZE
@@ -19,12 +18,11 @@ from gql_badges.graphql.executor import execution_context, run_compiled
 from gql_badges.graphql.limits import DocumentFigures, QueryLimits, guarded_validation
 from gql_badges.graphql.live import Subscription
 from gql_badges.graphql.manifest import Safelist, load_manifest
-from gql_badges.graphql.operation import OperationNameRequired
 from gql_badges.graphql.persisted import Documents, persisted_queries
 from gql_badges.graphql.plan_cache import PlanCache
 from gql_badges.graphql.resolvers import PLANNED_ROOTS, Query
 from gql_badges.graphql.scalars import SCALAR_MAP
-from gql_badges.observability.graphql import OperationObserver
+from gql_badges.observability.graphql import operation_observer
 
 
 def create_schema(
@@ -45,19 +43,21 @@ def create_schema(
     releases the fence (`graphql/_internals.py`) knows; otherwise through graphql-core.
     """
     limits = limits or QueryLimits()
+    # Few extensions, each with few hooks: every extension costs every request a hook context
+    # per step, whatever it does.
     extensions: list[Any] = [
         persisted_queries(safelist, documents),
-        functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
-        # Parses and validates each document once (graphql/documents.py); APQ, the safelist
-        # and plain requests of one text share its entry.
+        # Parses (at most `max_tokens` tokens) and validates each document once
+        # (graphql/documents.py); APQ, the safelist and plain requests of one text share its
+        # entry. Then the cost, and the operation-name rule (graphql/operation.py).
         guarded_validation(
             limits,
             largest_page,
             suggestions=introspection,
             documents=DocumentCache[DocumentFigures](),
+            max_tokens=max_tokens,
         ),
-        OperationNameRequired,
-        OperationObserver,
+        operation_observer,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

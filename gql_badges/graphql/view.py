@@ -432,6 +432,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         # naming a persisted query is an API call, whatever its Accept says.
         return (
             self.graphql_ide is not None
+            and request.method == "GET"  # a POST never is (asked first: it costs nothing)
             and "extensions" not in request.query_params
             and super().should_render_graphql_ide(request)
         )

@@ -1,8 +1,10 @@
 """A schema extension that names the operation for the access log, the metrics and the trace.
 
-Only the operation hook is used: per-field hooks would make every field a coroutine.
+Only the operation hook is used, and the phase hooks when tracing is on: per-field hooks would
+make every field a coroutine, and every hook an extension has costs every request a context
+manager, even one that does nothing.
 
-    schema = strawberry.Schema(query=Query, extensions=[OperationObserver])
+    schema = strawberry.Schema(query=Query, extensions=[operation_observer])
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ class OperationObserver(SchemaExtension):
             if span is not None and tracing is not None:
                 tracing.end_operation_span(span, self.execution_context, outcome)
 
-    # The phases, as events of the operation's span (not spans of their own).
+
+class TracedOperationObserver(OperationObserver):
+    """With tracing on: the phases, as events of the operation's span (not spans of their own)."""
+
     def on_parse(self) -> Iterator[None]:
         yield
         _phase_done("graphql.parse")
@@ -51,6 +56,16 @@ class OperationObserver(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         yield
         _phase_done("graphql.execute")
+
+
+def operation_observer() -> OperationObserver:
+    """The observer of one operation (the schema's extension factory): with the phase hooks only
+    when the request is traced (tracing is on or off for the whole app, so for the whole
+    operation)."""
+    record = context.current()
+    if record is not None and record.tracing is not None:
+        return TracedOperationObserver()
+    return OperationObserver()
 
 
 def _phase_done(name: str) -> None:
@@ -76,4 +91,4 @@ def errors_seen(errors: list[GraphQLError]) -> None:
     record.graphql_outcome = code if isinstance(code, str) else "GRAPHQL_ERROR"
 
 
-__all__ = ["OperationObserver", "errors_seen"]
+__all__ = ["OperationObserver", "TracedOperationObserver", "errors_seen", "operation_observer"]
