@@ -30,7 +30,7 @@ import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass
 from enum import Enum
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -59,8 +59,10 @@ from graphql import (
 # adapter) have no public way around them. A release that moves one fails here, at import, and
 # its contract test in tests/graphql/test_internals.py names it.
 from graphql.pyutils import Path, gather_with_cancel
+from strawberry import UNSET, LazyType
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import NonTextMessageReceived, WebSocketDisconnected
+from strawberry.relay import GlobalID
 from strawberry.resolvers import is_default_resolver
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -84,7 +86,14 @@ try:
     from strawberry.schema.schema_converter import GraphQLCoreConverter
     from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
     from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
-    from strawberry.types.arguments import convert_arguments
+    from strawberry.types.arguments import _is_leaf_type, convert_argument
+    from strawberry.types.base import (
+        StrawberryList,
+        StrawberryMaybe,
+        StrawberryOptional,
+        has_object_definition,
+    )
+    from strawberry.types.enum import has_enum_definition
 
     # Where Strawberry keeps its own definition of a graphql-core type, field or schema.
     _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
@@ -293,24 +302,113 @@ def enum_class(enum_type: GraphQLEnumType) -> type[Enum] | None:
 
 
 ArgumentConverter = Callable[[dict[str, Any]], dict[str, Any]]
+# How one coerced value becomes the resolver's; None: it is passed as it is.
+_ValueConverter = Callable[[Any], Any] | None
 
 
 def argument_converter(
     schema: strawberry.Schema, field_def: GraphQLField
 ) -> ArgumentConverter | None:
     """Strawberry's conversion of a field's coerced arguments into its resolver's (input
-    objects as their classes, enums as members), as Strawberry does before calling it."""
+    objects as their classes, enums as members), as Strawberry's `convert_arguments` does
+    before calling it.
+
+    What `convert_arguments` works out on every call from the field's types (the GraphQL name
+    of each argument and input field, what each type needs) is worked out here once: a leaf
+    (scalar or enum) is passed as it is, an input object is built from its fields' converted
+    values; any other type (lists, `Maybe`, `GlobalID`, lazy types, inputs that build
+    themselves, recursive inputs) is converted by Strawberry's `convert_argument` itself."""
     definition = _field_definition(field_def)
     if definition is None:
         return None
     arguments = definition.arguments
+    if not arguments:
+        return _no_arguments
     scalars = schema.schema_converter.scalar_registry
     config = schema.config
+    steps: list[tuple[str, str, _ValueConverter]] = []
+    for argument in arguments:
+        assert argument.python_name
+        name = config.name_converter.from_argument(argument)
+        step = _value_converter(argument.type, scalars, config, (name,), frozenset())
+        steps.append((name, argument.python_name, step))
 
     def convert(values: dict[str, Any]) -> dict[str, Any]:
-        return convert_arguments(values, arguments, scalar_registry=scalars, config=config)
+        converted = {}
+        for name, python_name, step in steps:
+            if name in values:
+                value = values[name]
+                converted[python_name] = value if step is None else step(value)
+        return converted
 
     return convert
+
+
+def _no_arguments(values: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _value_converter(
+    type_: Any,
+    scalars: Mapping[object, Any],
+    config: Any,
+    path: tuple[str, ...],
+    enclosing: frozenset[type],
+) -> _ValueConverter:
+    """`convert_argument(value, type_, …)` for the values of one type, decided once (the
+    branches `convert_argument` takes, in its order)."""
+    while isinstance(type_, StrawberryOptional) and not isinstance(type_, StrawberryMaybe):
+        type_ = type_.of_type  # converts as its inner type (null and UNSET are kept as they are)
+    if (
+        isinstance(type_, (StrawberryMaybe, StrawberryList, LazyType))
+        or type_ is GlobalID
+        or type_ in enclosing
+    ):
+        return functools.partial(_strawberry_convert, type_, scalars, config, path)
+    if _is_leaf_type(type_, scalars) or has_enum_definition(type_):
+        return None  # graphql-core's value is the resolver's (an enum type's: its member)
+    if not has_object_definition(type_):
+        return functools.partial(_strawberry_convert, type_, scalars, config, path)
+    input_definition = type_.__strawberry_definition__
+    if input_definition.from_input is not None:
+        return functools.partial(_strawberry_convert, type_, scalars, config, path)
+    # Input fields without a default are None unless given (graphql-core has checked that the
+    # required ones are).
+    implicit = (
+        {
+            field.python_name: None
+            for field in input_definition.fields
+            if field.default_value is MISSING and field.default_factory is MISSING
+        }
+        if input_definition.is_input
+        else {}
+    )
+    inner = enclosing | {type_}
+    fields = []
+    for field in input_definition.fields:
+        name = config.name_converter.from_field(field)
+        field_type = field.resolve_type(type_definition=input_definition)
+        step = _value_converter(field_type, scalars, config, (*path, name), inner)
+        fields.append((name, field.python_name, step))
+    input_class: Callable[..., Any] = type_
+
+    def build(value: Any) -> Any:
+        if value is None or value is UNSET:
+            return value
+        kwargs = dict(implicit)
+        for name, python_name, step in fields:
+            if name in value:
+                field_value = value[name]
+                kwargs[python_name] = field_value if step is None else step(field_value)
+        return input_class(**kwargs)
+
+    return build
+
+
+def _strawberry_convert(
+    type_: Any, scalars: Mapping[object, Any], config: Any, path: tuple[str, ...], value: Any
+) -> Any:
+    return convert_argument(value, type_, scalars, config, None, path=path)
 
 
 # --- graphql-core's field collection ----------------------------------------------------------

@@ -9,6 +9,8 @@ releases the fence does not know, compiled execution is off and the gateway stil
 from __future__ import annotations
 
 import asyncio
+import enum
+import functools
 import inspect
 import logging
 import subprocess
@@ -167,6 +169,142 @@ def test_convert_arguments_with_the_schemas_registry_and_config() -> None:
     assert isinstance(converted["customer"], CustomerInput) and converted["customer"].id == "7"
     assert converted["badge_type"] is BadgeType.EARNED
     assert converted["limit"] == 10
+
+
+def _strawberry_converted(schema: strawberry.Schema, field: Any, values: dict[str, Any]) -> Any:
+    """What Strawberry's own `convert_arguments` makes of `values` for `field`."""
+    from strawberry.types.arguments import convert_arguments
+
+    definition = field.extensions[_BACKREF]
+    registry = schema.schema_converter.scalar_registry
+    return convert_arguments(values, definition.arguments, registry, schema.config)
+
+
+_BACKREF = "strawberry-definition"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"customer": {"id": "7"}},
+        {"customer": {"email": "a@b.c"}, "badgeType": BadgeType.EARNED, "limit": 10},
+        {"customer": {"mobile": None}, "badgeType": None, "limit": None, "page": 3},
+        {"customer": {"externalId": "x", "cardNumber": "9"}, "includeExpired": True},
+        {"customer": None, "groupId": "g", "sortOn": None, "unknown": 1},
+    ],
+)
+@pytest.mark.parametrize("field_name", ["customerBadges", "badgeManagement"])
+def test_argument_conversion_is_convert_arguments(field_name: str, values: dict[str, Any]) -> None:
+    """`strawberry.types.arguments.convert_argument`, `_is_leaf_type`, the type wrappers
+    (`StrawberryOptional`, `StrawberryMaybe`, `StrawberryList`), `has_enum_definition`,
+    `has_object_definition`, the input definition's `fields`/`from_input`/`is_input` and the
+    name converter's `from_argument`/`from_field`: the fence's converter, which works out once
+    what `convert_arguments` works out per call, converts the planned fields' arguments as it."""
+    field = QUERY_TYPE.fields[field_name]
+    convert = internals.argument_converter(SCHEMA, field)
+    assert convert is not None
+    expected = _strawberry_converted(SCHEMA, field, values)
+    converted = convert(values)
+    assert converted == expected
+    assert list(converted) == list(expected)
+    assert [type(v) for v in converted.values()] == [type(v) for v in expected.values()]
+
+
+@strawberry.enum
+class _Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.input
+class _Leaf:
+    name: str
+    colour: _Colour = _Colour.RED
+    tags: list[str] = strawberry.field(default_factory=list)
+    note: str | None = None
+    nothing: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class _Tree:
+    leaf: _Leaf | None
+    leaves: list[_Leaf] | None = None
+    child: _Tree | None = None  # recursive
+    maybe: strawberry.Maybe[str]
+    maybe_null: strawberry.Maybe[str | None]
+    node: strawberry.relay.GlobalID | None = None
+
+
+@strawberry.type
+class _ConversionQuery:
+    @strawberry.field
+    def every(
+        self,
+        tree: _Tree | None = None,
+        colours: list[_Colour] | None = None,
+        leaf: _Leaf | None = None,
+        count: int = 1,
+        maybe: strawberry.Maybe[int] = None,
+        node: strawberry.relay.GlobalID | None = None,
+    ) -> int:
+        return 0
+
+    @strawberry.field
+    def nothing(self) -> int:
+        return 0
+
+
+_CONVERSION = strawberry.Schema(query=_ConversionQuery)
+_GLOBAL_ID = str(strawberry.relay.GlobalID("T", "1"))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"count": 3, "colours": [_Colour.RED, _Colour.BLUE], "maybe": 4},
+        {"count": 3, "colours": None, "maybe": None, "node": None},  # Strawberry refuses
+        {"count": 3, "colours": None, "node": None},
+        {"leaf": {"name": "n"}, "node": _GLOBAL_ID},
+        {"leaf": {"name": "n", "colour": _Colour.BLUE, "tags": ["a"], "note": None}},
+        {"leaf": None, "tree": None},
+        {
+            "tree": {
+                "leaf": {"name": "a", "nothing": "b"},
+                "leaves": [{"name": "b"}, {"name": "c", "tags": []}],
+                "child": {"leaf": None, "child": {"leaf": {"name": "d"}, "maybe": "m"}},
+                "maybe": "x",
+                "maybeNull": None,
+                "node": _GLOBAL_ID,
+            }
+        },
+    ],
+)
+def test_argument_conversion_is_convert_arguments_for_every_kind_of_type(
+    values: dict[str, Any],
+) -> None:
+    """The same, on a schema with the types the planned fields do not use (lists, `Maybe`,
+    `GlobalID`, defaults and default factories, a recursive input): converted as Strawberry
+    converts them, by Strawberry's own `convert_argument` where the fence does not decide."""
+    graphql_schema = internals.graphql_schema(_CONVERSION)
+    query_type = graphql_schema.query_type
+    assert query_type is not None
+    for name in ("every", "nothing"):
+        field = query_type.fields[name]
+        convert = internals.argument_converter(_CONVERSION, field)
+        assert convert is not None
+        given = values if name == "every" else {}
+        expected = _outcome(functools.partial(_strawberry_converted, _CONVERSION, field, given))
+        assert _outcome(functools.partial(convert, given)) == expected
+
+
+def _outcome(conversion: typing.Callable[[], dict[str, Any]]) -> object:
+    """The converted arguments, in order, or the error raised."""
+    try:
+        return list(conversion().items())
+    except Exception as error:  # a null for a `Maybe` that does not allow it
+        return (type(error), str(error))
 
 
 def test_strawberry_execution_context_class_is_graphql_cores_executor() -> None:
@@ -651,7 +789,7 @@ async def test_with_unknown_versions_the_gateway_answers_through_graphql_core(
 _WITHOUT_AN_INTERNAL = """
 import asyncio, logging
 import strawberry.types.arguments
-del strawberry.types.arguments.convert_arguments  # as if a release had renamed it
+del strawberry.types.arguments.convert_argument  # as if a release had renamed it
 logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
 from gql_badges.graphql.schema import create_schema
 schema = create_schema()
