@@ -2,10 +2,11 @@
 
 Compiled execution (`plan.py`, `plan_cache.py`, `executor.py`) runs the root fields of a query
 with graphql-core's own executor, field collection and error handling, and Strawberry's own
-argument conversion: none of that is public API. A few other modules need one thing each that
-neither library publishes (the graphql-core schema behind a Strawberry schema, Strawberry's
-validation rules, the `operationName` a request gave, which limit a graphql-core refusal
-hit). Everything of that kind is here, typed through the `Protocol`s below; the names that
+argument conversion (worked out once per field): none of that is public API. A few other
+modules need one thing each that neither library publishes (the graphql-core schema behind a
+Strawberry schema, Strawberry's validation rules, the `operationName` a request gave, which
+limit a graphql-core refusal hit, an extension runner that wraps each hook once per extension
+class instead of once per request). Everything of that kind is here, typed through the `Protocol`s below; the names that
 have no public home but are needed as they are (classes to subclass or test for, the view's
 operation kinds and errors) are re-exported, listed at the end. So:
 
@@ -26,14 +27,16 @@ Moving to a new release: install it, run `tests/graphql/test_internals.py` and
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass
 from enum import Enum
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 from graphql import (
     ASTValidationRule,
@@ -82,6 +85,15 @@ try:
     from graphql.execution.executor import to_nodes
     from graphql.execution.values import VariableValues
     from graphql.validation.validate import ValidationAbortedError
+    from strawberry.extensions.context import (
+        ExecutingContextManager,
+        ExtensionContextManagerBase,
+        OperationContextManager,
+        ParsingContextManager,
+        ValidationContextManager,
+        WrappedHook,
+    )
+    from strawberry.extensions.runner import SchemaExtensionsRunner
     from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
     from strawberry.schema.schema_converter import GraphQLCoreConverter
     from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
@@ -132,6 +144,22 @@ def installed_versions() -> dict[str, str]:
     return versions
 
 
+def _unknown_versions(installed: Mapping[str, str] | None) -> dict[str, str]:
+    versions = dict(installed) if installed is not None else installed_versions()
+    return {
+        name: versions.get(name, "")
+        for name, known in KNOWN_VERSIONS.items()
+        if versions.get(name) != known
+    }
+
+
+def internals_usable(installed: Mapping[str, str] | None = None) -> bool:
+    """Whether the internals here may be used: every one was found, and the installed
+    releases (or `installed`, for tests) are the ones the fence knows. Says nothing (the
+    warning is `compiled_execution_allowed`'s)."""
+    return _LOAD_ERROR is None and not _unknown_versions(installed)
+
+
 def compiled_execution_allowed(installed: Mapping[str, str] | None = None) -> bool:
     """True when the installed releases (or `installed`, for tests) are the ones the fence
     knows; otherwise False, after one warning that compiled execution is off."""
@@ -142,12 +170,7 @@ def compiled_execution_allowed(installed: Mapping[str, str] | None = None) -> bo
             _LOAD_ERROR,
         )
         return False
-    versions = dict(installed) if installed is not None else installed_versions()
-    unknown = {
-        name: versions.get(name, "")
-        for name, known in KNOWN_VERSIONS.items()
-        if versions.get(name) != known
-    }
+    unknown = _unknown_versions(installed)
     if not unknown:
         return True
     found = ", ".join(f"{name} {version or '(none)'}" for name, version in unknown.items())
@@ -195,6 +218,95 @@ def provided_operation_name(context: StrawberryExecutionContext) -> str | None:
     refused for want of one)."""
     provided = getattr(context, "_provided_operation_name", "")
     return provided if provided is None or isinstance(provided, str) else ""
+
+
+# --- Strawberry's extension runner -------------------------------------------------------------
+#
+# For each step of each request (operation, parsing, validation, execution), Strawberry's runner
+# looks at every extension's class for the step's hook and wraps the hook it finds with
+# `contextlib.contextmanager` (or `asynccontextmanager`), bound to the request's instance: a
+# decorator applied, with `functools.wraps`, a dozen times per request to the same few functions.
+# The runner below asks each extension class once per step and keeps the wrapped function; per
+# request it only binds it to the instance (`wrapped(extension)` makes the same context manager
+# over the same generator as `contextmanager(MethodType(hook, extension))()` does). Entering and
+# leaving the hooks, in order, with Strawberry's exit stacks, is Strawberry's own code.
+
+_NO_HOOK = "none"
+_OTHER_HOOK = "other"  # a plain callable (or not callable): Strawberry's own `get_hook` decides
+_HookFactory = tuple[Callable[[Any], Any], bool] | str  # (wrapped hook, is async), or the above
+
+
+def _hook_factory(extension_class: type, name: str, default: object) -> _HookFactory:
+    hook = getattr(extension_class, name)
+    if hook is default:
+        return _NO_HOOK
+    if inspect.isgeneratorfunction(hook):
+        return contextlib.contextmanager(hook), False
+    if inspect.isasyncgenfunction(hook):
+        return contextlib.asynccontextmanager(hook), True
+    return _OTHER_HOOK
+
+
+if _LOAD_ERROR is None:
+
+    class _HooksOncePerClass(ExtensionContextManagerBase):
+        """Strawberry's `get_hook`, with its work on the extension's class done once."""
+
+        __slots__ = ()
+        _factories: ClassVar[dict[type, _HookFactory]]
+
+        def get_hook(self, extension: Any) -> WrappedHook | None:
+            extension_class = type(extension)
+            known = self._factories.get(extension_class)
+            if known is None:
+                known = _hook_factory(extension_class, self.HOOK_NAME, self.default_hook)
+                self._factories[extension_class] = known
+            if known == _NO_HOOK:
+                return None
+            if isinstance(known, str):
+                return super().get_hook(extension)
+            wrapped, is_async = known
+            return WrappedHook(extension, functools.partial(wrapped, extension), is_async)
+
+    class _Operation(_HooksOncePerClass, OperationContextManager):
+        __slots__ = ()
+        _factories: ClassVar[dict[type, _HookFactory]] = {}  # one per step
+
+    class _Parsing(_HooksOncePerClass, ParsingContextManager):
+        __slots__ = ()
+        _factories: ClassVar[dict[type, _HookFactory]] = {}
+
+    class _Validation(_HooksOncePerClass, ValidationContextManager):
+        __slots__ = ()
+        _factories: ClassVar[dict[type, _HookFactory]] = {}
+
+    class _Executing(_HooksOncePerClass, ExecutingContextManager):
+        __slots__ = ()
+        _factories: ClassVar[dict[type, _HookFactory]] = {}
+
+    class HooksOncePerClassRunner(SchemaExtensionsRunner):
+        """Strawberry's `SchemaExtensionsRunner`, whose steps wrap each hook once per extension
+        class (subscriptions' per-result hooks are left to Strawberry's own)."""
+
+        def operation(self) -> OperationContextManager:
+            return _Operation(self.extensions)
+
+        def parsing(self) -> ParsingContextManager:
+            return _Parsing(self.extensions)
+
+        def validation(self) -> ValidationContextManager:
+            return _Validation(self.extensions)
+
+        def executing(self) -> ExecutingContextManager:
+            return _Executing(self.extensions)
+
+
+def extensions_runner(
+    execution_context: StrawberryExecutionContext, extensions: list[Any]
+) -> SchemaExtensionsRunner:
+    """The runner `Schema.create_extensions_runner` returns, with every hook wrapped once per
+    extension class (only when `internals_usable()`)."""
+    return HooksOncePerClassRunner(execution_context=execution_context, extensions=extensions)
 
 
 # --- graphql-core's refusals ------------------------------------------------------------------
@@ -692,10 +804,12 @@ __all__: Sequence[str] = [
     "collect_subfields",
     "compiled_execution_allowed",
     "enum_class",
+    "extensions_runner",
     "fenced_executor",
     "gather_with_cancel",
     "graphql_schema",
     "installed_versions",
+    "internals_usable",
     "operation_of_document",
     "parser_limit",
     "provided_operation_name",

@@ -15,10 +15,16 @@ from graphql import (
     get_named_type,
     type_from_ast,
 )
+from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from gql_badges.errors import INTERNAL_ERROR_MESSAGE, QUERY_TOO_COMPLEX, GatewayError
-from gql_badges.graphql._internals import graphql_schema, parser_limit, without_suggestions
+from gql_badges.graphql._internals import (
+    extensions_runner,
+    graphql_schema,
+    parser_limit,
+    without_suggestions,
+)
 from gql_badges.graphql.rules import add_enum_details
 from gql_badges.observability import context as observed
 from gql_badges.observability.graphql import errors_seen
@@ -28,6 +34,17 @@ logger = logging.getLogger(__name__)
 
 class GatewaySchema(strawberry.Schema):
     suggestions: bool = True  # off with introspection: errors name nothing of the schema
+    # Whether the extensions' hooks are wrapped once per extension class (`_internals.py`):
+    # only with the releases the fence knows; otherwise Strawberry's runner, which wraps them
+    # on every request.
+    hooks_once_per_class: bool = False
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> Any:
+        if self.hooks_once_per_class:
+            return extensions_runner(execution_context, extensions)
+        return super().create_extensions_runner(execution_context, extensions)
 
     def _enum_details(self, error: GraphQLError, variables: dict[str, Any] | None) -> None:
         """A variable that is not a value of its enum also lists the allowed ones (graphql-core

@@ -11,7 +11,11 @@ from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from gql_badges.badges.request import MAX_PAGE_SIZE
-from gql_badges.graphql._internals import compiled_execution_allowed, graphql_schema
+from gql_badges.graphql._internals import (
+    compiled_execution_allowed,
+    graphql_schema,
+    internals_usable,
+)
 from gql_badges.graphql.documents import DocumentCache
 from gql_badges.graphql.errors import GatewaySchema
 from gql_badges.graphql.executor import execution_context, run_compiled
@@ -71,6 +75,7 @@ def create_schema(
         execution_context_class=execution_context() if plans is not None else None,
     )
     schema.suggestions = introspection
+    schema.hooks_once_per_class = internals_usable(library_versions)
     if plans is not None:
         run_compiled(schema, plans)
         if safelist is not None:

@@ -41,6 +41,7 @@ from graphql.execution import Executor
 from graphql.pyutils import Path
 from starlette.applications import Starlette
 from starlette.routing import Route
+from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from gql_badges.demo.handles import SWATI
@@ -305,6 +306,98 @@ def _outcome(conversion: typing.Callable[[], dict[str, Any]]) -> object:
         return list(conversion().items())
     except Exception as error:  # a null for a `Maybe` that does not allow it
         return (type(error), str(error))
+
+
+_EVENTS: list[str] = []
+
+
+class _Recording(SchemaExtension):
+    """Every kind of hook Strawberry takes: generators, async generators, plain callables."""
+
+    fail_in: str | None = None  # a step whose hook raises ("parse-before", "validate-after")
+
+    def on_operation(self) -> typing.Iterator[None]:
+        _EVENTS.append("operation: enter")
+        try:
+            yield
+        finally:
+            _EVENTS.append(f"operation: exit, result {self.execution_context.result is not None}")
+
+    async def on_parse(self) -> typing.AsyncIterator[None]:
+        _EVENTS.append("parse: enter")
+        if self.fail_in == "parse-before":
+            raise ValueError("parse hook failed")
+        yield
+        _EVENTS.append("parse: exit")
+
+    def on_validate(self) -> typing.Iterator[None]:
+        _EVENTS.append("validate: enter")
+        yield
+        if self.fail_in == "validate-after":
+            raise ValueError("validate hook failed")
+        _EVENTS.append("validate: exit")
+
+    def on_execute(self) -> None:  # type: ignore[override]  # a plain function: Strawberry wraps it
+        _EVENTS.append("execute: called")
+
+
+class _Second(SchemaExtension):
+    async def on_operation(self) -> typing.AsyncIterator[None]:
+        _EVENTS.append("second operation: enter")
+        try:
+            yield
+        except Exception as error:
+            _EVENTS.append(f"second operation: saw {error}")
+            raise
+        _EVENTS.append("second operation: exit")
+
+    async def on_execute(self) -> None:  # type: ignore[override]  # a coroutine function, too
+        _EVENTS.append("second execute: called")
+
+    def on_validate(self) -> typing.Iterator[None]:
+        _EVENTS.append("second validate: enter")
+        try:
+            yield
+        except ValueError as error:
+            _EVENTS.append(f"second validate: saw {error}")
+            raise
+
+
+class _OncePerClass(strawberry.Schema):
+    def create_extensions_runner(self, execution_context: Any, extensions: Any) -> Any:
+        return internals.extensions_runner(execution_context, extensions)
+
+
+@pytest.mark.parametrize("fail_in", [None, "parse-before", "validate-after"])
+@pytest.mark.parametrize("query", ["{ nothing }", "{ nothing(", "{ unknown }"])
+async def test_extension_hooks_wrapped_once_per_class_run_as_strawberrys(
+    fail_in: str | None, query: str
+) -> None:
+    """`strawberry.extensions.runner.SchemaExtensionsRunner`, `strawberry.extensions.context`'s
+    step managers (`ExtensionContextManagerBase.get_hook`, `HOOK_NAME`, `default_hook`,
+    `WrappedHook`) and `Schema.create_extensions_runner`: the fence's runner, which wraps each
+    hook once per extension class, runs the hooks of every kind in Strawberry's order, with its
+    exceptions, and the result is the same."""
+
+    async def run(schema_class: type[strawberry.Schema]) -> tuple[list[str], object]:
+        recording = type("Recording", (_Recording,), {"fail_in": fail_in})
+        schema = schema_class(query=_ConversionQuery, extensions=[recording, _Second])
+        _EVENTS.clear()
+        for _ in range(2):  # the second time, with the hooks already wrapped
+            result = await schema.execute(query)
+        errors = [(e.message, e.path) for e in result.errors or ()]
+        return list(_EVENTS), (result.data, errors)
+
+    assert await run(_OncePerClass) == await run(strawberry.Schema)
+
+
+def test_the_gateway_schema_wraps_hooks_once_per_class_only_with_known_releases() -> None:
+    """With releases the fence does not know, Strawberry's own runner."""
+    other = create_schema(library_versions={"strawberry-graphql": "0.1", "graphql-core": "3.3.2"})
+    for schema, once_per_class in ((SCHEMA, True), (other, False)):
+        context = ExecutionContext("{ a }", schema, allowed_operations=())
+        runner = schema.create_extensions_runner(context, [])
+        assert isinstance(runner, internals.HooksOncePerClassRunner) is once_per_class
 
 
 def test_strawberry_execution_context_class_is_graphql_cores_executor() -> None:
