@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from email.message import Message
 
@@ -23,16 +24,27 @@ JSON = "application/json"
 SUPPORTED = (JSON, GRAPHQL_RESPONSE_JSON)
 
 
+# A client sends the same few headers on every request: each value is read once. The caches are
+# bounded, so a client sending new values evicts old ones and never grows memory.
+_KNOWN_HEADERS = 64
+
+
 def content_type(header: str) -> tuple[str, dict[str, str]]:
     """A `Content-Type` header's media type, as written, and its parameters.
 
     >>> content_type("application/json; charset=UTF-8")
     ('application/json', {'charset': 'UTF-8'})
     """
+    media_type, params = _content_type(header)
+    return media_type, dict(params)
+
+
+@functools.lru_cache(maxsize=_KNOWN_HEADERS)
+def _content_type(header: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     message = Message()
     message["content-type"] = header
     (media_type, _), *params = message.get_params() or [("", "")]
-    return media_type, {name: value for name, value in params if isinstance(value, str)}
+    return media_type, tuple((name, value) for name, value in params if isinstance(value, str))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +87,7 @@ def _ranges(accept: str) -> list[_Range]:
     return ranges
 
 
+@functools.lru_cache(maxsize=_KNOWN_HEADERS)
 def negotiate(accept: str | None) -> str | None:
     """The supported media type the client prefers; None when it accepts none of them.
 
