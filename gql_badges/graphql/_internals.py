@@ -6,9 +6,10 @@ argument conversion (worked out once per field): none of that is public API. A f
 modules need one thing each that neither library publishes (the graphql-core schema behind a
 Strawberry schema, Strawberry's validation rules, the `operationName` a request gave, which
 limit a graphql-core refusal hit, an extension runner that wraps each hook once per extension
-class instead of once per request). Everything of that kind is here, typed through the `Protocol`s below; the names that
-have no public home but are needed as they are (classes to subclass or test for, the view's
-operation kinds and errors) are re-exported, listed at the end. So:
+class instead of once per request). Everything of that kind is here, typed through the
+`Protocol`s below; the names that have no public home but are needed as they are (classes to
+subclass or test for, the view's operation kinds and errors) are re-exported, listed at the
+end. So:
 
 - the rest of the package imports only the libraries' public names, and this module
   (`tests/graphql/test_fence.py` checks every module for it);
