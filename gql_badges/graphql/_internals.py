@@ -443,7 +443,7 @@ def argument_converter(
     for argument in arguments:
         assert argument.python_name
         name = config.name_converter.from_argument(argument)
-        step = _value_converter(argument.type, scalars, config, (name,), frozenset())
+        step = _value_converter(argument.type, scalars, config, (name,), ())
         steps.append((name, argument.python_name, step))
 
     def convert(values: dict[str, Any]) -> dict[str, Any]:
@@ -466,7 +466,7 @@ def _value_converter(
     scalars: Mapping[object, Any],
     config: Any,
     path: tuple[str, ...],
-    enclosing: frozenset[type],
+    enclosing: tuple[type, ...],
 ) -> _ValueConverter:
     """`convert_argument(value, type_, …)` for the values of one type, decided once (the
     branches `convert_argument` takes, in its order)."""
@@ -475,7 +475,7 @@ def _value_converter(
     if (
         isinstance(type_, (StrawberryMaybe, StrawberryList, LazyType))
         or type_ is GlobalID
-        or type_ in enclosing
+        or any(type_ is outer for outer in enclosing)  # a recursive input
     ):
         return functools.partial(_strawberry_convert, type_, scalars, config, path)
     if _is_leaf_type(type_, scalars) or has_enum_definition(type_):
@@ -496,7 +496,7 @@ def _value_converter(
         if input_definition.is_input
         else {}
     )
-    inner = enclosing | {type_}
+    inner = (*enclosing, type_)
     fields = []
     for field in input_definition.fields:
         name = config.name_converter.from_field(field)
