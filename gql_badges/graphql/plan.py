@@ -415,12 +415,14 @@ _PASSED_THROUGH: dict[GraphQLScalarType, type] = {
 
 
 def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[type, Completer]:
-    """The class passed through unchanged, and the exact coercion of any other non-null value."""
+    """The class passed through unchanged, and the exact coercion of any other value (it gives
+    up on a null: only a non-null field asks it to complete one)."""
     coerce_output = type_.coerce_output_value
 
     def coerce(value: Any) -> Any:
-        # graphql-core raises a resolved exception, and refuses a null coercion: its words.
-        if value is Undefined or isinstance(value, Exception):
+        # graphql-core raises a resolved exception, and refuses a null in a non-null field: its
+        # words.
+        if value is None or value is Undefined or isinstance(value, Exception):
             raise GiveUp
         coerced = coerce_output(value)
         if coerced is None or coerced is Undefined:
@@ -453,6 +455,8 @@ def _leaf_parts(type_: GraphQLScalarType | GraphQLEnumType) -> tuple[type, Compl
 
 def _leaf(type_: GraphQLScalarType | GraphQLEnumType, non_null: bool) -> Completer:
     passed, coerce = _leaf_parts(type_)
+    if passed is _Never and non_null:
+        return coerce  # it gives up on a null too
 
     def complete_leaf(value: Any) -> Any:
         if type(value) is passed:
