@@ -43,10 +43,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psutil
@@ -76,6 +76,7 @@ VARIANTS = ("raw", "rest", "graphql-all", "graphql-two")
 JWT_SECRET = "bench-secret-" + "x" * 32
 CLIENT_KEY = "bench-key"
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 # Every field of a badge, constraints through all union members.
 ALL_FIELDS = every_item_field(graphql_schema(create_schema()), Endpoint.CUSTOMER)
@@ -357,9 +358,10 @@ class Target:
         return servers(uri, self.database, self.driver, args.log_dir, compiled, self.tree_path)
 
 
-def rotated(items: list[Any], by: int) -> list[Any]:
+def rotated(items: Sequence[T], by: int) -> list[T]:
+    """`items` starting from its `by`-th (round after round, each item comes first in turn)."""
     by %= len(items)
-    return items[by:] + items[:by]
+    return [*items[by:], *items[:by]]
 
 
 async def measure(args: argparse.Namespace, uri: str, trees: list[Target]) -> list[Row]:
@@ -447,13 +449,13 @@ async def timed_pass(
     errors = dict.fromkeys(latencies, 0)
     # Small blocks (by default as many requests as run at once, at least 2), so that even a few
     # requests a cell make several rounds.
-    size = args.block or max(2, args.concurrency)
+    block_size = args.block or max(2, args.concurrency)
     last_used: dict[Server, float] = {}
-    for round_, start in enumerate(range(0, args.requests, size)):
+    for round_, start in enumerate(range(0, args.requests, block_size)):
         for tree in rotated(trees, round_):
-            for variant in rotated(list(VARIANTS), round_):
+            for variant in rotated(VARIANTS, round_):
                 server = running[tree]["baseline" if variant == "raw" else "gateway"]
-                customers_of_block = customers[variant][start : start + size]
+                customers_of_block = customers[variant][start : start + block_size]
                 block = [
                     build_request(client, urls[tree], variant, customer, page)
                     for customer in customers_of_block
