@@ -14,15 +14,19 @@ Requests ask for no compression (as the baseline answers); what compressing each
 add is a column of its own: the CPU of the gateway's `compress` at its levels on that answer,
 measured in this process (`bench.compression` sweeps the levels), and the ratio it buys.
 
-Latency (p50, p99) and throughput come from a timed pass with concurrent clients; CPU per
-request is the server process's CPU time over that pass divided by its requests. Round trips and
-bytes read from MongoDB per request come from a second, sequential pass through a counting
-proxy (tests/support/wire_proxy.py), so the proxy never slows the timed pass.
+Latency (p50, p99) and throughput come from a timed pass with concurrent clients, in blocks of
+`--block` requests to one server, the blocks of every variant (and tree) interleaved; CPU per
+request is the hit server process's CPU time (its kernel CPU clock, in nanoseconds, on Linux)
+summed around its blocks, divided by its requests. Round trips and bytes read from MongoDB per
+request come from a second, sequential pass through a counting proxy
+(tests/support/wire_proxy.py), so the proxy never slows the timed pass.
 
-`--trees before=DIR,after=.` runs both servers from each source tree in turn (e.g. a
-`git archive` of an earlier commit), so a change is measured before and after in one run; the
-ratios stay within a tree (its gateway against its own baseline). `--load-clients N` adds a
-mixed-load row per shape and tree: N concurrent clients sending REST (both URIs) and GraphQL
+`--trees before=DIR,after=.` runs both servers from each source tree (e.g. a `git archive` of an
+earlier commit), every tree's at once, its blocks interleaved with the other trees' in an order
+that rotates each round, so a change is measured before and after in one run under the same
+noise. Each tree has its ratios to its own baseline, and every tree after the first its ratios
+(p50, CPU) to the first's same cell. `--load-clients N` adds a mixed-load row per shape and
+tree (one tree after the other): N concurrent clients sending REST (both URIs) and GraphQL
 (every field or two) for `--load-seconds`, with throughput, latency and the gateway's CPU.
 """
 
@@ -39,10 +43,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psutil
@@ -72,6 +76,7 @@ VARIANTS = ("raw", "rest", "graphql-all", "graphql-two")
 JWT_SECRET = "bench-secret-" + "x" * 32
 CLIENT_KEY = "bench-key"
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 # Every field of a badge, constraints through all union members.
 ALL_FIELDS = every_item_field(graphql_schema(create_schema()), Endpoint.CUSTOMER)
@@ -104,6 +109,8 @@ class Row:
     gzip_cpu_ms: float = 0.0
     gzip_ratio: float = 0.0
     ratios: dict[str, float] = field(default_factory=dict)
+    # p50 and CPU against the same cell of the first tree named ("before"); none in that tree.
+    tree_ratios: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -209,9 +216,9 @@ class Server:
         raise RuntimeError(f"{self.name} did not start; see {self.log}")
 
     def cpu_seconds(self) -> float:
+        """The process's CPU time so far, every thread's (ended ones too), in seconds."""
         assert self.process is not None
-        times = psutil.Process(self.process.pid).cpu_times()
-        return float(times.user + times.system)
+        return process_cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -221,6 +228,25 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process = None
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """The CPU time of process `pid`, from the kernel's CPU clock of that process on Linux
+    (nanoseconds), else its user+system time (clock ticks: 10 ms steps, too coarse for a few
+    requests).
+
+    The clock is the one `clock_getcpuclockid(pid)` names (Linux encodes it as
+    `~pid << 3 | CPUCLOCK_SCHED`): all the process's threads, those that ended included. Summing
+    `/proc/PID/task/*/schedstat` is as precise but forgets the threads that ended, so a thread
+    pool shrinking during a block would make its CPU negative.
+    """
+    if sys.platform == "linux":
+        try:
+            return time.clock_gettime_ns((~pid << 3) | 2) / 1e9
+        except OSError:
+            pass
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def server_env(uri: str, database: str, driver: str, compiled: bool = True) -> dict[str, str]:
@@ -332,11 +358,29 @@ class Target:
         return servers(uri, self.database, self.driver, args.log_dir, compiled, self.tree_path)
 
 
-async def measure_driver(args: argparse.Namespace, uri: str, target: Target) -> list[Row]:
-    size, driver, ids = target.size, target.driver, target.ids
+def rotated(items: Sequence[T], by: int) -> list[T]:
+    """`items` starting from its `by`-th (round after round, each item comes first in turn)."""
+    by %= len(items)
+    return [*items[by:], *items[:by]]
+
+
+async def measure(args: argparse.Namespace, uri: str, trees: list[Target]) -> list[Row]:
+    """Every tree's rows for one data set and driver: the timed pass of all trees at once, then
+    each tree's accounting pass.
+
+    The timed pass starts every tree's servers together and interleaves the requests in blocks
+    of `--block`: per round, for each tree (in an order that rotates with the round), for each
+    variant (rotating too), one block. A noisy moment of the machine then falls on every tree
+    and variant alike, so ratios between trees mean what ratios within a tree do (measured one
+    tree after the other, the tree measured second served the same code for a quarter less
+    CPU). CPU is the hit server's own, taken around its block only.
+    """
+    first = trees[0]
+    size, driver, ids = first.size, first.driver, first.ids
     rng = random.Random(size)
     rows = {
-        (page, variant): Row(target.shape, target.tree, size, driver, page, variant)
+        (target.tree, page, variant): Row(target.shape, target.tree, size, driver, page, variant)
+        for target in trees
         for page in args.page_sizes
         for variant in VARIANTS
     }
@@ -345,68 +389,137 @@ async def measure_driver(args: argparse.Namespace, uri: str, target: Target) -> 
     headers = {"X-CAP-API-OAUTH-TOKEN": token(), "Accept-Encoding": "identity"}
     # Idle connections dropped by the client well before uvicorn's keep-alive (5 s) closes
     # them: a connection reused as the server closes it fails the request.
-    limits = httpx.Limits(max_connections=args.concurrency * 2, keepalive_expiry=2)
+    limits = httpx.Limits(max_connections=args.concurrency * 2 * len(trees), keepalive_expiry=2)
     async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
-        running = target.servers(args, uri)
+        running = {target.tree: target.servers(args, uri) for target in trees}
         try:
-            urls = {name: server.start(free_port()) for name, server in running.items()}
+            urls = {
+                tree: {name: server.start(free_port()) for name, server in pair.items()}
+                for tree, pair in running.items()
+            }
             for page in args.page_sizes:
-                for variant in VARIANTS:
-                    server = running["baseline" if variant == "raw" else "gateway"]
-                    batch = [
-                        build_request(client, urls, variant, rng.choice(ids), page)
-                        for _ in range(args.requests + args.warmup)
-                    ]
-                    await timed(client, batch[: args.warmup], args.concurrency)
-                    cpu = server.cpu_seconds()
-                    latencies, errors, wall = await timed(
-                        client, batch[args.warmup :], args.concurrency
-                    )
-                    cpu = server.cpu_seconds() - cpu
-                    row = rows[(page, variant)]
-                    row.requests, row.errors = len(latencies), errors
-                    row.p50_ms = statistics.median(latencies) * 1000
-                    row.p99_ms = statistics.quantiles(latencies, n=100)[98] * 1000
-                    row.throughput = len(latencies) / wall
-                    row.cpu_ms_per_request = cpu / len(latencies) * 1000
-                    print(f"[timed] {target.shape} {target.tree} {size} {driver} page {page} "
-                          f"{variant}: "
-                          f"p50 {row.p50_ms:.1f} ms", flush=True)  # fmt: skip
+                await timed_pass(args, client, running, urls, rows, page, rng, ids)
         finally:
-            for server in running.values():
-                server.stop()
+            for pair in running.values():
+                for server in pair.values():
+                    server.stop()
 
-        proxy = await CountingProxy(uri).start()
-        running = target.servers(args, proxy.uri)
-        try:
-            urls = {name: server.start(free_port()) for name, server in running.items()}
-            for page in args.page_sizes:
-                for variant in VARIANTS:
-                    counts = []
-                    for n in range(args.accounting + 1):
-                        request = build_request(client, urls, variant, rng.choice(ids), page)
-                        proxy.reset()
-                        response = await client.send(request)
-                        assert response.status_code == 200, response.text[:300]
-                        await asyncio.sleep(0.01)  # let the proxy forward the last bytes
-                        if n:  # the first request warms caches (auth)
-                            counts.append(proxy.reset())
-                    row = rows[(page, variant)]
-                    compression_columns(row, response.content)
-                    row.round_trips = statistics.mean(c.round_trips for c in counts)
-                    row.kb_read = statistics.mean(c.bytes_read for c in counts) / 1024
-        finally:
-            for server in running.values():
-                server.stop()
-            await proxy.stop()
-    for (page, _), row in rows.items():
-        base = rows[(page, "raw")]
+        for target in trees:
+            await accounting_pass(args, uri, client, target, rows, rng)
+    for (tree, page, _), row in rows.items():
+        base = rows[(tree, page, "raw")]
         row.ratios = {
             "p50": row.p50_ms / base.p50_ms,
             "cpu": row.cpu_ms_per_request / base.cpu_ms_per_request,
             "kb_read": row.kb_read / base.kb_read if base.kb_read else 0.0,
         }
+        before = rows[(first.tree, page, row.variant)]
+        if tree != first.tree:
+            row.tree_ratios = {
+                "p50": row.p50_ms / before.p50_ms,
+                "cpu": row.cpu_ms_per_request / before.cpu_ms_per_request,
+            }
     return list(rows.values())
+
+
+async def timed_pass(
+    args: argparse.Namespace,
+    client: httpx.AsyncClient,
+    running: dict[str, dict[str, Server]],
+    urls: dict[str, dict[str, str]],
+    rows: dict[tuple[str, int, str], Row],
+    page: int,
+    rng: random.Random,
+    ids: list[int],
+) -> None:
+    """One page size, every tree and variant, interleaved in blocks (see `measure`)."""
+    trees = list(running)
+    # The same customers, in the same order, for every tree.
+    customers = {variant: [rng.choice(ids) for _ in range(args.requests)] for variant in VARIANTS}
+    for tree in trees:
+        for variant in VARIANTS:
+            warm = [
+                build_request(client, urls[tree], variant, rng.choice(ids), page)
+                for _ in range(args.warmup)
+            ]
+            await timed(client, warm, args.concurrency)
+    latencies: dict[tuple[str, str], list[float]] = {(t, v): [] for t in trees for v in VARIANTS}
+    cpu = dict.fromkeys(latencies, 0.0)
+    wall = dict.fromkeys(latencies, 0.0)
+    errors = dict.fromkeys(latencies, 0)
+    # Small blocks (by default as many requests as run at once, at least 2), so that even a few
+    # requests a cell make several rounds.
+    block_size = args.block or max(2, args.concurrency)
+    last_used: dict[Server, float] = {}
+    for round_, start in enumerate(range(0, args.requests, block_size)):
+        for tree in rotated(trees, round_):
+            for variant in rotated(VARIANTS, round_):
+                server = running[tree]["baseline" if variant == "raw" else "gateway"]
+                customers_of_block = customers[variant][start : start + block_size]
+                block = [
+                    build_request(client, urls[tree], variant, customer, page)
+                    for customer in customers_of_block
+                ]
+                if time.monotonic() - last_used.get(server, 0.0) > 1.5:
+                    # Untimed: the client drops idle connections after 2 s; open them again
+                    # outside the block, so that no block pays for connecting.
+                    reopen = [
+                        build_request(client, urls[tree], variant, customer, page)
+                        for customer in customers_of_block[: args.concurrency]
+                    ]
+                    await timed(client, reopen, args.concurrency)
+                before = server.cpu_seconds()
+                took, failed, seconds = await timed(client, block, args.concurrency)
+                cpu[(tree, variant)] += server.cpu_seconds() - before
+                latencies[(tree, variant)] += took
+                wall[(tree, variant)] += seconds
+                errors[(tree, variant)] += failed
+                last_used[server] = time.monotonic()
+    for (tree, variant), took in latencies.items():
+        row = rows[(tree, page, variant)]
+        row.requests, row.errors = len(took), errors[(tree, variant)]
+        row.p50_ms = statistics.median(took) * 1000
+        row.p99_ms = statistics.quantiles(took, n=100)[98] * 1000
+        row.throughput = len(took) / wall[(tree, variant)]
+        row.cpu_ms_per_request = cpu[(tree, variant)] / len(took) * 1000
+        cell = f"{row.shape} {tree} {row.size} {row.driver} page {page} {variant}"
+        figures = f"p50 {row.p50_ms:.1f} ms, CPU {row.cpu_ms_per_request:.2f} ms"
+        print(f"[timed] {cell}: {figures}", flush=True)
+
+
+async def accounting_pass(
+    args: argparse.Namespace,
+    uri: str,
+    client: httpx.AsyncClient,
+    target: Target,
+    rows: dict[tuple[str, int, str], Row],
+    rng: random.Random,
+) -> None:
+    """Round trips and bytes read per request, through the counting proxy, one tree's servers
+    at a time (sequential requests: the counts do not depend on the machine's noise)."""
+    proxy = await CountingProxy(uri).start()
+    running = target.servers(args, proxy.uri)
+    try:
+        urls = {name: server.start(free_port()) for name, server in running.items()}
+        for page in args.page_sizes:
+            for variant in VARIANTS:
+                counts = []
+                for n in range(args.accounting + 1):
+                    request = build_request(client, urls, variant, rng.choice(target.ids), page)
+                    proxy.reset()
+                    response = await client.send(request)
+                    assert response.status_code == 200, response.text[:300]
+                    await asyncio.sleep(0.01)  # let the proxy forward the last bytes
+                    if n:  # the first request warms caches (auth)
+                        counts.append(proxy.reset())
+                row = rows[(target.tree, page, variant)]
+                compression_columns(row, response.content)
+                row.round_trips = statistics.mean(c.round_trips for c in counts)
+                row.kb_read = statistics.mean(c.bytes_read for c in counts) / 1024
+    finally:
+        for server in running.values():
+            server.stop()
+        await proxy.stop()
 
 
 def cpu_ms(body: bytes, encoding: str, level: int | None = None, seconds: float = 0.25) -> float:
@@ -435,18 +548,20 @@ def print_table(rows: list[Row]) -> None:
         f"{'shape':<5} {'tree':<7} {'records':>8} {'driver':>7} {'page':>5} {'variant':<12}"
         f" {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} {'CPU ms':>7} {'trips':>5} {'KB read':>8}"
         f" {'p50 x':>6} {'CPU x':>6} {'KB x':>5} {'err':>4} {'KB sent':>8} {'br ms':>6}"
-        f" {'br x':>5} {'gz ms':>6} {'gz x':>5}"
+        f" {'br x':>5} {'gz ms':>6} {'gz x':>5} {'p50 /1st':>8} {'CPU /1st':>8}"
     )
     print(header)
     print("-" * len(header))
     for r in rows:
+        # Against the same cell of the first tree named; blank in that tree.
+        between = "".join(f" {r.tree_ratios[key]:>8.2f}" for key in ("p50", "cpu") if r.tree_ratios)
         print(
             f"{r.shape:<5} {r.tree:<7} {r.size:>8} {r.driver:>7} {r.page_size:>5}"
             f" {r.variant:<12} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.throughput:>7.1f}"
             f" {r.cpu_ms_per_request:>7.2f} {r.round_trips:>5.1f} {r.kb_read:>8.1f}"
             f" {r.ratios['p50']:>6.2f} {r.ratios['cpu']:>6.2f} {r.ratios['kb_read']:>5.2f}"
             f" {r.errors:>4} {r.kb_sent:>8.1f} {r.br_cpu_ms:>6.2f} {r.br_ratio:>5.1f}"
-            f" {r.gzip_cpu_ms:>6.2f} {r.gzip_ratio:>5.1f}"
+            f" {r.gzip_cpu_ms:>6.2f} {r.gzip_ratio:>5.1f}{between}"
         )
 
 
@@ -496,11 +611,9 @@ def targets(rows: list[Row]) -> list[dict[str, Any]]:
     # Across trees: the first tree named is "before"; REST no slower in the later ones.
     trees = list(dict.fromkeys(r.tree for r in rows))
     for (shape, tree, size, driver, page, variant), r in sorted(by.items()):
-        before = by.get((shape, trees[0], size, driver, page, variant))
-        if variant == "rest" and tree != trees[0] and before is not None:
+        if variant == "rest" and r.tree_ratios:
             tag = f"{shape} {size} {driver} page {page}"
-            check(f"REST CPU {tree} / {trees[0]} ({tag})",
-                  r.cpu_ms_per_request / before.cpu_ms_per_request, 1.0)  # fmt: skip
+            check(f"REST CPU {tree} / {trees[0]} ({tag})", r.tree_ratios["cpu"], 1.0)
     # Growth with the data: the same cell on the smallest and the largest data set.
     sizes = sorted({r.size for r in rows})
     if len(sizes) > 1:
@@ -614,11 +727,14 @@ async def main_async(args: argparse.Namespace) -> int:
                 database = f"bench_{shape.name}_{size}"
                 ids = await ensure_data(uri, database, size, shape)
                 for driver in args.drivers:
-                    for tree, path in args.trees.items():
-                        target = Target(shape.name, size, database, ids, tree, path, driver)
-                        if args.requests:
-                            rows += await measure_driver(args, uri, target)
-                        if args.load_clients:
+                    trees = [
+                        Target(shape.name, size, database, ids, tree, path, driver)
+                        for tree, path in args.trees.items()
+                    ]
+                    if args.requests:
+                        rows += await measure(args, uri, trees)
+                    if args.load_clients:
+                        for target in trees:
                             loads.append(await mixed_load(args, uri, target))
     finally:
         if embedded is not None:
@@ -675,6 +791,12 @@ def main() -> int:
     parser.add_argument("--drivers", default="motor,pymongo")
     parser.add_argument(
         "--requests", type=int, default=200, help="timed requests per cell (0: load row only)"
+    )
+    parser.add_argument(
+        "--block",
+        type=int,
+        default=0,
+        help="timed requests in a row to one server, interleaved (0: --concurrency, at least 2)",
     )
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
