@@ -195,7 +195,9 @@ fragment Constraint on BadgeConstraint { __typename
 
 # Stored values as the platform writes them, and as it should not: each sub-object's fields of
 # the right type, of the wrong type, out of GraphQL's range, missing, or the whole value wrong.
-_ODD = st.sampled_from([None, 7, 2**40, 1.5, 3.0, "text", True, [], {}, [1], NOW])
+_ODD: st.SearchStrategy[object] = st.sampled_from(
+    [None, 7, 2**40, 1.5, 3.0, "text", True, [], {}, [1], NOW]
+)
 _INTS = st.one_of(st.integers(-5, 400), st.just(2**31), _ODD)
 _TEXTS = st.one_of(st.sampled_from(["DAYS", "WEEKLY", "ACTIVE", "r-1"]), _ODD)
 _CONSTRAINT_FIELDS = {
