@@ -50,6 +50,8 @@ def create_schema(
     # Few extensions, each with few hooks: every extension costs every request a hook context
     # per step, whatever it does.
     extensions: list[Any] = [
+        # First, so that it sees every operation, those the persisted queries refuse included.
+        operation_observer,
         persisted_queries(safelist, documents),
         # Parses (at most `max_tokens` tokens) and validates each document once
         # (graphql/documents.py); APQ, the safelist and plain requests of one text share its
@@ -61,7 +63,6 @@ def create_schema(
             documents=DocumentCache[DocumentFigures](),
             max_tokens=max_tokens,
         ),
-        operation_observer,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -29,12 +29,17 @@ class OperationObserver(SchemaExtension):
             return
         tracing = record.tracing
         span = tracing.start_operation_span() if tracing is not None else None
+        refused = None
         try:
             yield
+        except GraphQLError as error:  # refused by a hook after this one (a persisted query's)
+            code = (error.extensions or {}).get("code")
+            refused = code if isinstance(code, str) else "GRAPHQL_ERROR"
+            raise
         finally:
             name = self.execution_context.operation_name
             record.operation = name[:_MAX_LOGGED_NAME] if name else None
-            outcome = record.graphql_outcome or "ok"
+            outcome = record.graphql_outcome or refused or "ok"
             if record.metrics is not None:
                 label = record.metrics.operation_label(name)
                 record.metrics.graphql_operations.labels(label, outcome).inc()

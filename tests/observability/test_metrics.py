@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gql_badges.app import create_app
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
+from gql_badges.graphql.persisted import sha256_hex
 from gql_badges.services import Services
 from tests.support import CUSTOMER, asgi_client, free_port, make_settings, rate_limited
 from tests.support.wire_proxy import CountingProxy
@@ -206,3 +207,37 @@ async def test_metrics_off_and_on_a_listener_of_their_own(services: Services) ->
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as scraper:
             await scraper.get(f"http://127.0.0.1:{port}/metrics")
+
+
+async def test_persisted_query_refusals_are_counted_as_operations(
+    services: Services, org_b_auth: dict[str, str]
+) -> None:
+    """An APQ miss (a client's first step) and the other persisted-query refusals are GraphQL
+    operations like any other: counted under their outcome, so a hit ratio can be read."""
+    query = 'query NotSafelisted { customerBadges(customer: {id: "%s"}) { pagination { total } } }'
+    query %= SWATI.key
+    app = create_app(services.settings, services=services)
+    async with asgi_client(app) as client:
+
+        async def send(body: dict[str, object]) -> object:
+            answer = (await client.post("/graphql", json=body, headers=org_b_auth)).json()
+            return answer["errors"][0]["extensions"]["code"] if "errors" in answer else None
+
+        def apq(digest: str) -> dict[str, object]:
+            return {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+
+        before = await scrape(client)
+        unknown = sha256_hex(query + " ")
+        assert await send({"extensions": apq(unknown)}) == "PERSISTED_QUERY_NOT_FOUND"
+        assert await send({"query": query, "extensions": apq(unknown)}) == "BAD_REQUEST"
+        assert await send({"query": query, "extensions": apq(sha256_hex(query))}) is None
+        after = await scrape(client)
+
+    def moved(outcome: str, operation: str = "anonymous") -> float:
+        labels = {"operation": operation, "outcome": outcome}
+        ops = "gql_badges_graphql_operations_total"
+        return value(after, ops, **labels) - value(before, ops, **labels)
+
+    assert moved("PERSISTED_QUERY_NOT_FOUND") == 1
+    assert moved("BAD_REQUEST") == 1
+    assert moved("ok", operation="other") == 1
