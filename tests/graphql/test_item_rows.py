@@ -266,13 +266,19 @@ def test_sub_objects_are_written_from_their_stored_documents_as_their_objects_co
         "customerConstraints": customer_constraints,
         "badgeConstraints": badge_constraints,
     }
-    rows = [replace(row, badge=cast(BadgeMeta, stored), group=group)]
-    page = RowPage(rows=rows, page=0, requested_size=1, total=1, now=NOW)
-
-    from_rows = _completed(root.complete, _badge_page(Rows(derive(rows, NOW), _never_built), page))
-    from_objects = _completed(root.complete, _badge_page(to_badges(rows, NOW), page))
+    from_rows, from_objects = _written_both_ways(
+        root, [replace(row, badge=cast(BadgeMeta, stored), group=group)]
+    )
 
     assert from_rows == from_objects
+
+
+def _written_both_ways(root: RootField, rows: list[BadgeRow]) -> tuple[Any, Any]:
+    """The page of `rows` completed from the rows and from the objects the resolvers make of
+    them: each the plan's answer, or GiveUp where it leaves the page to graphql-core."""
+    page = RowPage(rows=rows, page=0, requested_size=len(rows), total=len(rows), now=NOW)
+    from_rows = _completed(root.complete, _badge_page(Rows(derive(rows, NOW), _never_built), page))
+    return from_rows, _completed(root.complete, _badge_page(to_badges(rows, NOW), page))
 
 
 @functools.cache
@@ -339,23 +345,12 @@ def test_a_page_of_instants_is_written_as_each_instant_completes(
     complete as the objects' do, whatever the zone, precision or type stored, or both give up."""
     if whole:
         starts = [datetime(2024, 5, 1, n, tzinfo=UTC) for n in range(len(starts))]
-    root = _every_field_root()
     (row,) = _rows()[:1]
     rows = [
         replace(row, badge=cast(BadgeMeta, {**row.badge, "startOn": start, "expiresOn": start}))
         for start in starts
     ]
-    page = RowPage(rows=rows, page=0, requested_size=len(rows), total=len(rows), now=NOW)
 
-    from_rows = _completed(root.complete, _badge_page(Rows(derive(rows, NOW), _never_built), page))
-    from_objects = _completed(root.complete, _badge_page(to_badges(rows, NOW), page))
+    from_rows, from_objects = _written_both_ways(_sub_objects_root(), rows)
 
     assert from_rows == from_objects
-
-
-@functools.cache
-def _every_field_root() -> RootField:
-    every = every_item_field(graphql_schema(create_schema()), Endpoint.CUSTOMER)
-    return _root_field(
-        f"query Q($c: CustomerRef!) {{ customerBadges(customer: $c) {{ badges {{ {every} }} }} }}"
-    )
