@@ -134,9 +134,13 @@ def customer_limit(badge: BadgeMeta) -> int | float | None:
         if not isinstance(constraint, dict):
             continue
         limit = constraint.get("maxEarnLimit")
-        if constraint.get(
-            "constraintType"
-        ) == ConstraintType.CUSTOMER_BADGE_FIXED_VALUE and isinstance(limit, int | float):
+        # A number, as MongoDB's `$lte` compares it (within a type): a boolean is no limit,
+        # though Python's bool is an int.
+        if (
+            constraint.get("constraintType") == ConstraintType.CUSTOMER_BADGE_FIXED_VALUE
+            and isinstance(limit, int | float)
+            and not isinstance(limit, bool)
+        ):
             limits.append(limit)
     return min(limits) if limits else None
 

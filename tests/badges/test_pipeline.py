@@ -140,3 +140,42 @@ async def test_a_page_larger_than_16_mib_is_served(database: Database) -> None:
     finally:
         await drop_quietly(own)
         await own.close()
+
+
+async def test_a_boolean_limit_is_no_limit_to_the_rules_as_to_mongodb(database: Database) -> None:
+    """A `maxEarnLimit` stored as a boolean is no number to MongoDB's `$lte` (it compares within
+    a type), so the pipeline sees no limit; the rules counted `true` as 1 (Python's bool is an
+    int) and expected the badge hidden from a customer who had earned it once."""
+    from gql_badges.badges.request import BadgeFilter, BadgeQuery
+    from gql_badges.enums import BadgeType
+
+    org_id = new_org_id()
+    customer_id = org_id * 100
+    limit = {"constraintType": "CUSTOMER_BADGE_FIXED_VALUE", "maxEarnLimit": True}
+    badge = {
+        "_id": ObjectId(),
+        "orgId": org_id,
+        "name": "boolean limit",
+        "earnType": "ISSUE_EARN",
+        "active": True,
+        "customerConstraints": [limit],
+        "ownership": {},
+    }
+    record = {
+        "_id": ObjectId(),
+        "orgId": org_id,
+        "customerId": customer_id,
+        "badgeMetaId": badge["_id"],
+        "earnCount": 1,
+        "active": True,
+    }
+    customer = {"_id": customer_id, "orgId": org_id, "cardNumbers": []}
+    docs = {"badge_meta": [badge], "customers": [customer], "customer_badges": [record]}
+    await write_documents(database, docs)
+    query = BadgeQuery(
+        CustomerRef(IdentifierType.ID, customer_id), BadgeFilter(badge_type=BadgeType.AVAILABLE)
+    )
+    page = await BadgeRepository(database).badge_page(org_id, query, NOW)
+
+    assert [row.badge["_id"] for row in page.rows] == [badge["_id"]]
+    assert expected_order(query, [badge], {badge["_id"]: record}, {}, NOW) == [badge["_id"]]
