@@ -375,7 +375,7 @@ async def write_documents(
     could not see, such as one of a DBA's own unique indexes) then leaves nothing written.
     Without transactions (a standalone server), the batches before a refusal stay written.
     """
-    problems = await database.ensure_indexes()
+    problems = await database.indexes_for_writing()
     for problem in problems:
         logger.warning(problem.log_line())
     batches = {

@@ -27,8 +27,10 @@ from gql_badges.storage.collections import (
     CUSTOMERS,
     Document,
 )
+from gql_badges.storage.indexes import INDEXES
 from tests.support import drop_quietly, make_settings, new_org_id
 from tests.support.generated import NOW
+from tests.support.wire_proxy import CountingProxy
 
 # Writes through each driver's own client (bulk writes, transactions): every test runs on both.
 pytestmark = pytest.mark.every_driver
@@ -292,3 +294,29 @@ def test_the_progress_bar_draws_only_on_a_terminal(
     bar(CUSTOMERS, 1000, 1000)
     out = capsys.readouterr().out
     assert out.startswith("\rcustomers") and "500/1000" in out and out.endswith("1000/1000\n")
+
+
+async def test_indexes_are_made_once_per_client_and_again_after_a_drop(
+    services: Services,
+) -> None:
+    """A write makes the indexes it relies on (the unique keys) the first time, not every time
+    (the loader, the demo data and every test's seed write through here); after a drop it makes
+    them again, so a unique key still guards the next write."""
+    proxy = await CountingProxy(services.database.uri).start()
+    settings = make_settings(services.settings.driver, database=f"once_{new_org_id()}")
+    database = Database(settings, proxy.uri, loading=True)
+    every_index = sum(len(indexes) for indexes in INDEXES.values())
+
+    async def indexes_made_by_a_write() -> int:
+        proxy.commands.clear()
+        await loading.write_documents(database, validate_documents(documents(new_org_id())))
+        return proxy.commands.count("createIndexes")
+
+    try:
+        assert [await indexes_made_by_a_write() for _ in range(3)] == [every_index, 0, 0]
+        await database.drop()
+        assert [await indexes_made_by_a_write() for _ in range(2)] == [every_index, 0]
+    finally:
+        await database.drop()  # a few documents, dropped at once
+        await proxy.stop()  # before the close, which would wait for motor's monitor through it
+        await database.close()

@@ -236,6 +236,14 @@ class Database:
 
     async def drop(self) -> None:
         await self.client.drop_database(self.settings.database)
+        self.index_problems = None  # the indexes went with it
+
+    async def indexes_for_writing(self) -> list[IndexProblem]:
+        """Create the indexes a write relies on (its unique keys among them), unless this
+        client has seen them all in place since its last drop: the refused ones."""
+        if self.index_problems == []:
+            return []
+        return await self.ensure_indexes()
 
     async def close(self) -> None:
         result = self.client.close()

@@ -136,6 +136,7 @@ async def drop_quietly(database: Database) -> None:
             await asyncio.wait_for(patient.drop(), timeout=120)
     finally:
         await patient.close()
+    database.index_problems = None  # its indexes are gone (or may be): a write makes them again
 
 
 async def load_demo(mongo_uri: str, database_name: str) -> None:
