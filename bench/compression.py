@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from bench import data
+from bench import data, numbers
 from bench.run import (
     ALL_FIELDS,
     GRAPHQL,
@@ -147,14 +147,13 @@ def main() -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--size", default="10k", help="customer_badges records of the data set")
-    parser.add_argument("--page-sizes", default="10,100,1000")
+    parser.add_argument("--page-sizes", default="10,100,1000", type=numbers)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
         "--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "gql-badges-bench"
     )
     args = parser.parse_args()
     args.size = parse_size(args.size)
-    args.page_sizes = [int(p) for p in args.page_sizes.split(",")]
     return asyncio.run(main_async(args))
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from bson import Int64, ObjectId, Timestamp
 
+from bench import numbers
 from bench.run import database_uri
 from gql_badges.live.hub import Hub, Subscriber
 
@@ -129,7 +130,7 @@ def main() -> int:
     parser.add_argument(
         "--per-customer",
         default="1,10",
-        type=lambda text: [int(n) for n in text.split(",")],
+        type=numbers,
         help="subscribers per customer, one run each (default 1,10)",
     )
     parser.add_argument("--events", type=int, default=20_000, help="events fed")

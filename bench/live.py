@@ -41,6 +41,7 @@ import psutil
 from bson import Int64
 from pymongo import AsyncMongoClient, UpdateOne
 
+from bench import numbers
 from bench.run import JWT_SECRET, Server, database_uri, server_env
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
@@ -367,7 +368,7 @@ def main() -> int:
     parser.add_argument(
         "--subscribers",
         default="100,1000,5000",
-        type=lambda text: [int(n) for n in text.split(",")],
+        type=numbers,
         help="subscriber counts, one run each (default 100,1000,5000)",
     )
     parser.add_argument("--idle-seconds", type=float, default=20, help="the quiet window (s)")

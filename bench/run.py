@@ -51,7 +51,7 @@ from typing import Any, TypeVar
 import httpx
 import psutil
 
-from bench import data
+from bench import data, numbers
 from gql_badges.badges.items import Endpoint
 from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
@@ -787,7 +787,7 @@ def main() -> int:
     )
     parser.add_argument("--load-clients", type=int, default=0, help="mixed-load clients (0: none)")
     parser.add_argument("--load-seconds", type=float, default=30)
-    parser.add_argument("--page-sizes", default="10,100,1000")
+    parser.add_argument("--page-sizes", default="10,100,1000", type=numbers)
     parser.add_argument("--drivers", default="motor,pymongo")
     parser.add_argument(
         "--requests", type=int, default=200, help="timed requests per cell (0: load row only)"
@@ -816,7 +816,6 @@ def main() -> int:
     )
     args = parser.parse_args()
     args.sizes = [parse_size(s) for s in args.sizes.split(",")]
-    args.page_sizes = [int(p) for p in args.page_sizes.split(",")]
     args.drivers = args.drivers.split(",")
     args.shapes = [data.SHAPES[name] for name in args.shapes.split(",")]
     args.trees = parse_trees(args.trees)
