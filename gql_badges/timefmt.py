@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from operator import attrgetter, methodcaller
 from typing import cast
 
+import orjson
 from bson.tz_util import utc as _DRIVER_UTC
 
 _ZERO = timedelta(0)
@@ -38,6 +39,25 @@ def format_iso(value: datetime) -> str:
     if value.microsecond:
         return value.isoformat(timespec="milliseconds")[:-6] + "Z"
     return value.isoformat()[:-6] + "Z"
+
+
+def format_iso_column(values: Sequence[object]) -> list[str | None] | None:
+    """`format_iso` of a column of instants, None staying None, when every value is either: a
+    column of whole seconds in UTC (the common case) is written in C, in one call, by orjson,
+    whose RFC 3339 with `Z` is `format_iso`'s text for those (a property test holds them equal)
+    at about a third of `isoformat`'s cost. None when any value is otherwise: not a `datetime`,
+    in another zone, or with milliseconds."""
+    if not {*map(type, values)} <= _COLUMN_TYPES:
+        return None
+    instants = cast("list[datetime]", list(filter(None, values)))  # a datetime is never false
+    if not {*map(_TZINFO, instants)} <= _UTC_ZONES or any(map(_MICROSECOND, instants)):
+        return None
+    texts: list[str | None] = orjson.loads(orjson.dumps(values, option=orjson.OPT_UTC_Z))
+    return texts
+
+
+# What a column `format_iso_column` writes may hold: a BSON date is decoded as exactly `datetime`.
+_COLUMN_TYPES = {datetime, type(None)}
 
 
 def epoch_and_iso(value: datetime) -> tuple[float | int, str]:

@@ -100,6 +100,8 @@ class Read:
     expression: str
     convert: Callable[[Any], Any] | None = None
     kept: type | None = None
+    # For a list: the entries a conversion of stored lists keeps (`types.kept_entries`).
+    entries: type | None = None
 
 
 # (compiler, the list's object type, its field group) -> a function writing a `Rows`' rows as
@@ -337,15 +339,20 @@ class Compiler:
             namespace[f"V{index}"] = read.convert
         if not is_leaf_type(inner):
             namespace[f"C{index}"] = self.value(type_, details)
-            if read.convert is not None:
-                lines.append(f"v = V{index}(v)")
-            if is_list_type(inner):  # a list's entries completed inline; anything else: C's
-                namespace[f"E{index}"] = self.value(inner.of_type, details)
-                lines.append(
-                    f"r{index} = [E{index}(e) for e in v] if type(v) is list else C{index}(v)"
-                )
-            else:
+            if not is_list_type(inner):
+                if read.convert is not None:
+                    lines.append(f"v = V{index}(v)")
                 lines.append(f"r{index} = C{index}(v)")
+                return [indent + line for line in lines]
+            # A list's entries completed inline; anything else: C's.
+            namespace[f"E{index}"] = self.value(inner.of_type, details)
+            completed = f"r{index} = [E{index}(e) for e in v] if type(v) is list else C{index}(v)"
+            converted = [f"v = V{index}(v)"] if read.convert is not None else []
+            kept = _kept_list(inner.of_type, read.entries, index, namespace)
+            if kept is None:
+                lines += [*converted, completed]
+            else:  # a stored list the conversion keeps: without calling it
+                lines += [*kept, *("    " + line for line in [*converted, completed])]
             return [indent + line for line in lines]
         passed, coerce = _leaf_parts(inner)
         namespace[f"P{index}"], namespace[f"C{index}"] = passed, coerce
@@ -393,6 +400,40 @@ def _kept(
         return f"type(v) is int and {_INT_MIN} <= v <= {_INT_MAX}", completed, False
     namespace[f"K{index}"] = kept
     return f"type(v) is K{index}", "v" if kept is passed else f"C{index}(v)", False
+
+
+def _kept_list(
+    entry: GraphQLOutputType, entries: type | None, index: int, namespace: dict[str, Any]
+) -> list[str] | None:
+    """For a list whose read's conversion keeps some stored lists (`Read.entries`), the lines
+    completing such a list into `r{index}` without calling the conversion, and opening the
+    block (indented by the caller) that completes any other value; None without such a
+    conversion.
+
+    A list of objects is kept as it is: its entries' completion gives up on one that is not an
+    object, as the conversion refuses it. A list of an enum's values is the list of their
+    members: completed by value here; one holding anything else (the value of no member, an
+    unhashable value) is the conversion's, which drops those."""
+    if entries is None:
+        return None
+    if entries is dict:
+        return ["if type(v) is list:", f"    r{index} = [E{index}(e) for e in v]", "else:"]
+    named = get_nullable_type(entry)
+    if not isinstance(named, GraphQLEnumType):
+        return None
+    members = internals.enum_class(named)
+    if members is None or members is not entries:
+        return None
+    namespace[f"N{index}"] = {m.value: named.coerce_output_value(m) for m in members}
+    return [
+        f"r{index} = None",
+        "if type(v) is list:",
+        "    try:",
+        f"        r{index} = [N{index}[e] for e in v]",
+        "    except (KeyError, TypeError):",
+        "        pass",
+        f"if r{index} is None:",
+    ]
 
 
 def _origin(object_type: GraphQLObjectType) -> type:

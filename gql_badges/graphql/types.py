@@ -87,6 +87,17 @@ def kept_class(convert: Callable[[Any], Any] | None) -> type | None:
     return _KEPT.get(convert) if convert is not None else None
 
 
+# The entries of the stored lists each list conversion below keeps (see `kept_entries`).
+_KEPT_ENTRIES: weakref.WeakKeyDictionary[Callable[[Any], Any], type] = weakref.WeakKeyDictionary()
+
+
+def kept_entries(convert: Callable[[Any], Any] | None) -> type | None:
+    """For a conversion of a stored list: `dict` when it keeps a list of objects as it is (the
+    objects' completion checks each); an enum when it makes a list of texts the members of
+    those that are its values (the others dropped). None when it is not known to do either."""
+    return _KEPT_ENTRIES.get(convert) if convert is not None else None
+
+
 def _enum_of(enum: type[E]) -> Callable[[Any], E | None]:
     """The conversion of a stored value to its member of `enum` (`_enum`)."""
     convert = functools.partial(_enum, enum)
@@ -317,7 +328,8 @@ _CHECKS = {
 }
 
 
-def _as_stored(value: Any) -> Any:
+def as_stored(value: Any) -> Any:
+    """The conversion that keeps a stored value as it is (a plan reads it without a call)."""
     return value
 
 
@@ -327,7 +339,7 @@ def _as_stored(value: Any) -> Any:
 # (`graphql/item_rows.py`), so the two convert alike.
 CONSTRAINT_FIELDS: dict[type, StoredTable] = {
     cls: {
-        name: (_CAMEL[name], _CHECKS[cls].get(name, _as_stored)) for name in strawberry_fields(cls)
+        name: (_CAMEL[name], _CHECKS[cls].get(name, as_stored)) for name in strawberry_fields(cls)
     }
     for cls in _CONSTRAINT_TYPES.values()
 }
@@ -475,6 +487,10 @@ def _claim_documents(stored: Any) -> Any:
         if not isinstance(claim, dict):
             return StoredValueInvalid("ownership.claims", "a list of objects")
     return claims
+
+
+_KEPT_ENTRIES[_owners] = Owner
+_KEPT_ENTRIES[_claim_documents] = dict
 
 
 _OWNER = _enum_of(Owner)

@@ -18,6 +18,8 @@ from graphql import (
     GraphQLUnionType,
     get_named_type,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gql_badges.badges.items import (
     BY_NAME,
@@ -39,7 +41,14 @@ from gql_badges.graphql.schema import create_schema
 from gql_badges.graphql.selection import ITEM_TYPES
 from gql_badges.rest.openapi import openapi_document
 from gql_badges.rest.render import WRITERS
-from gql_badges.timefmt import as_utc, epoch_seconds, epochs_and_isos, format_iso, parse_iso
+from gql_badges.timefmt import (
+    as_utc,
+    epoch_seconds,
+    epochs_and_isos,
+    format_iso,
+    format_iso_column,
+    parse_iso,
+)
 from tests.support import stored_badge, stored_record
 
 SCHEMA = graphql_schema(create_schema())
@@ -182,6 +191,41 @@ def test_a_column_of_instants_is_each_instant_written_alone() -> None:
         epochs, texts = epochs_and_isos(values)
         assert epochs == [epoch_seconds(v) if v is not None else None for v in values]
         assert texts == [format_iso(v) if v is not None else None for v in values]
+
+
+_COLUMN_VALUES = st.one_of(
+    st.none(),
+    st.datetimes(timezones=st.sampled_from([UTC, DRIVER_UTC])).map(
+        lambda instant: instant.replace(microsecond=0)
+    ),
+    st.datetimes(timezones=st.sampled_from([UTC, DRIVER_UTC])),
+    st.datetimes(timezones=st.timezones()),
+    st.datetimes(),
+    st.sampled_from(["2024-01-01", 0, False, 1.5]),
+)
+
+
+@settings(max_examples=500)
+@given(st.lists(_COLUMN_VALUES, max_size=8), st.booleans())
+def test_a_column_of_instants_is_written_at_once_as_each_alone(
+    values: list[object], whole: bool
+) -> None:
+    """`format_iso_column` writes a column of whole seconds in UTC (and nulls) as `format_iso`
+    writes each instant, and declines any other: it is then written an instant at a time."""
+    if whole:  # the fast path's case, with both zones the driver and Python call UTC
+        values = [
+            v.replace(microsecond=0, tzinfo=DRIVER_UTC) if isinstance(v, datetime) else None
+            for v in values
+        ]
+    texts = format_iso_column(values)
+    fits = all(
+        v is None or (type(v) is datetime and v.tzinfo in (UTC, DRIVER_UTC) and not v.microsecond)
+        for v in values
+    )
+    assert (texts is not None) == fits
+    if texts is not None:
+        expected = [format_iso(v) if isinstance(v, datetime) else None for v in values]
+        assert texts == expected
 
 
 def test_a_page_renders_each_item_as_it_would_alone() -> None:

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import pytest
 from bson import ObjectId
+from bson.tz_util import utc as DRIVER_UTC
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -212,7 +213,7 @@ _CONSTRAINT = st.one_of(
     _ODD,
 )
 _CONSTRAINTS = st.one_of(st.lists(_CONSTRAINT, max_size=4), _ODD)
-_OWNERS = st.one_of(st.lists(st.sampled_from([*Owner, "Nobody", 3]), max_size=3), _ODD)
+_OWNERS = st.one_of(st.lists(st.sampled_from([*Owner, "Nobody", 3, [1], True]), max_size=3), _ODD)
 _CLAIM = st.one_of(
     st.fixed_dictionaries(
         {},
@@ -226,7 +227,11 @@ _CLAIM = st.one_of(
 )
 _OWNERSHIP = st.one_of(
     st.fixed_dictionaries(
-        {}, optional={"restrictedToOwners": _OWNERS, "claims": st.lists(_CLAIM, max_size=3)}
+        {},
+        optional={
+            "restrictedToOwners": _OWNERS,
+            "claims": st.one_of(st.lists(_CLAIM, max_size=3), _ODD),
+        },
     ),
     _ODD,
 )
@@ -330,7 +335,9 @@ def test_the_plan_makes_no_sub_object_of_a_page_written_from_its_rows(
 _INSTANTS = st.one_of(
     st.none(),
     st.datetimes(timezones=st.just(UTC)),
-    st.datetimes(timezones=st.just(UTC)).map(lambda instant: instant.replace(microsecond=0)),
+    st.datetimes(timezones=st.sampled_from([UTC, DRIVER_UTC])).map(
+        lambda instant: instant.replace(microsecond=0)
+    ),
     st.datetimes(timezones=st.timezones()),
     st.sampled_from(["2024-01-01", 5]),
 )
@@ -345,9 +352,13 @@ def test_a_page_of_instants_is_written_as_each_instant_completes(
     complete as the objects' do, whatever the zone, precision or type stored, or both give up."""
     if whole:
         starts = [datetime(2024, 5, 1, n, tzinfo=UTC) for n in range(len(starts))]
-    (row,) = _rows()[:1]
+    row = next(row for row in _rows() if row.record is not None and row.record.get("earnCount"))
     rows = [
-        replace(row, badge=cast(BadgeMeta, {**row.badge, "startOn": start, "expiresOn": start}))
+        replace(
+            row,
+            badge=cast(BadgeMeta, {**row.badge, "startOn": start, "expiresOn": start}),
+            record=cast(BadgeRecord, {**(row.record or {}), "lastEarnedOn": start}),
+        )
         for start in starts
     ]
 
