@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter, methodcaller
+from operator import attrgetter
 from typing import cast
 
 import orjson
@@ -15,8 +15,6 @@ _ZERO = timedelta(0)
 _UTC_ZONES = frozenset({UTC, _DRIVER_UTC})
 _TZINFO = attrgetter("tzinfo")
 _MICROSECOND = attrgetter("microsecond")
-_WHOLE_SECONDS = methodcaller("isoformat", timespec="seconds")
-_OFFSET_TO_Z = methodcaller("replace", "+00:00", "Z")
 
 
 def as_utc(value: datetime) -> datetime:
@@ -42,11 +40,11 @@ def format_iso(value: datetime) -> str:
 
 
 def format_iso_column(values: Sequence[object]) -> list[str | None] | None:
-    """`format_iso` of a column of instants, None staying None, when every value is either: a
-    column of whole seconds in UTC (the common case) is written in C, in one call, by orjson,
-    whose RFC 3339 with `Z` is `format_iso`'s text for those (a property test holds them equal)
-    at about a third of `isoformat`'s cost. None when any value is otherwise: not a `datetime`,
-    in another zone, or with milliseconds."""
+    """`format_iso` of each value of a column (None stays None) in one orjson call, when the
+    column holds only whole seconds in UTC and nulls (the common case); None for any other
+    column (a value not a `datetime`, in another zone, or with milliseconds), to be written a
+    value at a time. orjson writes such an instant in RFC 3339 with `Z`, `format_iso`'s very
+    text (a property test holds them equal), in C at about a third of `isoformat`'s cost."""
     if not {*map(type, values)} <= _COLUMN_TYPES:
         return None
     instants = cast("list[datetime]", list(filter(None, values)))  # a datetime is never false
@@ -75,18 +73,17 @@ def epochs_and_isos(
     values: Sequence[datetime | None],
 ) -> tuple[list[float | int | None], list[str | None]]:
     """`epoch_and_iso` of a column of instants, as two columns (None stays None). A column of
-    whole seconds in UTC, the common case, goes through maps of C methods: no Python call per
-    value (the driver's values are in `datetime.UTC`, see `db.py`)."""
-    if (
-        None not in values
-        and {*map(_TZINFO, values)} <= _UTC_ZONES
-        and not any(map(_MICROSECOND, values))
-    ):
-        instants = cast("Sequence[datetime]", values)
-        whole: list[float | int | None] = list(map(int, map(datetime.timestamp, instants)))
-        return whole, list(map(_OFFSET_TO_Z, map(_WHOLE_SECONDS, instants)))
+    whole seconds in UTC, the common case, goes through maps of C methods and one orjson call
+    (`format_iso_column`): no Python call per value (the driver's values are in `datetime.UTC`,
+    see `storage/client.py`)."""
     if values.count(None) == len(values):  # e.g. the earn dates of badges nobody has earned
         return [None] * len(values), [None] * len(values)
+    column = format_iso_column(values)
+    if column is not None:
+        if None in values:
+            return [None if v is None else int(v.timestamp()) for v in values], column
+        instants = cast("Sequence[datetime]", values)
+        return list(map(int, map(datetime.timestamp, instants))), column
     epochs: list[float | int | None] = []
     texts: list[str | None] = []
     for value in values:

@@ -43,6 +43,7 @@ from gql_badges.rest.openapi import openapi_document
 from gql_badges.rest.render import WRITERS
 from gql_badges.timefmt import (
     as_utc,
+    epoch_and_iso,
     epoch_seconds,
     epochs_and_isos,
     format_iso,
@@ -226,6 +227,26 @@ def test_a_column_of_instants_is_written_at_once_as_each_alone(
     if texts is not None:
         expected = [format_iso(v) if isinstance(v, datetime) else None for v in values]
         assert texts == expected
+
+
+_INSTANTS = st.one_of(
+    st.none(),
+    st.datetimes(timezones=st.sampled_from([UTC, DRIVER_UTC])).map(
+        lambda instant: instant.replace(microsecond=0)
+    ),
+    st.datetimes(timezones=st.timezones()),
+    st.datetimes(),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(_INSTANTS, max_size=8))
+def test_rest_writes_a_column_of_instants_as_each_alone(values: list[datetime | None]) -> None:
+    """Epoch seconds and ISO twins of a column, whichever path it takes (whole seconds in UTC
+    with or without nulls, any other), are each instant's own."""
+    epochs, texts = epochs_and_isos(values)
+    alone = [epoch_and_iso(v) if v is not None else (None, None) for v in values]
+    assert list(zip(epochs, texts, strict=True)) == alone
 
 
 def test_a_page_renders_each_item_as_it_would_alone() -> None:
