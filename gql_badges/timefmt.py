@@ -11,8 +11,9 @@ import orjson
 from bson.tz_util import utc as _DRIVER_UTC
 
 _ZERO = timedelta(0)
-# Zones that are UTC at every instant (the driver's own zone object included).
-_UTC_ZONES = frozenset({UTC, _DRIVER_UTC})
+# The zones known to be UTC at every instant (the driver's own zone object included), by
+# identity: a zone's equality and hash are its own code (one may even refuse to be hashed).
+_UTC_ZONE_IDS = frozenset(map(id, (UTC, _DRIVER_UTC)))
 _TZINFO = attrgetter("tzinfo")
 _MICROSECOND = attrgetter("microsecond")
 
@@ -27,8 +28,9 @@ def as_utc(value: datetime) -> datetime:
 def format_iso(value: datetime) -> str:
     """`2024-05-01T00:00:00Z`, with milliseconds when there are any (BSON keeps milliseconds)."""
     # isoformat() is C and pads the year to four digits; the offset it writes is +00:00 once the
-    # value is UTC, hence the slice. This runs once per DateTime value of a GraphQL page, so the
-    # common case stays cheap: the driver's zones are UTC by identity (no `utcoffset()` call),
+    # value is UTC, hence the slice. This runs for every DateTime value a page's column does not
+    # take (`format_iso_column`) and those inside sub-objects, so the common case stays cheap:
+    # the driver's zones are UTC by identity (no `utcoffset()` call),
     # and a value in whole seconds is written by isoformat() without a keyword argument, which
     # then writes seconds, as timespec="seconds" would, at about half the cost of the call.
     zone = value.tzinfo
@@ -39,28 +41,30 @@ def format_iso(value: datetime) -> str:
     return value.isoformat()[:-6] + "Z"
 
 
+# What a column `format_iso_column` writes may hold: a BSON date is decoded as exactly `datetime`.
+_COLUMN_TYPES = frozenset({datetime, type(None)})
+
+
 def format_iso_column(values: Sequence[object]) -> list[str | None] | None:
     """`format_iso` of each value of a column (None stays None) in one orjson call, when the
-    column holds only whole seconds in UTC and nulls (the common case); None for any other
-    column (a value not a `datetime`, in another zone, or with milliseconds), to be written a
-    value at a time. orjson writes such an instant in RFC 3339 with `Z`, `format_iso`'s very
-    text (a property test holds them equal), in C at about a third of `isoformat`'s cost."""
+    column holds only whole seconds in UTC (Python's or the driver's zone object) and nulls, the
+    common case; None for any other column (a value not exactly a `datetime`, in another zone,
+    or with milliseconds), to be written a value at a time. orjson writes such an instant in
+    RFC 3339 with `Z`, `format_iso`'s very text (a property test holds them equal), in C at
+    about a third of `isoformat`'s cost."""
     if not {*map(type, values)} <= _COLUMN_TYPES:
         return None
     instants = cast("list[datetime]", list(filter(None, values)))  # a datetime is never false
-    if not {*map(_TZINFO, instants)} <= _UTC_ZONES or any(map(_MICROSECOND, instants)):
+    zones = {*map(id, map(_TZINFO, instants))}
+    if not zones <= _UTC_ZONE_IDS or any(map(_MICROSECOND, instants)):
         return None
     texts: list[str | None] = orjson.loads(orjson.dumps(values, option=orjson.OPT_UTC_Z))
     return texts
 
 
-# What a column `format_iso_column` writes may hold: a BSON date is decoded as exactly `datetime`.
-_COLUMN_TYPES = {datetime, type(None)}
-
-
 def epoch_and_iso(value: datetime) -> tuple[float | int, str]:
     """`epoch_seconds` and `format_iso` of one instant, in one call: REST writes both."""
-    if value.tzinfo not in _UTC_ZONES:
+    if id(value.tzinfo) not in _UTC_ZONE_IDS:
         value = as_utc(value)
     seconds = value.timestamp()
     if value.microsecond:

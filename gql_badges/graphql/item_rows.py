@@ -16,6 +16,9 @@ stored sub-document the writer does not expect (a constraint of a type the gatew
 know, a value of the wrong type) is made the objects the item types make of it, for that field
 of that item alone, and those are completed as before.
 
+A `DateTime` field's column is written in one call when it holds whole seconds in UTC
+(`timefmt.format_iso_column`), as REST writes its ISO twins; any other column a value at a time.
+
 Anything the completion does not expect (a value out of range, a stored value of the wrong
 type) gives up as before: graphql-core then completes the Strawberry objects the resolver would
 have built, made from the same rows (`Rows.__iter__`).
@@ -112,17 +115,20 @@ def item_writer(
                 continue
         how = Read(read, convert, kept_class(convert))
         if _dated(field_def, how):
-            # The page's column of this date written in one call; any other column per item.
+            # The page's values of this date read once; written in one call when the column
+            # allows it (`T` not None), else each as before.
             if field.stored is not None:
                 namespace[f"G{index}"] = methodcaller("get", field.stored)
-                columns.append(f"    T{index} = ISO(list(map(G{index}, badges)))")
+                columns.append(f"    D{index} = list(map(G{index}, badges))")
             else:
-                columns.append(f"    T{index} = ISO(list(map(R{index}, items)))")
+                columns.append(f"    D{index} = list(map(R{index}, items))")
+            columns.append(f"    T{index} = ISO(D{index})")
+            each = Read(f"D{index}[n]", convert, kept_class(convert))
             lines += [
                 f"        if T{index} is not None:",
                 f"            r{index} = T{index}[n]",
                 "        else:",
-                *compiler.field_lines(index, how, field_def, sub, namespace, indent=" " * 12),
+                *compiler.field_lines(index, each, field_def, sub, namespace, indent=" " * 12),
             ]
             continue
         lines += compiler.field_lines(index, how, field_def, sub, namespace, indent="        ")

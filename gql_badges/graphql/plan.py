@@ -94,13 +94,13 @@ class Rows:
 @dataclass(frozen=True, slots=True)
 class Read:
     """How a generated completer reads one field: the expression reading it (of `value`, or
-    of the names its function binds), the conversion its value gets first (None: none), and
-    the class of values that conversion keeps as they are (None: unknown; see `_kept`)."""
+    of the names its function binds), the conversion its value gets first (None: none), the
+    class of values that conversion keeps as they are (None: unknown; see `_kept`), and for a
+    list, the entries of the stored lists it keeps (`types.kept_entries`; see `_kept_list`)."""
 
     expression: str
     convert: Callable[[Any], Any] | None = None
     kept: type | None = None
-    # For a list: the entries a conversion of stored lists keeps (`types.kept_entries`).
     entries: type | None = None
 
 
