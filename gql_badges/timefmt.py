@@ -30,9 +30,9 @@ def format_iso(value: datetime) -> str:
     # isoformat() is C and pads the year to four digits; the offset it writes is +00:00 once the
     # value is UTC, hence the slice. This runs for every DateTime value a page's column does not
     # take (`format_iso_column`) and those inside sub-objects, so the common case stays cheap:
-    # the driver's zones are UTC by identity (no `utcoffset()` call),
-    # and a value in whole seconds is written by isoformat() without a keyword argument, which
-    # then writes seconds, as timespec="seconds" would, at about half the cost of the call.
+    # the driver's zones are UTC by identity (no `utcoffset()` call), and a value in whole
+    # seconds is written by isoformat() without a keyword argument, which then writes seconds,
+    # as timespec="seconds" would, at about half the cost of the call.
     zone = value.tzinfo
     if zone is not UTC and zone is not _DRIVER_UTC and value.utcoffset() != _ZERO:
         value = as_utc(value)  # a naive value (offset None) included: it is UTC already
