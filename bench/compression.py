@@ -14,7 +14,6 @@ the CPU the middleware adds to one answer of that size, and the ratio it buys
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import tempfile
 from dataclasses import asdict, dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from bench import data, numbers
+from bench import data, numbers, run_interruptible
 from bench.run import (
     ALL_FIELDS,
     GRAPHQL,
@@ -154,7 +153,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     args.size = parse_size(args.size)
-    return asyncio.run(main_async(args))
+    return run_interruptible(main_async(args))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ times; the unprofiled CPU per request is the absolute figure.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import os
 import pstats
@@ -24,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from bench import run_interruptible
 from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
 from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
@@ -188,7 +188,7 @@ def main() -> int:
         embedded = EmbeddedServer(Path(tempfile.mkdtemp(prefix="fixed-cost-")), in_memory=True)
         uri = embedded.start()
     try:
-        asyncio.run(run(args, uri))
+        run_interruptible(run(args, uri))
     finally:
         if embedded is not None:
             embedded.stop()

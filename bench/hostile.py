@@ -12,7 +12,6 @@ no request context and fails there ("runs"): its time is that of being let throu
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import statistics
 import time
@@ -20,6 +19,7 @@ import tracemalloc
 
 from strawberry import Schema
 
+from bench import run_interruptible
 from gql_badges.graphql.schema import create_schema
 from tests.support.hostile import CORPUS
 
@@ -55,4 +55,4 @@ async def main(repeat: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    asyncio.run(main(parser.parse_args().repeat))
+    run_interruptible(main(parser.parse_args().repeat))

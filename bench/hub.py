@@ -28,7 +28,7 @@ from typing import Any
 
 from bson import Int64, ObjectId, Timestamp
 
-from bench import numbers
+from bench import numbers, run_interruptible
 from bench.run import database_uri
 from gql_badges.live.hub import Hub, Subscriber
 
@@ -135,7 +135,7 @@ def main() -> int:
     )
     parser.add_argument("--events", type=int, default=20_000, help="events fed")
     parser.add_argument("--batch", type=int, default=500, help="events fed between reads")
-    return asyncio.run(main_async(parser.parse_args()))
+    return run_interruptible(main_async(parser.parse_args()))
 
 
 if __name__ == "__main__":

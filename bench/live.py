@@ -41,7 +41,7 @@ import psutil
 from bson import Int64
 from pymongo import AsyncMongoClient, UpdateOne
 
-from bench import numbers
+from bench import numbers, run_interruptible
 from bench.run import JWT_SECRET, Server, database_uri, server_env
 from gql_badges.settings import Driver, Settings
 from gql_badges.storage.client import Database
@@ -392,7 +392,7 @@ def main() -> int:
     if args.draw_only:
         print(draw(json.loads(args.out.read_text()), args.chart))
         return 0
-    return asyncio.run(main_async(args))
+    return run_interruptible(main_async(args))
 
 
 if __name__ == "__main__":

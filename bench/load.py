@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import psutil
 
+from bench import run_interruptible
 from bench.run import Server
 from gql_badges.demo.handles import BECKY, ORG_B_CLIENT, SWATI
 from tests.support import CUSTOMER, MANAGEMENT, basic_auth, free_port
@@ -118,7 +119,7 @@ def main() -> int:
         assert server.process is not None
         pid = server.process.pid
     try:
-        report = asyncio.run(run(args, url, pid))
+        report = run_interruptible(run(args, url, pid))
     finally:
         if server is not None:
             server.stop()

@@ -11,7 +11,6 @@ answer's timing does not tell whether a username exists.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import tempfile
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import run_interruptible
 from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
 from gql_badges.demo.handles import ORG_B_CLIENT
@@ -65,7 +65,7 @@ def main() -> int:
     args = parser.parse_args()
     with EmbeddedServer(Path(tempfile.mkdtemp()), in_memory=True) as database:
         assert database.uri is not None
-        timings = asyncio.run(measure(database.uri, args.attempts))
+        timings = run_interruptible(measure(database.uri, args.attempts))
     medians = {}
     for kind, values in timings.items():
         medians[kind] = statistics.median(values) * 1000

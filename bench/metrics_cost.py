@@ -14,7 +14,6 @@ driver's work only. Prints each round and the median ratios to off.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import statistics
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import run_interruptible
 from bench.observability import DiscardingSink
 from gql_badges.app import create_app
 from gql_badges.demo import demo_documents
@@ -105,7 +105,7 @@ def main() -> int:
     sink_url = f"http://127.0.0.1:{sink.server_address[1]}"
     with EmbeddedServer(Path(tempfile.mkdtemp()), in_memory=True) as database:
         assert database.uri is not None
-        cpu = asyncio.run(measure(database.uri, sink_url, args.rounds, args.requests))
+        cpu = run_interruptible(measure(database.uri, sink_url, args.rounds, args.requests))
     sink.shutdown()
     off = statistics.median(cpu["off"])
     for name, values in cpu.items():

@@ -14,7 +14,6 @@ passes divided by their requests), p50 latency, and each variant's ratio to `off
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
 import statistics
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import data
+from bench import data, run_interruptible
 from bench.run import (
     Server,
     build_request,
@@ -133,7 +132,7 @@ def main() -> int:
     tmp = Path(tempfile.gettempdir())
     parser.add_argument("--data-dir", type=Path, default=tmp / "gql-badges-bench")
     parser.add_argument("--log-dir", type=Path, default=tmp / "gql-badges-bench-logs")
-    return asyncio.run(main_async(parser.parse_args()))
+    return run_interruptible(main_async(parser.parse_args()))
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ from typing import Any, TypeVar
 import httpx
 import psutil
 
-from bench import data, numbers
+from bench import data, numbers, run_interruptible
 from gql_badges.badges.items import Endpoint
 from gql_badges.graphql._internals import graphql_schema
 from gql_badges.graphql.schema import create_schema
@@ -819,7 +819,7 @@ def main() -> int:
     args.drivers = args.drivers.split(",")
     args.shapes = [data.SHAPES[name] for name in args.shapes.split(",")]
     args.trees = parse_trees(args.trees)
-    return asyncio.run(main_async(args))
+    return run_interruptible(main_async(args))
 
 
 if __name__ == "__main__":
