@@ -392,9 +392,13 @@ def _kept(
     if members is not None:
         if kept is not members:
             return None
-        # A stored text is its member's value, or none (null): its completion, by value.
+        # A stored text is its member's value, or none (null): its completion, by value. So is a
+        # member of a text enum (a computed field's value), which equals and hashes as its value.
         namespace[f"N{index}"] = {m.value: type_.coerce_output_value(m) for m in members}
-        return "type(v) is str", f"N{index}.get(v)", True
+        if not issubclass(members, str):
+            return "type(v) is str", f"N{index}.get(v)", True
+        namespace[f"M{index}"] = members
+        return f"type(v) is str or type(v) is M{index}", f"N{index}.get(v)", True
     if kept is int:  # kept within 32 bits
         completed = "v" if type_ is GraphQLInt else f"C{index}(v)"
         return f"type(v) is int and {_INT_MIN} <= v <= {_INT_MAX}", completed, False

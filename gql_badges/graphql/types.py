@@ -508,7 +508,7 @@ OWNERSHIP_FIELDS: StoredTable = {
     "claims": ("claims", _claim_documents),
 }
 GROUP_FIELDS: StoredTable = {
-    "id": ("_id", lambda value: strawberry.ID(str(value))),
+    "id": ("_id", str),  # an ObjectId's hex text: an `ID` is a `str`
     "name": ("name", _text("name")),
     "rank": ("rank", _int("rank")),
 }
