@@ -10,6 +10,8 @@ each event in memory by (orgId, customerId) to the subscribers of that customer:
 - deletes carry only the record's `_id` (no pre-images without `collMod`), so the hub keeps the
   `_id` → customer of every record of a subscribed customer: loaded at subscribe, then learned
   from the events; with the record's last known state, which the classification needs;
+- a record moved to another customer (an update of its `orgId` or `customerId`) is REMOVED for
+  the customer it left, as a delete is, and new to the one it joins, as an insert is;
 - the last resume token is kept, and the stream reopened from it after any error (network,
   failover, restart; the driver does not resume after a server-selection failure), with
   backoff; a lost history (code 286) or an invalidate ends every subscription with
@@ -36,9 +38,11 @@ from pymongo.errors import OperationFailure, PyMongoError
 from gql_badges.errors import DatabaseUnavailable, GatewayError
 from gql_badges.live.changes import (
     DELETE,
+    INSERT,
     RECORD_OPERATIONS,
     UPDATE,
     Change,
+    ChangeKind,
     RecordState,
     changed_fields,
     classify,
@@ -357,16 +361,21 @@ class Hub:
             key = known[0]
         elif after is not None:
             key = _customer_key(after.get("orgId"), after.get("customerId"))
+        operation = str(operation)
+        if known is not None and key != known[0]:
+            # Moved to another customer (or org): gone for the one it left.
+            self._remove_moved(known[0], rid, known[1], event)
+            known = before = None
+        if before is None and operation == UPDATE and changed & IDS:
+            operation = INSERT  # moved in: new to this customer, as an inserted record is
         subscribers = self._routes.get(key) if key is not None else None
         if key is None or not subscribers:
             return True
         after_state = state_after(event, before, after)
-        kind = classify(str(operation), before, after_state, changed)
+        kind = classify(operation, before, after_state, changed)
         if operation == DELETE or after_state is None:
             self._forget(rid)
         else:
-            if known is not None and known[0] != key:
-                self._forget(rid)
             self._records[rid] = (key, after_state)
             self._records_of.setdefault(key, set()).add(rid)
         # A deleted record's badge is the one the hub knew; its count is 0, as badgeManagement
@@ -383,12 +392,38 @@ class Hub:
             record=after,
             cluster_time=event.get("clusterTime"),
         )
+        self._offer(subscribers, change)
+        return True
+
+    def _remove_moved(
+        self, key: CustomerKey, rid: object, state: RecordState, event: Mapping[str, Any]
+    ) -> None:
+        """A record moved away from customer `key` is REMOVED for that customer's subscribers,
+        as a delete is: its last known badge, a count of 0, no document."""
+        self._forget(rid)
+        subscribers = self._routes.get(key)
+        if not subscribers:
+            return
+        change = Change(
+            kind=ChangeKind.REMOVED,
+            record_id=rid,
+            org_id=key[0],
+            customer_id=key[1],
+            badge_meta_id=state.badge_meta_id,
+            earn_count=0,
+            changed_on=cluster_datetime(event),
+            record=None,
+            cluster_time=event.get("clusterTime"),
+        )
+        self._offer(subscribers, change)
+
+    def _offer(self, subscribers: set[Subscriber], change: Change) -> None:
+        """`change` to each subscriber's queue; a full queue ends its subscriber."""
         for subscriber in list(subscribers):
             if not subscriber.offer(change):
                 subscriber.end(SubscriberTooSlow())
                 self._count_ended(SubscriberTooSlow.graphql_code)
                 self.unsubscribe(subscriber)
-        return True
 
     def _forget(self, rid: object) -> None:
         known = self._records.pop(rid, None)

@@ -26,12 +26,13 @@ subscription Live($customer: CustomerRef!) {
 }
 """
 # A write: (the org it is written under, which of the six customer ids, what it does, which
-# existing record it touches when it is not an insert).
+# existing record it touches when it is not an insert). A move gives the record that org and
+# customer id.
 WRITES = st.lists(
     st.tuples(
         st.integers(0, 1),
         st.integers(0, 2 * CUSTOMERS - 1),
-        st.sampled_from(["insert", "increment", "deactivate", "delete"]),
+        st.sampled_from(["insert", "increment", "deactivate", "delete", "move"]),
         st.integers(0, 50),
     ),
     max_size=20,
@@ -124,6 +125,22 @@ async def check_isolation(
                     assert result.modified_count == (0 if record.get("inactive") else 1)
                     kind = None if record.get("inactive") else "REMOVED"
                     record["inactive"] = True
+                elif action == "move":
+                    # Gone for the customer it leaves (as a delete), new to the one it joins
+                    # (as an insert: earned, or removed when it is inactive).
+                    left, key = (
+                        record["key"],
+                        (orgs[org_index].org_id, customer_ids[customer_index]),
+                    )
+                    if key == left:
+                        continue  # nothing changes: no event
+                    await records.update_one(
+                        {"_id": record["_id"]}, {"$set": {"orgId": key[0], "customerId": key[1]}}
+                    )
+                    record["key"] = key
+                    if left in owned:
+                        expected[left].append(("REMOVED", str(record["meta"]), 0))
+                    kind = "REMOVED" if record.get("inactive") else "EARNED"
                 else:
                     model.remove(record)
                     await records.delete_one({"_id": record["_id"]})
