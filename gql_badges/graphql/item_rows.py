@@ -27,6 +27,7 @@ have built, made from the same rows (`Rows.__iter__`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from operator import methodcaller
 from typing import Any
@@ -123,7 +124,7 @@ def item_writer(
             else:
                 columns.append(f"    D{index} = list(map(R{index}, items))")
             columns.append(f"    T{index} = ISO(D{index})")
-            each = Read(f"D{index}[n]", convert, kept_class(convert))
+            each = replace(how, expression=f"D{index}[n]")
             lines += [
                 f"        if T{index} is not None:",
                 f"            r{index} = T{index}[n]",

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from keyword import iskeyword
 from typing import TYPE_CHECKING, Any
 
@@ -394,7 +395,7 @@ def _kept(
             return None
         # A stored text is its member's value, or none (null): its completion, by value. So is a
         # member of a text enum (a computed field's value), which equals and hashes as its value.
-        namespace[f"N{index}"] = {m.value: type_.coerce_output_value(m) for m in members}
+        namespace[f"N{index}"] = _completed_by_value(type_, members)
         if not issubclass(members, str):
             return "type(v) is str", f"N{index}.get(v)", True
         namespace[f"M{index}"] = members
@@ -428,7 +429,7 @@ def _kept_list(
     members = internals.enum_class(named)
     if members is None or members is not entries:
         return None
-    namespace[f"N{index}"] = {m.value: named.coerce_output_value(m) for m in members}
+    namespace[f"N{index}"] = _completed_by_value(named, members)
     return [
         f"r{index} = None",
         "if type(v) is list:",
@@ -438,6 +439,14 @@ def _kept_list(
         "        pass",
         f"if r{index} is None:",
     ]
+
+
+def _completed_by_value(
+    type_: GraphQLEnumType | GraphQLScalarType, members: type[Enum]
+) -> dict[object, Any]:
+    """Each member's completion by `type_` (an enum's: its name), by the member's value: how a
+    stored value is completed."""
+    return {member.value: type_.coerce_output_value(member) for member in members}
 
 
 def _origin(object_type: GraphQLObjectType) -> type:
