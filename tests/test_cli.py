@@ -30,6 +30,7 @@ from tests.support import (
     gateway_env,
     good_file,
     good_file_beside_the_demo,
+    pid_running,
     run_cli,
     serve_embedded,
     wait_until,
@@ -168,7 +169,7 @@ def test_serve_on_the_embedded_database(tmp_path: Path) -> None:
         server.send_signal(signal.SIGINT)
         server.wait(60)
     assert server.returncode in (0, 130)
-    wait_until(lambda: not _pid_alive(db_pid), 30, "the embedded database to stop")
+    wait_until(lambda: not pid_running(db_pid), 30, "the embedded database to stop")
     assert not (data_dir / RUNTIME_FILE).exists()
 
     # The files survive: a new embedded server over the same directory has both data sets.
@@ -177,18 +178,6 @@ def test_serve_on_the_embedded_database(tmp_path: Path) -> None:
         db: MongoDatabase[Document] = client["badges"]
         assert db.badge_meta.count_documents({"orgId": 7}) == 1
         assert db.badge_meta.count_documents({"orgId": ORG_B}) > 0
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (exited, not yet reaped by its parent) counts as stopped.
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-    except OSError:
-        return False
 
 
 # Token requests sent at once: each waits for its own Argon2 check (one at a time, about half a
@@ -228,7 +217,7 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
     finally:
         if server.poll() is None:
             server.kill()
-    wait_until(lambda: not _pid_alive(db_pid), 30, "the embedded database to stop")
+    wait_until(lambda: not pid_running(db_pid), 30, "the embedded database to stop")
     client: MongoClient[Document]
     with EmbeddedServer(data_dir) as embedded, MongoClient(embedded.uri) as client:
         assert client["badges"].badge_meta.count_documents({"orgId": ORG_B}) > 0

@@ -28,6 +28,29 @@ RUNTIME_FILE = "embedded.json"
 LOCK_FILE = "gql-badges.lock"
 
 
+# Run in the child before it becomes the server (`exec`, same process): Linux then sends it
+# SIGTERM when the thread that started it ends, however that ends (SIGKILL, the OOM killer), so
+# the database never outlives the gateway holding its files, and closes them cleanly. A parent
+# already gone by then is not waited for: the child ends at once.
+_LAUNCHER = """\
+import ctypes, os, signal, sys
+PR_SET_PDEATHSIG = 1
+if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+    sys.exit("prctl(PR_SET_PDEATHSIG) failed: " + os.strerror(ctypes.get_errno()))
+if os.getppid() != int(sys.argv[1]):
+    sys.exit("the process that started the embedded database has ended")
+os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+"""
+
+
+def _tied_to_this_thread(command: list[str]) -> list[str]:
+    """`command` (a Python one), run so that it ends when the calling thread does: on Linux,
+    through `_LAUNCHER`; elsewhere as it is."""
+    if not sys.platform.startswith("linux"):
+        return command
+    return [sys.executable, "-c", _LAUNCHER, str(os.getpid()), *command[1:]]
+
+
 class EmbeddedUnavailable(RuntimeError):
     """The embedded database cannot be started (not installed, or it failed to come up)."""
 
@@ -63,7 +86,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 class EmbeddedServer:
-    """Start with `start()` (or `with`), stop with `stop()`; `uri` is where it listens.
+    """Start with `start()` (or `with`), stop with `stop()`; `uri` is where it listens. On
+    Linux the server also stops when the thread that started it ends (`_LAUNCHER`): start it
+    from a thread that lives as long as it should, as the main thread does.
 
     `data_dir` holds the database files (`db/`), the server's log and, while it runs, a small
     runtime file that lets another command (`gql-badges load`) find it. `in_memory` keeps no
@@ -148,7 +173,10 @@ class EmbeddedServer:
             "INFO",
         ]
         self.process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            _tied_to_this_thread(command),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         log.close()
         deadline = time.monotonic() + timeout

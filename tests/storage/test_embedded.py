@@ -1,5 +1,6 @@
 """One embedded database per data dir: a second `serve` is refused at once, without harming the
-first; a lock left by a process that died is taken over; `load` says where it wrote."""
+first; a lock left by a process that died is taken over, and the database of a gateway killed
+outright stops with it; `load` says where it wrote."""
 
 from __future__ import annotations
 
@@ -12,11 +13,19 @@ import time
 from pathlib import Path
 
 import pytest
+from pymongo import MongoClient
 
 from gql_badges.cli import describe_target
 from gql_badges.settings import Settings
 from gql_badges.storage.embedded import LOCK_FILE, RUNTIME_FILE, DataDirInUse, EmbeddedServer
-from tests.support import free_port, good_file_beside_the_demo, run_cli, serve_embedded
+from tests.support import (
+    free_port,
+    good_file_beside_the_demo,
+    pid_running,
+    run_cli,
+    serve_embedded,
+    wait_until,
+)
 
 # A process that holds a data dir's lock as gql-badges does, until it is killed.
 _HOLDER = textwrap.dedent(
@@ -97,6 +106,35 @@ def test_the_lock_and_runtime_file_of_a_dead_process_are_taken_over(tmp_path: Pa
         assert EmbeddedServer.running_uri(tmp_path) == embedded.uri
     assert not (tmp_path / RUNTIME_FILE).exists()
     assert (tmp_path / LOCK_FILE).exists()  # kept: see LOCK_FILE
+
+
+@pytest.mark.slow  # two gateway processes on an embedded database
+def test_the_database_of_a_gateway_killed_outright_stops_and_the_next_serve_starts(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL (the OOM killer, `kill -9`) leaves the gateway no time to stop its database: the
+    database stops by itself, and the next `serve` on the same data dir starts, with the data.
+    Before, the database ran on, holding its files, and every later `serve` failed to start."""
+    data_dir = tmp_path / "data"
+    first, _, env = serve_embedded(data_dir, tmp_path / "first.log")
+    database_pid = json.loads((data_dir / RUNTIME_FILE).read_text())["pid"]
+    path = tmp_path / "good.json"
+    path.write_text(good_file_beside_the_demo())
+    assert run_cli(["load", str(path)], env).returncode == 0
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+
+    wait_until(lambda: not pid_running(database_pid), 30, "the embedded database to stop")
+    second, _, _ = serve_embedded(data_dir, tmp_path / "second.log")
+    try:
+        uri = EmbeddedServer.running_uri(data_dir)
+        assert uri is not None
+        client: MongoClient[dict[str, object]]
+        with MongoClient(uri) as client:  # what `load` wrote is there
+            assert client["badges"].badge_meta.count_documents({"orgId": 7}) == 1
+    finally:
+        second.send_signal(signal.SIGINT)
+        second.wait(60)
 
 
 @pytest.mark.parametrize(
