@@ -220,14 +220,28 @@ _CONSTRAINT_FIELDS = {
 def _stored(
     fields: dict[str, st.SearchStrategy[object]], **required: st.SearchStrategy[object]
 ) -> st.SearchStrategy[dict[str, object]]:
-    """Stored documents of some of `fields` (and all of `required`): in the order the platform
-    writes them or in any other, sometimes with a key the gateway does not know. The answer's
-    keys are in the selection's order whatever the stored order."""
-    documents = st.fixed_dictionaries(required, optional={**fields, "note": _TEXTS})
-    return documents.flatmap(lambda document: st.permutations(list(document.items()))).map(dict)
+    """Stored documents: all of `required` and `fields`, in that order (the platform's, and the
+    selection's: a document often its own completion, which the plan keeps as it is), or some
+    of `fields` in any order, sometimes with a key the gateway does not know (each written
+    anew, in the selection's order)."""
+    whole = st.fixed_dictionaries({**required, **fields})
+    some = st.fixed_dictionaries(required, optional={**fields, "note": _TEXTS})
+    shuffled = some.flatmap(lambda document: st.permutations(list(document.items())))
+    return st.one_of(whole, shuffled.map(dict))
 
 
 _CONSTRAINT = st.one_of(
+    *(  # each known type's fields, in its GraphQL type's order
+        _stored(
+            {
+                stored: _CONSTRAINT_FIELDS.get(stored, _ODD)
+                for stored, _ in types.CONSTRAINT_FIELDS[cls].values()
+                if stored != types.CONSTRAINT_KIND
+            },
+            constraintType=st.just(str(kind)),  # as the driver decodes it: plain text
+        )
+        for kind, cls in types.CONSTRAINT_TYPES.items()
+    ),
     _stored(
         _CONSTRAINT_FIELDS,
         constraintType=st.sampled_from([*ConstraintType, "SOMETHING_NEW", 5]),
@@ -379,6 +393,91 @@ def test_the_plan_makes_no_sub_object_of_a_page_written_from_its_rows(
 
     monkeypatch.setattr(types, "_made", made)
     assert root.complete(_badge_page(Rows(derive(known, NOW), _never_built), page)) == expected
+
+
+@functools.cache
+def _every_field_root() -> RootField:
+    """`customerBadges { badges { every field } }`: each sub-object's fields in their order."""
+    every = every_item_field(graphql_schema(create_schema()), Endpoint.CUSTOMER)
+    return _root_field(
+        f"query Q($c: CustomerRef!) {{ customerBadges(customer: $c) {{ badges {{ {every} }} }} }}"
+    )
+
+
+# Sub-documents as the platform stores them, each its own completion.
+_AN_IMAGE = {"name": "a", "fileSvcHandle": "h", "url": "u", "tag": "EARNED"}
+_A_CLAIM = {"ownerType": "Loyalty", "referenceId": "r", "isActive": True}
+_A_LIMIT = {"constraintType": "CUSTOMER_BADGE_FIXED_VALUE", "maxEarnLimit": 3}
+
+
+def test_a_stored_document_that_is_its_completion_is_kept_not_copied() -> None:
+    """Images, an ownership and its claims stored as the selection writes them are the answer
+    themselves (a list of them too); a constraint is one dict made of its stored document with
+    its `__typename`. The same documents in another order, or with a key more, are written
+    anew, in the selection's order."""
+    root = _every_field_root()
+    images = [_AN_IMAGE, {**_AN_IMAGE, "url": None, "tag": None}]  # nulls where the schema allows
+    ownership = {"restrictedToOwners": ["Loyalty"], "claims": [_A_CLAIM]}
+    constraint = _A_LIMIT
+    (row,) = _rows()[:1]
+
+    def written(**stored: object) -> dict[str, Any]:
+        rows = [replace(row, badge=cast(BadgeMeta, {**row.badge, **stored}))]
+        from_rows, from_objects = _written_both_ways(root, rows)
+        assert _ordered(from_rows) == _ordered(from_objects)
+        item: dict[str, Any] = from_rows["badges"][0]
+        return item
+
+    item = written(images=images, ownership=ownership, customerConstraints=[constraint])
+    assert item["images"] is images
+    assert item["ownership"] is ownership
+    assert _ordered(item["customerConstraints"]) == _ordered(
+        [{"__typename": "CustomerBadgeFixedValueConstraint", **constraint}]
+    )
+
+    # Every value one its field writes as it is, but a document's keys in another order.
+    reordered = [{"fileSvcHandle": "h", "name": "a", "url": "u", "tag": "EARNED"}, _AN_IMAGE]
+    swapped: dict[str, list[object]] = {"claims": [], "restrictedToOwners": []}
+    item = written(images=reordered, ownership=swapped)
+    assert item["images"] is not reordered
+    assert _ordered(item["images"]) == _ordered([_AN_IMAGE, _AN_IMAGE])
+    assert item["ownership"] is not swapped
+    assert list(item["ownership"]) == ["restrictedToOwners", "claims"]
+
+    more = {**ownership, "note": "n"}
+    item = written(ownership=more)
+    assert item["ownership"] is not more
+    assert _ordered(item["ownership"]) == _ordered(ownership)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [  # each key in place, a value not written as it is stored
+        {"images": [{**_AN_IMAGE, "tag": "NOT_A_TAG"}]},
+        {"images": [_AN_IMAGE, {**_AN_IMAGE, "name": 5}]},
+        {"ownership": {"restrictedToOwners": ["Nobody"], "claims": []}},
+        {"ownership": {"restrictedToOwners": [Owner.Loyalty], "claims": []}},
+        {"ownership": {"restrictedToOwners": [["Loyalty"]], "claims": []}},
+        {"ownership": {"restrictedToOwners": [], "claims": [{**_A_CLAIM, "ownerType": "Nobody"}]}},
+        {"ownership": {"restrictedToOwners": [], "claims": [{**_A_CLAIM, "isActive": 1}]}},
+        {"ownership": {"restrictedToOwners": None, "claims": None}},
+        {"customerConstraints": [{**_A_LIMIT, "maxEarnLimit": 2**31}]},
+        {"customerConstraints": [{**_A_LIMIT, "maxEarnLimit": True}]},
+    ],
+)
+def test_a_stored_document_with_a_value_not_written_as_stored_is_written_anew(
+    stored: dict[str, object],
+) -> None:
+    """Each key in place, but a value the selection does not write as it is (a text of no
+    member, a value of the wrong type, an Int over 32 bits, a null list): the answer is the
+    objects', not the stored document."""
+    (row,) = _rows()[:1]
+    rows = [replace(row, badge=cast(BadgeMeta, {**row.badge, **stored}))]
+    from_rows, from_objects = _written_both_ways(_every_field_root(), rows)
+    assert _ordered(from_rows) == _ordered(from_objects)
+    if from_rows is not GiveUp:
+        ((name, value),) = stored.items()
+        assert from_rows["badges"][0][name] is not value
 
 
 _INSTANTS = st.one_of(
