@@ -14,10 +14,7 @@ table the item types' own conversions read (`types.STORED_FIELDS`); a constraint
 the union is the one its stored `constraintType` names, as `types.to_constraint` chooses it. A
 stored sub-document the writer does not expect (a constraint of a type the gateway does not
 know, a value of the wrong type) is made the objects the item types make of it, for that field
-of that item alone, and those are completed as before. A stored document that already is its
-completion (the selection's fields in its order, each value written as it is) is kept, not
-copied, and so is a list of them: fewer new objects to make, to free and for the collector to
-walk.
+of that item alone, and those are completed as before.
 
 A `DateTime` field's column is written in one call when it holds whole seconds in UTC
 (`timefmt.format_iso_column`), as REST writes its ISO twins; any other column a value at a time.
@@ -29,52 +26,33 @@ have built, made from the same rows (`Rows.__iter__`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
-from enum import Enum
 from operator import methodcaller
 from typing import Any
 
 from graphql import (
-    GRAPHQL_MAX_INT,
-    GRAPHQL_MIN_INT,
-    GraphQLBoolean,
-    GraphQLEnumType,
     GraphQLField,
-    GraphQLID,
-    GraphQLInt,
-    GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
-    GraphQLString,
-    GraphQLType,
     get_named_type,
     get_nullable_type,
     is_composite_type,
     is_list_type,
-    is_non_null_type,
     is_union_type,
 )
 
 from gql_badges.badges.items import BY_NAME, Endpoint
 from gql_badges.graphql import _internals as internals
 from gql_badges.graphql._internals import FieldGroup
-from gql_badges.graphql.plan import (
-    Compiler,
-    Completer,
-    GiveUp,
-    NotCovered,
-    Read,
-    completed_by_value,
-)
+from gql_badges.graphql.plan import Compiler, Completer, GiveUp, NotCovered, Read
 from gql_badges.graphql.types import (
     CONSTRAINT_KIND,
     CONSTRAINT_TYPES,
     CONSTRAINT_UNION,
     STORED_FIELDS,
-    StoredTable,
     as_stored,
     field_conversion,
     kept_class,
@@ -128,10 +106,6 @@ def item_writer(
                 written = f"S{index}(v)"
                 if is_list_type(inner):
                     written = f"[E{index}(e) for e in v] if type(v) is list else {written}"
-                    unchanged = stored.unchanged(get_named_type(inner), sub)
-                    if unchanged is not None:  # a list of its own completions: kept whole
-                        namespace[f"U{index}"] = unchanged
-                        written = f"v if type(v) is list and all(map(U{index}, v)) else {written}"
                 lines += [
                     f"        v = {read}",
                     "        try:",
@@ -194,30 +168,16 @@ def _dated(field_def: GraphQLField, read: Read) -> bool:
 class StoredCompiler(Compiler):
     """Builds completers of the sub-object types in `types.STORED_FIELDS` that read their
     stored documents (dicts) instead of their objects; `NotCovered` for any other object type.
-    Lists, leaves and non-null are completed as `Compiler` does.
-
-    A stored document that already is its completion (the selection's fields, in its order,
-    each value one its field writes as it is) is kept, not copied (`AsStored`): with its
-    `__typename` first or last, one dict made of it in a single call."""
+    Lists, leaves and non-null are completed as `Compiler` does."""
 
     def object(
         self, object_type: GraphQLObjectType, details: FieldGroup, non_null: bool = False
     ) -> Completer:
-        table = _stored_table(object_type)
+        origin = internals.type_origin(object_type)
+        table = STORED_FIELDS.get(origin) if origin is not None else None
         if table is None:
             raise NotCovered
-        namespace: dict[str, Any] = {}
-        head = ["    if type(value) is not dict: raise GiveUp"]
-        kept = self.as_stored(object_type, details, table)
-        if kept is not None:
-            namespace.update(kept.namespace)
-            head += [
-                "    if tuple(value) == AK:",
-                f"        {kept.unpack}",
-                f"        if {kept.test}:",
-                f"            return {kept.written}",
-            ]
-        head.append("    get = value.get")
+        head = ["    if type(value) is not dict: raise GiveUp", "    get = value.get"]
 
         def read(field_def: GraphQLField) -> Read:
             attribute = internals.attribute_name(field_def)
@@ -228,130 +188,7 @@ class StoredCompiler(Compiler):
                 return Read(f"get({stored!r})")
             return Read(f"get({stored!r})", convert, kept_class(convert), kept_entries(convert))
 
-        return self.object_function(object_type, details, non_null, namespace, head, read)
-
-    def unchanged(self, type_: GraphQLType, details: FieldGroup) -> Callable[[Any], bool] | None:
-        """A test of a stored document: whether it is, as it is, the completion of the object
-        type `type_`'s selection (and so a list of such documents is kept whole). None when it
-        cannot be: another type, a field not written as stored, or a `__typename`."""
-        if not isinstance(type_, GraphQLObjectType):
-            return None
-        table = _stored_table(type_)
-        kept = self.as_stored(type_, details, table) if table is not None else None
-        if kept is None or kept.written != "value":
-            return None
-        namespace = dict(kept.namespace)
-        source = "\n".join(
-            [
-                "def unchanged(value):",
-                "    if type(value) is not dict or tuple(value) != AK:",
-                "        return False",
-                f"    {kept.unpack}",
-                f"    return {kept.test}",
-            ]
-        )
-        exec(compile(source, f"<plan {type_} as stored>", "exec"), namespace)
-        test: Callable[[Any], bool] = namespace["unchanged"]
-        return test
-
-    def as_stored(
-        self, object_type: GraphQLObjectType, details: FieldGroup, table: StoredTable
-    ) -> AsStored | None:
-        """How a stored document is told to be its own completion; None when none can be."""
-        collected = list(self.collect(object_type, details).items())
-        namespace: dict[str, Any] = {"ATEXT": frozenset({str})}
-        keys: list[str] = []
-        names: list[str] = []
-        tests: list[str] = []
-        before = after = ""
-        for index, (key, sub) in enumerate(collected):
-            name = sub[0].node.name.value
-            if name == "__typename":  # written around the document, or not at all
-                if index == 0:
-                    before = f"{key!r}: {object_type.name!r}, "
-                elif index == len(collected) - 1:
-                    after = f", {key!r}: {object_type.name!r}"
-                else:
-                    return None
-                continue
-            field_def = object_type.fields.get(name)
-            attribute = internals.attribute_name(field_def) if field_def is not None else None
-            if field_def is None or attribute not in table:
-                return None
-            stored, convert = table[attribute]
-            if stored != key:  # an alias, or a field stored under another name
-                return None
-            test = self._unchanged_value(f"a{index}", field_def.type, convert, sub, namespace)
-            if test is None:
-                return None
-            keys.append(stored)
-            names.append(f"a{index}")
-            tests.append(test)
-        namespace["AK"] = tuple(keys)
-        return AsStored(
-            unpack=f"{', '.join(names)}{',' * (len(names) == 1)} = value.values()"
-            if names
-            else "pass",
-            test=" and ".join(tests) or "True",
-            written=f"{{{before}**value{after}}}" if before or after else "value",
-            namespace=namespace,
-        )
-
-    def _unchanged_value(
-        self,
-        name: str,
-        type_: GraphQLOutputType,
-        convert: Callable[[Any], Any],
-        details: FieldGroup,
-        namespace: dict[str, Any],
-    ) -> str | None:
-        """An expression true when the stored value `name` is its field's completion as it is
-        (the field's conversion keeping it, its type writing it unchanged); None for a field
-        whose values never are."""
-        inner = get_nullable_type(type_)
-        if isinstance(inner, GraphQLList):  # never null: the conversions make that empty
-            return self._unchanged_list(name, inner, convert, details, namespace)
-        kept = kept_class(convert)
-        if isinstance(inner, GraphQLEnumType):
-            members = internals.enum_class(inner)
-            if members is None or kept is not members:
-                return None
-            namespace[f"W{name}"] = _own_completions(inner, members)
-            test = f"(type({name}) is str and {name} in W{name})"
-        else:
-            cls = _SELF_COMPLETING.get(inner) if isinstance(inner, GraphQLScalarType) else None
-            if cls is None or (convert is not as_stored and kept is not cls):
-                return None
-            test = f"type({name}) is {cls.__name__}"
-            if cls is int:
-                test = f"({test} and {GRAPHQL_MIN_INT} <= {name} <= {GRAPHQL_MAX_INT})"
-        return test if is_non_null_type(type_) else f"({name} is None or {test})"
-
-    def _unchanged_list(
-        self,
-        name: str,
-        list_type: GraphQLList[Any],
-        convert: Callable[[Any], Any],
-        details: FieldGroup,
-        namespace: dict[str, Any],
-    ) -> str | None:
-        entry = get_nullable_type(list_type.of_type)
-        entries = kept_entries(convert)
-        if entries is dict:  # a list of objects, each its own completion
-            unchanged = self.unchanged(entry, details)
-            if unchanged is None:
-                return None
-            namespace[f"U{name}"] = unchanged
-            return f"(type({name}) is list and all(map(U{name}, {name})))"
-        members = internals.enum_class(entry) if isinstance(entry, GraphQLEnumType) else None
-        if members is None or entries is not members:
-            return None
-        # A list of texts, each its member's value and name: none dropped, each written as is.
-        namespace[f"W{name}"] = _own_completions(entry, members)
-        return (
-            f"(type({name}) is list and {{*map(type, {name})}} <= ATEXT"
-            f" and W{name}.issuperset({name}))"
-        )
+        return self.object_function(object_type, details, non_null, {}, head, read)
 
     def value(
         self, type_: GraphQLOutputType, details: FieldGroup, non_null: bool = False
@@ -378,41 +215,4 @@ class StoredCompiler(Compiler):
         return complete_constraint
 
 
-@dataclass(frozen=True)
-class AsStored:
-    """How a stored document is told to be, as it is, the completion of a selection: its keys
-    are the selection's fields (`AK`, in its order), and once its values are unpacked
-    (`unpack`), each passes its field's test (`test`, reading `namespace`). It is then written
-    as `written`: itself, or one dict with the selection's `__typename` first or last."""
-
-    unpack: str
-    test: str
-    written: str
-    namespace: dict[str, Any]
-
-
-# The leaf types that write a value of this class as it is (an Int: within 32 bits).
-_SELF_COMPLETING: dict[GraphQLScalarType, type] = {
-    GraphQLString: str,
-    GraphQLID: str,
-    GraphQLBoolean: bool,
-    GraphQLInt: int,
-}
-
-
-def _stored_table(object_type: GraphQLObjectType) -> StoredTable | None:
-    origin = internals.type_origin(object_type)
-    return STORED_FIELDS.get(origin) if origin is not None else None
-
-
-def _own_completions(type_: GraphQLEnumType, members: type[Enum]) -> frozenset[str]:
-    """The stored texts an enum's completion writes as they are: its members' values that are
-    also their names."""
-    return frozenset(
-        value
-        for value, name in completed_by_value(type_, members).items()
-        if type(value) is str and value == name
-    )
-
-
-__all__: Sequence[str] = ["AsStored", "StoredCompiler", "item_writer"]
+__all__: Sequence[str] = ["StoredCompiler", "item_writer"]

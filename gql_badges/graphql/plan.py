@@ -395,7 +395,7 @@ def _kept(
             return None
         # A stored text is its member's value, or none (null): its completion, by value. So is a
         # member of a text enum (a computed field's value), which equals and hashes as its value.
-        namespace[f"N{index}"] = completed_by_value(type_, members)
+        namespace[f"N{index}"] = _completed_by_value(type_, members)
         if not issubclass(members, str):
             return "type(v) is str", f"N{index}.get(v)", True
         namespace[f"M{index}"] = members
@@ -429,7 +429,7 @@ def _kept_list(
     members = internals.enum_class(named)
     if members is None or members is not entries:
         return None
-    namespace[f"N{index}"] = completed_by_value(named, members)
+    namespace[f"N{index}"] = _completed_by_value(named, members)
     return [
         f"r{index} = None",
         "if type(v) is list:",
@@ -441,11 +441,11 @@ def _kept_list(
     ]
 
 
-def completed_by_value(
+def _completed_by_value(
     type_: GraphQLEnumType | GraphQLScalarType, members: type[Enum]
 ) -> dict[object, Any]:
     """Each member's completion by `type_` (an enum's: its name), by the member's value: how a
-    stored value is completed (`item_rows.py` too)."""
+    stored value is completed."""
     return {member.value: type_.coerce_output_value(member) for member in members}
 
 
@@ -592,7 +592,6 @@ __all__: Sequence[str] = [
     "RowWriter",
     "Rows",
     "compile_plan",
-    "completed_by_value",
     "directive_variables",
     "has_other_directives",
 ]
