@@ -362,6 +362,10 @@ class Hub:
         elif after is not None:
             key = _customer_key(after.get("orgId"), after.get("customerId"))
         operation = str(operation)
+        if known is not None and key == known[0] and changed and changed <= IDS:
+            # Moved to the customer the hub already has it with: an earlier change of this
+            # record, looked up after this move, told them of its arrival. Nothing is new.
+            return True
         if known is not None and key != known[0]:
             # Moved to another customer (or org): gone for the one it left.
             self._remove_moved(known[0], rid, known[1], event)
