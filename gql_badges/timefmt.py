@@ -41,8 +41,9 @@ def format_iso(value: datetime) -> str:
     return value.isoformat()[:-6] + "Z"
 
 
-# What a column `format_iso_column` writes may hold: a BSON date is decoded as exactly `datetime`.
-_COLUMN_TYPES = frozenset({datetime, type(None)})
+# What a column of stored instants holds, as the driver decodes them (a BSON date is exactly
+# `datetime`): the columns `format_iso_column` and `epochs_and_isos` write.
+INSTANT_COLUMN_TYPES = frozenset({datetime, type(None)})
 
 
 def format_iso_column(values: Sequence[object]) -> list[str | None] | None:
@@ -52,7 +53,7 @@ def format_iso_column(values: Sequence[object]) -> list[str | None] | None:
     or with milliseconds), to be written a value at a time. orjson writes such an instant in
     RFC 3339 with `Z`, `format_iso`'s very text (a property test holds them equal), in C at
     about a third of `isoformat`'s cost."""
-    if not {*map(type, values)} <= _COLUMN_TYPES:
+    if not {*map(type, values)} <= INSTANT_COLUMN_TYPES:
         return None
     instants = cast("list[datetime]", list(filter(None, values)))  # a datetime is never false
     zones = {*map(id, map(_TZINFO, instants))}

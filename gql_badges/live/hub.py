@@ -85,6 +85,31 @@ def _customer_key(org_id: object, customer_id: object) -> CustomerKey | None:
     return None
 
 
+def _change(
+    event: Mapping[str, Any],
+    rid: object,
+    key: CustomerKey,
+    kind: ChangeKind,
+    state: RecordState | None,
+    earn_count: int,
+    record: Mapping[str, Any] | None,
+) -> Change:
+    """What customer `key`'s subscribers hear of record `rid` from `event`: `kind`, the badge
+    of `state` (the record's latest known), `earn_count`, the document after (if any), and when
+    it committed."""
+    return Change(
+        kind=kind,
+        record_id=rid,
+        org_id=key[0],
+        customer_id=key[1],
+        badge_meta_id=state.badge_meta_id if state is not None else None,
+        earn_count=earn_count,
+        changed_on=cluster_datetime(event),
+        record=record,
+        cluster_time=event.get("clusterTime"),
+    )
+
+
 class Subscriber:
     """One subscription's end of the hub: its customer and its bounded queue of changes."""
 
@@ -384,18 +409,8 @@ class Hub:
             self._records_of.setdefault(key, set()).add(rid)
         # A deleted record's badge is the one the hub knew; its count is 0, as badgeManagement
         # shows a badge the customer has no record of.
-        state = after_state or before
-        change = Change(
-            kind=kind,
-            record_id=rid,
-            org_id=key[0],
-            customer_id=key[1],
-            badge_meta_id=state.badge_meta_id if state is not None else None,
-            earn_count=after_state.earn_count if after_state is not None else 0,
-            changed_on=cluster_datetime(event),
-            record=after,
-            cluster_time=event.get("clusterTime"),
-        )
+        count = after_state.earn_count if after_state is not None else 0
+        change = _change(event, rid, key, kind, after_state or before, count, after)
         self._offer(subscribers, change)
         return True
 
@@ -408,18 +423,7 @@ class Hub:
         subscribers = self._routes.get(key)
         if not subscribers:
             return
-        change = Change(
-            kind=ChangeKind.REMOVED,
-            record_id=rid,
-            org_id=key[0],
-            customer_id=key[1],
-            badge_meta_id=state.badge_meta_id,
-            earn_count=0,
-            changed_on=cluster_datetime(event),
-            record=None,
-            cluster_time=event.get("clusterTime"),
-        )
-        self._offer(subscribers, change)
+        self._offer(subscribers, _change(event, rid, key, ChangeKind.REMOVED, state, 0, None))
 
     def _offer(self, subscribers: set[Subscriber], change: Change) -> None:
         """`change` to each subscriber's queue; a full queue ends its subscriber."""

@@ -20,7 +20,7 @@ from typing import Any
 from gql_badges.badges.items import Endpoint, Item, Kind, derive, rest_fields, rest_keys
 from gql_badges.badges.repository import RowPage
 from gql_badges.storage.collections import Document
-from gql_badges.timefmt import epoch_and_iso, epochs_and_isos
+from gql_badges.timefmt import INSTANT_COLUMN_TYPES, epoch_and_iso, epochs_and_isos
 
 
 def _dated(stored: list[Any]) -> list[Any]:
@@ -64,15 +64,11 @@ def _instant(read: Callable[[Item], datetime | None], stored: str | None) -> Col
 
     def columns(badges: Stored, items: list[Item]) -> list[Column]:
         values = list(map(from_badge, badges) if from_badge else map(read, items))
-        if {*map(type, values)} <= _INSTANT_TYPES:  # one scan of types, in C
+        if {*map(type, values)} <= INSTANT_COLUMN_TYPES:  # one scan of types, in C
             return list(epochs_and_isos(values))
         return list(_stored_instants(values))
 
     return columns
-
-
-# What a stored instant is, as the driver decodes it (a BSON date is exactly `datetime`).
-_INSTANT_TYPES = {datetime, type(None)}
 
 
 def _stored_instants(values: list[Any]) -> tuple[list[Any], list[str | None]]:
