@@ -12,6 +12,11 @@ each event in memory by (orgId, customerId) to the subscribers of that customer:
   from the events; with the record's last known state, which the classification needs;
 - a record moved to another customer (an update of its `orgId` or `customerId`) is REMOVED for
   the customer it left, as a delete is, and new to the one it joins, as an insert is;
+- an update's `fullDocument` is looked up when the event is delivered, so it may name the
+  customer a record has moved to since; once the hub has read a customer's records it knows
+  each of them, so an update in place of a record it does not know was somebody else's, and
+  the record reaches that customer with its move's own event (as that event's lookup shows it,
+  perhaps with changes made after the move: only post-images would tell it as it was);
 - the last resume token is kept, and the stream reopened from it after any error (network,
   failover, restart; the driver does not resume after a server-selection failure), with
   backoff; a lost history (code 286) or an invalidate ends every subscription with
@@ -182,6 +187,9 @@ class Hub:
         self._routes: dict[CustomerKey, set[Subscriber]] = {}
         self._records: dict[object, tuple[CustomerKey, RecordState]] = {}
         self._records_of: dict[CustomerKey, set[object]] = {}
+        # The customers whose records were read since they were first subscribed (`know`): the
+        # hub knows each of their records, so a record it does not know was not theirs.
+        self._read: set[CustomerKey] = set()
         self._token: Mapping[str, Any] | None = None
         self._idle_since: float | None = None
         self._closing = False
@@ -222,6 +230,7 @@ class Hub:
             if rid is not None and rid not in self._records:
                 self._records[rid] = (key, RecordState.of(record))
                 known.add(rid)
+        self._read.add(key)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         subscribers = self._routes.get(subscriber.key)
@@ -230,6 +239,7 @@ class Hub:
         subscribers.discard(subscriber)
         if not subscribers:
             del self._routes[subscriber.key]
+            self._read.discard(subscriber.key)
             for rid in self._records_of.pop(subscriber.key, ()):
                 self._records.pop(rid, None)
             if not self._routes:
@@ -386,6 +396,12 @@ class Hub:
             key = known[0]
         elif after is not None:
             key = _customer_key(after.get("orgId"), after.get("customerId"))
+            if known is None and operation == UPDATE and not changed & IDS and key in self._read:
+                # An update, not a move, of a record the hub does not know, although it knows
+                # every record of the customer the looked-up document names: the record was
+                # somebody else's at this change, and has moved to them since (the lookup is
+                # newer than the event). Its move's own event brings it to them, once.
+                return True
         operation = str(operation)
         if known is not None and key == known[0] and changed and changed <= IDS:
             # Moved to the customer the hub already has it with: an earlier change of this
