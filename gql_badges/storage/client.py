@@ -7,6 +7,7 @@ election, a killed query) becomes `DatabaseUnavailable`, in one place: `translat
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Callable, Coroutine, Sequence
@@ -88,6 +89,7 @@ class Database:
         self.max_time_ms: int | None = None if loading else settings.db_timeout_ms
         # What the last index check or creation found; None until one reached the database.
         self.index_problems: list[IndexProblem] | None = None
+        self._preparing: asyncio.Future[None] | None = None  # the pass under way, shared
 
     def _limits(self) -> dict[str, Any]:
         return {} if self.max_time_ms is None else {"maxTimeMS": self.max_time_ms}
@@ -215,8 +217,19 @@ class Database:
 
         An index the server refuses leaves the gateway serving (slower on that path): one
         warning per index says what to do, and /readyz lists it. Unreachable: tried again by
-        /readyz.
+        /readyz. Callers that overlap (probes while the database is slow) wait for the same
+        pass, which goes on if one of them gives up waiting, instead of each sending its own
+        `createIndexes`.
         """
+        if self._preparing is None:
+            self._preparing = asyncio.ensure_future(self._prepare_indexes())
+            self._preparing.add_done_callback(self._prepared)
+        await asyncio.shield(self._preparing)
+
+    def _prepared(self, _: asyncio.Future[None]) -> None:
+        self._preparing = None  # the next caller starts a new pass
+
+    async def _prepare_indexes(self) -> None:
         try:
             if self.settings.create_indexes:
                 problems = await self.ensure_indexes()

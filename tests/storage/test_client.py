@@ -7,6 +7,7 @@ which the embedded server does produce, goes end to end through HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -49,6 +50,7 @@ from tests.support import (
     graphql,
     make_settings,
 )
+from tests.support.wire_proxy import CountingProxy
 
 # The storage layer: each driver's own behaviour, so every test here runs on both.
 pytestmark = pytest.mark.every_driver
@@ -290,6 +292,27 @@ async def test_readyz_is_ready_with_every_index(client: httpx.AsyncClient) -> No
     response = await client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "degraded": []}
+
+
+async def test_overlapping_probes_create_the_indexes_once(services: Services) -> None:
+    """Probes that come while the indexes are not known yet (the database was unreachable at
+    start-up) share one pass: each index is asked for once, not once per probe."""
+    proxy = await CountingProxy(services.database.uri).start()
+    fresh = Services.create(make_settings(services.settings.driver), proxy.uri)
+    try:
+        async with gateway(fresh) as client:
+            fresh.database.index_problems = None  # as after a start without the database
+            proxy.commands.clear()
+            probes = await asyncio.gather(*(client.get("/readyz") for _ in range(5)))
+            assert [probe.status_code for probe in probes] == [200] * 5
+            assert proxy.commands.count("createIndexes") == _WANTED
+            # Known from then on: a later probe asks for nothing.
+            assert (await client.get("/readyz")).status_code == 200
+            assert proxy.commands.count("createIndexes") == _WANTED
+    finally:
+        await drop_quietly(fresh.database)
+        await fresh.database.close()
+        await proxy.stop()
 
 
 async def test_duplicates_under_a_unique_index_are_a_problem_not_a_crash(
