@@ -46,12 +46,14 @@ def _every(schema: GraphQLSchema, type_name: str) -> str:
     return " ".join(name + _sub_selection(schema, type_name, name) for name in owner.fields)
 
 
-def every_item_field(schema: GraphQLSchema, endpoint: Endpoint) -> str:
-    """`badgeMetaId orgId … customerConstraints { __typename ... on … { … } } …`"""
+def every_item_field(schema: GraphQLSchema, endpoint: Endpoint, in_rest: bool = False) -> str:
+    """`badgeMetaId orgId … customerConstraints { __typename ... on … { … } } …`; with
+    `in_rest`, only the fields the endpoint's REST answer has too (not `group`, say)."""
     type_name = ITEM_TYPES[endpoint]
     return " ".join(
         field.name + _sub_selection(schema, type_name, field.name)
         for field in graphql_fields(endpoint)
+        if not in_rest or endpoint in field.rest
     )
 
 
