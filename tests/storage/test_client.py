@@ -310,9 +310,9 @@ async def test_overlapping_probes_create_the_indexes_once(services: Services) ->
             assert (await client.get("/readyz")).status_code == 200
             assert proxy.commands.count("createIndexes") == _WANTED
     finally:
-        await drop_quietly(fresh.database)
+        await proxy.stop()  # before the close, which would wait for motor's monitor through it
         await fresh.database.close()
-        await proxy.stop()
+        await services.database.client.drop_database(fresh.settings.database)
 
 
 async def test_duplicates_under_a_unique_index_are_a_problem_not_a_crash(
