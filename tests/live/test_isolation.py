@@ -301,7 +301,9 @@ async def test_a_record_moved_in_arrives_as_it_was_at_the_move(mongo_uri: str) -
     counts 2. The watched customer should hear EARNED 1 (its arrival) and EARNED 2, as the
     model of the property says; the hub sends EARNED 2, then UPDATED 2. Only the document as it
     was at the move tells them apart: MongoDB's post-images (`changeStreamPreAndPostImages`,
-    `fullDocument: whenAvailable`), which the embedded server has too."""
+    `fullDocument: whenAvailable`), with which the stream would deliver the move with a count
+    of 1 (this feed would change with it). The embedded server takes both options, but its
+    `whenAvailable` document is the current one, as a lookup's: no test here could show them."""
     org, watched = 910_004, 5
 
     def feed(rid: ObjectId) -> list[Any]:
