@@ -13,9 +13,11 @@ One request, in order:
    (even `{ __typename }`): else 401 `UNAUTHENTICATED` (403 `FORBIDDEN` for an inactive client,
    429 `RATE_LIMITED` over a limit), counted as a failed login. A request without any runs, and
    only the fields that read data fail (the public schema: introspection, `__typename`);
-6. execution: a mutation or subscription over GET is 405 (`Allow: POST`); a document with
-   several operations and no `operationName` is a request error, like a document that does not
-   parse or validate, or variables that do not coerce.
+6. execution: a mutation or subscription over GET is 405 (`Allow: POST`), and a subscription
+   over a POST that asks for one JSON answer 406 (its events come over a WebSocket or as
+   `text/event-stream`); a document with several operations and no `operationName` is a
+   request error, like a document that does not parse or validate, or variables that do not
+   coerce.
 
 A request error (nothing was executed) answers without a `data` entry: 400 with
 `application/graphql-response+json`, 200 with `application/json`, as legacy clients expect.
@@ -83,17 +85,18 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
-_OPERATION_KINDS = {
-    OperationType.QUERY: "queries",
-    OperationType.MUTATION: "mutations",
-    OperationType.SUBSCRIPTION: "subscriptions",
-}
-# GET is safe: it may only read. Subscriptions are refused over GET too (Strawberry would take
-# them there for its multipart protocol, which this gateway does not serve).
+# GET is safe: it may only read. A subscription is a stream of events, which one JSON answer
+# cannot carry: it is served over a WebSocket and as `text/event-stream` (SSE requests never
+# reach this table), not as one answer over either method (nor as Strawberry's multipart
+# protocol, which this gateway does not serve).
 _ALLOWED_OVER = {
     "GET": {OperationType.QUERY},
-    "POST": {OperationType.QUERY, OperationType.MUTATION, OperationType.SUBSCRIPTION},
+    "POST": {OperationType.QUERY, OperationType.MUTATION},
 }
+SUBSCRIPTION_TRANSPORTS = (
+    "A subscription is a stream of events: send it over a WebSocket to /graphql "
+    "(graphql-transport-ws), or as a POST with `Accept: text/event-stream` (graphql-sse)"
+)
 
 
 def _content_type(media_type: str) -> str:
@@ -346,13 +349,13 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         except MissingQueryError:
             raise _bad_request("No GraphQL `query` in the request") from None
         except InvalidOperationTypeError as exc:
-            kinds = _OPERATION_KINDS[exc.operation_type]
-            raise Refusal(
-                405,
-                f"GET requests cannot run {kinds} (and this schema has no {kinds}): use POST",
-                "METHOD_NOT_ALLOWED",
-                {"Allow": "POST"},
-            ) from None
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                if request.method == "POST":
+                    raise Refusal(406, SUBSCRIPTION_TRANSPORTS, "NOT_ACCEPTABLE") from None
+                message = f"GET requests cannot run subscriptions. {SUBSCRIPTION_TRANSPORTS}"
+            else:
+                message = "GET requests cannot run mutations (this schema has none): use POST"
+            raise Refusal(405, message, "METHOD_NOT_ALLOWED", {"Allow": "POST"}) from None
         except CannotGetOperationTypeError as exc:
             message = (
                 OPERATION_NAME_REQUIRED

@@ -281,7 +281,27 @@ async def test_mutations_and_subscriptions_over_get_are_405(
     error = only_error(response)
     assert error["extensions"]["code"] == "METHOD_NOT_ALLOWED"
     kind = operation.split()[0] + "s"
-    assert f"this schema has no {kind}" in error["message"]
+    assert f"GET requests cannot run {kind}" in error["message"]
+    if kind == "subscriptions":  # where they are served
+        assert "text/event-stream" in error["message"] and "WebSocket" in error["message"]
+
+
+@pytest.mark.parametrize("accept", [AS_JSON, AS_GRAPHQL_RESPONSE], ids=["json", "graphql-response"])
+async def test_a_subscription_asking_for_one_json_answer_is_406(
+    client: httpx.AsyncClient, accept: dict[str, str]
+) -> None:
+    """GraphiQL sends a subscription as a plain POST when its parse of the editor lags the
+    text (it decides the transport by that parse, 100 ms after the last keystroke). Its events
+    cannot be one JSON answer: a clear 406 naming the transports that carry them. Before, the
+    subscription ran as a query and failed as INTERNAL_SERVER_ERROR, with a traceback in the
+    log."""
+    document = 'subscription { badgeChanged(customer: {id: "1"}) { kind } }'
+    response = await client.post("/graphql", json={"query": document}, headers=accept)
+    assert response.status_code == 406
+    assert media_type(response) == accept["Accept"]
+    error = only_error(response)
+    assert error["extensions"]["code"] == "NOT_ACCEPTABLE"
+    assert "text/event-stream" in error["message"] and "WebSocket" in error["message"]
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])

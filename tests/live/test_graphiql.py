@@ -57,6 +57,14 @@ async def test_graphiql_shows_an_event_after_a_write(live_gateway: LiveGateway) 
         await replace_editor(
             page, ".graphiql-editor-tool :visible", json.dumps(org.headers, indent=2)
         )
+        # GraphiQL sends an operation over the WebSocket when its own parse of the editor (100
+        # ms after the last keystroke) says it is a subscription; clicked sooner, it POSTs it
+        # (and the gateway answers 406: seen once in CI, then an INTERNAL_SERVER_ERROR).
+        await page.wait_for_function(
+            "() => (document.querySelector('.graphiql-query-editor .CodeMirror')"
+            ".CodeMirror.documentAST?.definitions ?? [])"
+            ".some((d) => d.operation === 'subscription')"
+        )
         await page.click("button.graphiql-execute-button")
 
         # Nothing says when the server listens: write the warm-up badge until its event
