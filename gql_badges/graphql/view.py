@@ -26,7 +26,9 @@ Field errors are partial results: 200 with either type. Every error is JSON in t
 
 Strawberry's own `run` answers in one media type, with 200 for request errors and plain text
 for malformed requests, so this view runs the HTTP side itself and keeps Strawberry's hooks for
-the rest (`get_context`, `render_graphql_ide`, `process_result`, `schema.execute`).
+the rest (`get_context`, `render_graphql_ide`, `process_result`, `schema.execute`). An event
+stream (graphql-sse, `Accept: text/event-stream`) is Strawberry's to serve, once steps 1 and 4
+found the request well formed: refused, it is refused in the same shape as any other.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
@@ -231,6 +233,30 @@ def _as_request_error(body: dict[str, Any], result: ExecutionResult) -> set[str]
     return codes
 
 
+def _check_method(request: Request) -> None:
+    if request.method not in _ALLOWED_OVER:
+        raise Refusal(
+            405,
+            f"GraphQL is served over GET and POST, not {request.method}",
+            "METHOD_NOT_ALLOWED",
+            {"Allow": "GET, POST"},
+        )
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive`, with the request's body (already read) received again first."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 def _wants_event_stream(scope: Scope) -> bool:
     for name, value in scope["headers"]:
         if name == b"accept":
@@ -259,25 +285,36 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             finally:
                 self.live_sockets.discard(websocket)
             return
-        if scope["type"] != "http" or _wants_event_stream(scope):
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        if _wants_event_stream(scope):
+            await self._event_stream(request, send)
+            return
         try:
             response = await self._answer(request)
         except Refusal as refusal:
             response = refusal.response(request.state.media_type)
         await response(scope, receive, send)
 
+    async def _event_stream(self, request: Request, send: Send) -> None:
+        """graphql-sse, which Strawberry serves once the request is well formed. What it would
+        refuse in plain text (a method other than GET and POST, a body that is not a JSON
+        object, parameters of the wrong type) is refused here as on the JSON path: in the
+        GraphQL shape, with the same status and code. The body read for that is handed on."""
+        try:
+            _check_method(request)
+            _request_data(await self._parameters(request))
+        except Refusal as refusal:
+            await refusal.response(JSON)(request.scope, request.receive, send)
+            return
+        body = await request.body() if request.method == "POST" else b""
+        await super().__call__(request.scope, _replaying(body, request.receive), send)
+
     async def _answer(self, request: Request) -> Response:
         request.state.media_type = JSON  # until the Accept header says otherwise
-        if request.method not in _ALLOWED_OVER:
-            raise Refusal(
-                405,
-                f"GraphQL is served over GET and POST, not {request.method}",
-                "METHOD_NOT_ALLOWED",
-                {"Allow": "GET, POST"},
-            )
+        _check_method(request)
         adapter = self.request_adapter_class(request)
         if self.graphql_ide and self.should_render_graphql_ide(adapter):
             return await self.render_graphql_ide(request)

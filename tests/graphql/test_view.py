@@ -304,6 +304,59 @@ async def test_a_subscription_asking_for_one_json_answer_is_406(
     assert "text/event-stream" in error["message"] and "WebSocket" in error["message"]
 
 
+AS_EVENT_STREAM = {"Accept": "text/event-stream"}
+
+
+@pytest.mark.parametrize(
+    ("request_args", "status", "code", "says"),
+    [
+        ({"content": b"{bad", "headers": {"Content-Type": JSON}}, 400, "BAD_REQUEST", "valid JSON"),
+        ({"json": [1]}, 400, "BAD_REQUEST", "not an array"),
+        ({"json": {"query": 5}}, 400, "BAD_REQUEST", "`query` must be a string"),
+        ({"json": {"query": "{ __typename }", "variables": []}}, 400, "BAD_REQUEST", "`variables`"),
+        (
+            {"content": b'{"query": "{ __typename }"}', "headers": {"Content-Type": "text/plain"}},
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "application/json",
+        ),
+        ({"method": "GET", "params": {"query": "{ __typename }", "variables": "{x"}}, 400,
+         "BAD_REQUEST", "`variables` is not valid JSON"),
+        ({"method": "PUT"}, 405, "METHOD_NOT_ALLOWED", "not PUT"),
+    ],
+    ids=["not-json", "array", "query-number", "variables-array", "text-plain", "get-variables",
+         "put"],
+)  # fmt: skip
+async def test_a_malformed_event_stream_request_is_refused_in_the_graphql_shape(
+    client: httpx.AsyncClient, request_args: dict[str, Any], status: int, code: str, says: str
+) -> None:
+    """graphql-sse requests go to Strawberry, which answered these in plain text ("Unable to
+    parse request body as JSON", "Batching is not enabled", ...). Now, as on the JSON path:
+    JSON in the GraphQL shape, the same status and code."""
+    arguments = dict(request_args)
+    method = arguments.pop("method", "POST")
+    headers = {**AS_EVENT_STREAM, **arguments.pop("headers", {})}
+    response = await client.request(method, "/graphql", headers=headers, **arguments)
+    assert response.status_code == status
+    assert media_type(response) == JSON
+    error = only_error(response)
+    assert error["extensions"]["code"] == code
+    assert says in error["message"]
+
+
+async def test_a_well_formed_event_stream_request_still_streams(
+    client: httpx.AsyncClient,
+) -> None:
+    """The body read to check the request is handed on to Strawberry as it came."""
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers=AS_EVENT_STREAM
+    )
+    assert response.status_code == 200
+    assert media_type(response) == "text/event-stream"
+    assert 'data: {"data":{"__typename":"Query"}}' in response.text
+    assert "event: complete" in response.text
+
+
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
 async def test_other_methods_are_405_in_the_graphql_shape(
     client: httpx.AsyncClient, method: str
