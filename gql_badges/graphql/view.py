@@ -302,13 +302,20 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         """graphql-sse, which Strawberry serves once the request is well formed. What it would
         refuse in plain text (a method other than GET and POST, a body that is not a JSON
         object, parameters of the wrong type) is refused here as on the JSON path: in the
-        GraphQL shape, with the same status and code. The body read for that is handed on."""
+        GraphQL shape, with the same status and code. So are credentials present but wrong
+        (401, 403, 429), before a stream starts rather than as an error inside a 200 stream.
+        The body read for that is handed on, and the context with its caller
+        (`get_context`)."""
         try:
             _check_method(request)
             _request_data(await self._parameters(request))
+            context = self.context_for(request)
+            if presents_credentials(context.headers):
+                await self._authenticate(context)
         except Refusal as refusal:
             await refusal.response(JSON)(request.scope, request.receive, send)
             return
+        request.state.graphql_context = context
         body = await request.body() if request.method == "POST" else b""
         await super().__call__(request.scope, _replaying(body, request.receive), send)
 
@@ -433,8 +440,10 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> GraphQLContext:
-        """The context of a WebSocket or an event stream (plain requests use `context_for`)."""
-        context = self.context_for(request)
+        """The context of a WebSocket or an event stream (plain requests use `context_for`;
+        an event stream's was made, its credentials checked, by `_event_stream`)."""
+        made = getattr(request.state, "graphql_context", None)
+        context = made if isinstance(made, GraphQLContext) else self.context_for(request)
         services: Services = request.app.state.services
         if services.hub is not None:
             websocket = isinstance(request, WebSocket)

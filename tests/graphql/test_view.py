@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from gql_badges.app import create_app
-from gql_badges.demo.handles import SWATI
+from gql_badges.demo.handles import ORG_B_CLIENT, SWATI
 from gql_badges.services import Services
+from tests.support import basic_header
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -355,6 +356,29 @@ async def test_a_well_formed_event_stream_request_still_streams(
     assert media_type(response) == "text/event-stream"
     assert 'data: {"data":{"__typename":"Query"}}' in response.text
     assert "event: complete" in response.text
+
+
+@pytest.mark.usefixtures("demo")
+async def test_an_event_stream_with_wrong_credentials_is_401_before_any_stream(
+    client: httpx.AsyncClient, org_b_auth: dict[str, str]
+) -> None:
+    """As on the JSON path (and as a WebSocket closes 4403 before its ack): credentials present
+    but wrong are refused before anything runs. Before, the stream started (200) and carried
+    the error, or for `{ __typename }` answered as if nothing were wrong."""
+    wrong = basic_header(f"{ORG_B_CLIENT.credentials[0]}:{'0' * 32}")
+    for document in ("{ __typename }", PAGE):
+        response = await client.post(
+            "/graphql", json={"query": document}, headers=AS_EVENT_STREAM | wrong
+        )
+        assert response.status_code == 401
+        assert "www-authenticate" in response.headers
+        assert only_error(response)["extensions"]["code"] == "UNAUTHENTICATED"
+    # Right ones: the stream runs with the caller they name (checked once, then reused).
+    response = await client.post(
+        "/graphql", json={"query": PAGE}, headers=AS_EVENT_STREAM | org_b_auth
+    )
+    assert response.status_code == 200
+    assert '"pagination":{"total":' in response.text, response.text
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
