@@ -102,11 +102,12 @@ class Settings(BaseSettings):
 
     # Live subscriptions (WebSocket and SSE on /graphql, fed by one change stream; see
     # docs/architecture.md): each subscriber's queue of undelivered events (full: the
-    # subscription ends with SUBSCRIBER_TOO_SLOW), subscriptions per connection, WebSocket
-    # connections per API client, the wait for `connection_init`, the server's ping interval
-    # (shorter than any proxy's idle timeout), the largest message a client may send, how often
-    # a subscription's credentials are checked again (a deactivated client's subscriptions end
-    # within twice this), and how long a stopping process gives its sockets to close.
+    # subscription ends with SUBSCRIBER_TOO_SLOW), subscriptions per connection, live
+    # connections (WebSockets and event streams) per API client, the wait for
+    # `connection_init`, the server's ping interval (shorter than any proxy's idle timeout),
+    # the largest message a client may send, how often a subscription's credentials are
+    # checked again (a deactivated client's subscriptions end within twice this), and how long
+    # a stopping process gives its sockets to close.
     live_queue_size: int = Field(default=100, ge=1, le=100_000)
     live_max_subscriptions_per_connection: int = Field(default=20, ge=1)
     live_max_connections_per_client: int = Field(default=200, ge=1)

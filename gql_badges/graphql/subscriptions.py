@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 FORBIDDEN = 4403  # graphql-transport-ws: credentials refused
 TOO_MANY = 4429
+TOO_MANY_CONNECTIONS = "Too many open connections for this API client"
 GOING_AWAY = 1001
 MESSAGE_TOO_BIG = 1009
 SILENT_PEER = 1008  # policy violation: graphql-transport-ws clients must answer pings
@@ -65,7 +66,8 @@ class Refused(Exception):
 
 
 class LiveSockets:
-    """The open WebSockets of one app, their limits, and how they are closed at shutdown."""
+    """The open WebSockets of one app, their limits, and how they are closed at shutdown; and
+    each API client's live connections (its WebSockets and event streams, one budget)."""
 
     def __init__(
         self,
@@ -129,12 +131,18 @@ class LiveSockets:
         live = context.live
         if live is None:
             return
-        key = (caller.org_id, caller.client)
-        if self._per_client[key] >= self.max_connections_per_client:
-            raise Refused(TOO_MANY, "Too many open connections for this API client")
-        self._per_client[key] += 1
+        if not self.claim((caller.org_id, caller.client)):
+            raise Refused(TOO_MANY, TOO_MANY_CONNECTIONS)
         live.caller = caller  # from now on `release` gives the place back
         live.expires_at = token_expiry(context.headers)
+
+    def claim(self, key: tuple[int, str]) -> bool:
+        """One more live connection of the API client `key` (org, client); False when it has
+        `max_connections_per_client` open already. Each claim is given back by `release`."""
+        if self._per_client[key] >= self.max_connections_per_client:
+            return False
+        self._per_client[key] += 1
+        return True
 
     def release(self, key: tuple[int, str]) -> None:
         self._per_client[key] -= 1

@@ -50,7 +50,12 @@ from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from gql_badges.auth.credentials import presents_credentials
-from gql_badges.errors import INTERNAL_ERROR_MESSAGE, GatewayError, response_headers
+from gql_badges.errors import (
+    INTERNAL_ERROR_MESSAGE,
+    GatewayError,
+    RateLimited,
+    response_headers,
+)
 from gql_badges.graphiql import graphiql_page
 from gql_badges.graphql._accept import GRAPHQL_RESPONSE_JSON, JSON, content_type, negotiate
 from gql_badges.graphql._internals import (
@@ -66,6 +71,7 @@ from gql_badges.graphql.operation import MESSAGE as OPERATION_NAME_REQUIRED
 from gql_badges.graphql.operation import OPERATION_RESOLUTION_FAILURE
 from gql_badges.graphql.subscriptions import (
     GOING_AWAY,
+    TOO_MANY_CONNECTIONS,
     LiveSockets,
     LiveTransportWSHandler,
     LiveWebSocketAdapter,
@@ -303,21 +309,31 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         refuse in plain text (a method other than GET and POST, a body that is not a JSON
         object, parameters of the wrong type) is refused here as on the JSON path: in the
         GraphQL shape, with the same status and code. So are credentials present but wrong
-        (401, 403, 429), before a stream starts rather than as an error inside a 200 stream.
-        The body read for that is handed on, and the context with its caller
+        (401, 403, 429), before a stream starts rather than as an error inside a 200 stream,
+        and a stream over the API client's live connections (429, its WebSockets and streams
+        counted together). The body read for that is handed on, and the context with its caller
         (`get_context`)."""
+        client: tuple[int, str] | None = None
         try:
             _check_method(request)
             _request_data(await self._parameters(request))
             context = self.context_for(request)
             if presents_credentials(context.headers):
                 await self._authenticate(context)
+                caller = await context.caller()  # known now: no second look-up
+                if not self.live_sockets.claim((caller.org_id, caller.client)):
+                    raise Refusal(429, TOO_MANY_CONNECTIONS, RateLimited.graphql_code)
+                client = (caller.org_id, caller.client)
         except Refusal as refusal:
             await refusal.response(JSON)(request.scope, request.receive, send)
             return
         request.state.graphql_context = context
         body = await request.body() if request.method == "POST" else b""
-        await super().__call__(request.scope, _replaying(body, request.receive), send)
+        try:
+            await super().__call__(request.scope, _replaying(body, request.receive), send)
+        finally:
+            if client is not None:
+                self.live_sockets.release(client)
 
     async def _answer(self, request: Request) -> Response:
         request.state.media_type = JSON  # until the Accept header says otherwise

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from bson import ObjectId
 from websockets.asyncio.client import connect
@@ -20,7 +21,7 @@ from gql_badges.services import Services
 from gql_badges.settings import Driver
 from gql_badges.storage.collections import API_CLIENTS, CUSTOMER_BADGES
 from tests.support import basic_header, jwt_token, make_settings, oauth_header, served_in_loop
-from tests.support.graphql_ws import live_client, ws_url
+from tests.support.graphql_ws import BADGE_CHANGED, live_client, ws_url
 from tests.support.live import active_subscriptions, live_org, wait_active
 
 
@@ -206,3 +207,46 @@ async def test_a_client_that_answers_no_ping_is_closed(services: Services, gatew
                 await client.connection.recv()  # read, never answer: the pings go unanswered
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
         assert time.monotonic() - started < 5
+
+
+async def test_a_clients_websockets_and_event_streams_share_one_connection_limit(
+    services: Services,
+) -> None:
+    """`live_max_connections_per_client` counts an API client's WebSockets and event streams
+    together: with a limit of 2, a WebSocket and an event stream leave no room for either a
+    second stream (429 before it starts) or a second WebSocket (4429), and a stream that
+    ends gives its place back. Before, event streams had no limit at all."""
+    settings = make_settings(
+        Driver.PYMONGO, database=services.settings.database, live_max_connections_per_client=2
+    )
+    org = await live_org(services)
+    body = {"query": BADGE_CHANGED, "variables": {"customer": {"id": str(org.customer_id)}}}
+    headers = {"Accept": "text/event-stream", **org.oauth}
+    async with (
+        served_in_loop(create_app(settings, services=services)) as base,
+        httpx.AsyncClient(base_url=base, timeout=10) as http,
+        live_client(base, org.oauth),
+    ):
+        async with http.stream("POST", "/graphql", json=body, headers=headers) as stream:
+            assert stream.status_code == 200
+            refused = await http.post("/graphql", json=body, headers=headers)
+            assert refused.status_code == 429
+            error = refused.json()["errors"][0]
+            assert error["extensions"]["code"] == "RATE_LIMITED"
+            assert "Too many open connections" in error["message"]
+            async with live_client(base, org.oauth, acknowledge=False) as third:
+                with contextlib.suppress(ConnectionClosed):
+                    await third.receive()
+                assert third.connection.close_code == 4429
+
+        async def stream_opens() -> bool:
+            async with http.stream("POST", "/graphql", json=body, headers=headers) as again:
+                return again.status_code == 200
+
+        # The closed stream's place is given back (at once, here; bounded, to be safe).
+        for _ in range(50):
+            if await stream_opens():
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the ended stream's place was not given back")
