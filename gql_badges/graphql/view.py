@@ -49,7 +49,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from gql_badges.auth.credentials import presents_credentials
+from gql_badges.auth.credentials import Caller, presents_credentials
 from gql_badges.errors import (
     INTERNAL_ERROR_MESSAGE,
     GatewayError,
@@ -319,11 +319,11 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             _request_data(await self._parameters(request))
             context = self.context_for(request)
             if presents_credentials(context.headers):
-                await self._authenticate(context)
-                caller = await context.caller()  # known now: no second look-up
-                if not self.live_sockets.claim((caller.org_id, caller.client)):
+                caller = await self._authenticate(context)
+                key = (caller.org_id, caller.client)
+                if not self.live_sockets.claim(key):
                     raise Refusal(429, TOO_MANY_CONNECTIONS, RateLimited.graphql_code)
-                client = (caller.org_id, caller.client)
+                client = key
         except Refusal as refusal:
             await refusal.response(JSON)(request.scope, request.receive, send)
             return
@@ -443,12 +443,12 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             media_type=_content_type(media_type),
         )
 
-    async def _authenticate(self, context: GraphQLContext) -> None:
+    async def _authenticate(self, context: GraphQLContext) -> Caller:
         """Credentials present are checked before anything runs; the resolvers reuse the
         caller. Wrong ones are refused even when no field needs them, so a client learns that
-        its credentials are broken and the login limits see every failure."""
+        its credentials are broken and the login limits see every failure. The caller."""
         try:
-            await context.caller()
+            return await context.caller()
         except GatewayError as error:
             observed.gateway_error(error)
             raise Refusal.of(error) from None
