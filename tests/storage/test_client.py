@@ -312,7 +312,7 @@ async def test_overlapping_probes_create_the_indexes_once(services: Services) ->
     finally:
         await proxy.stop()  # before the close, which would wait for motor's monitor through it
         await fresh.database.close()
-        await services.database.client.drop_database(fresh.settings.database)
+        await drop_quietly(fresh.database, services.database.uri)
 
 
 async def test_duplicates_under_a_unique_index_are_a_problem_not_a_crash(

@@ -123,14 +123,15 @@ def make_settings(driver: Driver, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-async def drop_quietly(database: Database) -> None:
-    """Drop a test's own database, waiting for the server to finish (up to two minutes).
+async def drop_quietly(database: Database, uri: str | None = None) -> None:
+    """Drop a test's own database, waiting for the server to finish (up to two minutes); over
+    `uri` when given (the server itself, when `database` reached it through a proxy).
 
     The embedded server drops one database at a time and goes on dropping after a client stops
     waiting, so a drop given up on would stall the next test's commands instead. A drop that
     still fails is no failure of the test: the data directory is temporary.
     """
-    patient = Database(database.settings, database.uri, loading=True)  # no socket timeout
+    patient = Database(database.settings, uri or database.uri, loading=True)  # no socket timeout
     try:
         with contextlib.suppress(PyMongoError, TimeoutError):
             await asyncio.wait_for(patient.drop(), timeout=120)
